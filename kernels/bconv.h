@@ -1,0 +1,28 @@
+/* bconv.h: the inner kernel of RNS fast basis conversion (fast base extension,
+ * Bajard et al. / HPS): one output limb as a dot product over input limbs,
+ *     out[x] = sum_{i<k} in[i*n + x] * coef[i]  mod q,
+ * where the caller has already multiplied each input limb by (B/b_i)^-1 mod b_i and coef[i]
+ * = (B/b_i) mod q. The full conversion (and its documented approximation: the result is
+ * x + u*B with 0 <= u < k) lives in src/ring/basis_conv.c.
+ * Preconditions: coef[i] in [0, q); in values < 2^61 for scalar, < 2^50 for IFMA; k <= 64;
+ * out does not alias in. Output fully reduced in [0, q). */
+#ifndef HEKV_KERNELS_BCONV_H
+#define HEKV_KERNELS_BCONV_H
+
+#include "modarith.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HEKV_BCONV_MAX_K 64
+
+void hekv_bconv_ref(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
+                    size_t n, const hekv_modulus *m);
+void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
+                     size_t n, const hekv_modulus *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

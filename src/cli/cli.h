@@ -1,0 +1,22 @@
+/* cli.h: the hekv command-line tool's subcommands and their small shared helpers. The CLI
+ * is the only code in hekv that prints to the terminal or exits. Each subcommand lives in
+ * its own cmd_*.c file and is registered in the table in hekv.c. */
+#ifndef HEKV_CLI_H
+#define HEKV_CLI_H
+
+#include <stdint.h>
+
+/** A subcommand: argv[0] is the subcommand name; returns the process exit status. */
+typedef int (*hekv_cli_fn)(int argc, char **argv);
+
+int hekv_cli_bench(int argc, char **argv);
+
+/** Parses a decimal integer option value in [lo, hi]; prints an error naming the option
+ *  and returns 0 on failure, 1 on success. */
+int hekv_cli_parse_int(const char *opt, const char *val, long lo, long hi, long *out);
+/** The thread count from --threads (if given, > 0) or HEKV_THREADS, else 1. */
+int hekv_cli_threads(long from_flag);
+/** Prints "hekv: <msg>" to stderr. */
+void hekv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,95 @@
+/* hekv.c: entry point of the hekv command-line tool: dispatches to the subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../kernels/cpu.h"
+#include "../../kernels/kern.h"
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    hekv_cli_fn fn;
+    const char *summary;
+} commands[] = {
+    {"bench", hekv_cli_bench, "microbenchmarks of the HE kernels (hekv bench --help)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "hekv %s: homomorphic (CKKS) transformer inference with an encrypted KV cache\n\n"
+            "usage: hekv <command> [options]\n\n"
+            "commands:\n",
+            HEKV_VERSION_STRING);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\noptions:\n"
+            "  --help      this text\n"
+            "  --version   version and the kernel variant this CPU gets\n\n"
+            "environment:\n"
+            "  HEKV_KERNELS=scalar|avx512|auto   force the kernel set (default auto)\n"
+            "  HEKV_THREADS=T                    default thread count (default 1)\n");
+}
+
+void hekv_cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hekv: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int hekv_cli_parse_int(const char *opt, const char *val, long lo, long hi, long *out) {
+    char *end = NULL;
+    if (!val) {
+        hekv_cli_error("%s needs a value", opt);
+        return 0;
+    }
+    long v = strtol(val, &end, 10);
+    if (!*val || *end || v < lo || v > hi) {
+        hekv_cli_error("%s: '%s' is not an integer in [%ld, %ld]", opt, val, lo, hi);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int hekv_cli_threads(long from_flag) {
+    if (from_flag > 0) return (int)from_flag;
+    const char *env = getenv("HEKV_THREADS");
+    if (env && *env) {
+        long v = atol(env);
+        if (v > 0 && v <= 1024) return (int)v;
+        hekv_cli_error("ignoring HEKV_THREADS=%s (want 1..1024)", env);
+    }
+    return 1;
+}
+
+static int version(void) {
+    hekv_isa isa;
+    hekv_err err;
+    if (hekv_isa_resolve(HEKV_ISA_AUTO, &isa, &err) != HEKV_OK) {
+        hekv_cli_error("%s", err.msg);
+        return 1;
+    }
+    /* The variant a 50-bit modulus at N = 2^16 gets (what a real parameter set uses). */
+    const hekv_kern_ops *ops = hekv_kern_select(isa, (1ULL << 49) + 1, 1u << 16);
+    printf("hekv %s\nkernels: %s\n", HEKV_VERSION_STRING, ops->name);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) return version();
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    hekv_cli_error("unknown command '%s' (try hekv --help)", argv[1]);
+    return 2;
+}

@@ -1,0 +1,73 @@
+/* base.c: status names, error buffers, aligned allocation, secure wiping. No state. */
+#define _GNU_SOURCE
+#include "base.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *hekv_status_str(hekv_status s) {
+    switch (s) {
+    case HEKV_OK: return "HEKV_OK";
+    case HEKV_ERR_ARG: return "HEKV_ERR_ARG";
+    case HEKV_ERR_NOMEM: return "HEKV_ERR_NOMEM";
+    case HEKV_ERR_PARAMS: return "HEKV_ERR_PARAMS";
+    case HEKV_ERR_LEVEL: return "HEKV_ERR_LEVEL";
+    case HEKV_ERR_SCALE: return "HEKV_ERR_SCALE";
+    case HEKV_ERR_KEY_MISSING: return "HEKV_ERR_KEY_MISSING";
+    case HEKV_ERR_FORMAT: return "HEKV_ERR_FORMAT";
+    case HEKV_ERR_IO: return "HEKV_ERR_IO";
+    case HEKV_ERR_INSECURE: return "HEKV_ERR_INSECURE";
+    case HEKV_ERR_UNSUPPORTED: return "HEKV_ERR_UNSUPPORTED";
+    }
+    return "HEKV_ERR_UNKNOWN";
+}
+
+hekv_status hekv_err_set(hekv_err *err, hekv_status status, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->status = status;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+void hekv_err_clear(hekv_err *err) {
+    if (err) {
+        err->status = HEKV_OK;
+        err->msg[0] = '\0';
+    }
+}
+
+void *hekv_alloc_aligned(size_t size) {
+    if (size == 0 || size > SIZE_MAX - 63) return NULL;
+    return aligned_alloc(64, (size + 63) & ~(size_t)63);
+}
+
+void *hekv_calloc_aligned(size_t n, size_t size) {
+    if (size != 0 && n > SIZE_MAX / size) return NULL;
+    void *p = hekv_alloc_aligned(n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+
+void hekv_free_aligned(void *p) { free(p); }
+
+void hekv_memzero(void *p, size_t len) {
+    if (p && len) explicit_bzero(p, len);
+}
+
+int hekv_memcmp_ct(const void *a, const void *b, size_t len) {
+    const volatile unsigned char *x = a, *y = b;
+    unsigned char d = 0;
+    for (size_t i = 0; i < len; i++) d |= (unsigned char)(x[i] ^ y[i]);
+    return (int)((1 & ((d - 1) >> 8)) - 1);
+}
+
+void hekv__abort(const char *file, int line, const char *what) {
+    fprintf(stderr, "hekv: internal invariant broken at %s:%d: %s\n", file, line, what);
+    abort();
+}
