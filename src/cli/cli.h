@@ -16,6 +16,10 @@ int hekv_cli_bench(int argc, char **argv);
 int hekv_cli_parse_int(const char *opt, const char *val, long lo, long hi, long *out);
 /** The thread count from --threads (if given, > 0) or HEKV_THREADS, else 1. */
 int hekv_cli_threads(long from_flag);
+/** Monotonic clock in microseconds. */
+double hekv_cli_now_us(void);
+/** Sorts samples[0..n) and returns their median, minimum and maximum (n >= 1). */
+void hekv_cli_stats(double *samples, int n, double *median, double *min, double *max);
 /** Prints "hekv: <msg>" to stderr. */
 void hekv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

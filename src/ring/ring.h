@@ -1,0 +1,121 @@
+/* ring.h: RNS polynomial rings Z_Q[X]/(X^N + 1) with Q a product of NTT-friendly primes.
+ * A ring owns, per prime, the modulus constants, the chosen kernel variant and that
+ * variant's NTT tables (R6, R15), plus the thread count used to parallelise over limbs
+ * (R16: OpenMP over limbs lives here and nowhere below). Polynomials are one 64-byte
+ * aligned block, limb-major ([limbs][N], R15), holding limbs 0..limbs-1 of their ring.
+ * Sampling and CKKS semantics live above this layer. */
+#ifndef HEKV_RING_H
+#define HEKV_RING_H
+
+#include "../../kernels/kern.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HEKV_RING_MAX_PRIMES 128
+
+/** What a ring is built from (caller allocated, unchecked until hekv_ring_new). */
+typedef struct hekv_ring_lit {
+    int logn;               /**< ring degree N = 2^logn, HEKV_NTT_MIN_LOGN..HEKV_NTT_MAX_LOGN */
+    int nprimes;            /**< number of primes, 1..HEKV_RING_MAX_PRIMES */
+    const uint64_t *primes; /**< distinct primes = 1 mod 2N, each < 2^61 */
+    hekv_isa isa;           /**< kernel request; AUTO honours HEKV_KERNELS */
+    int threads;            /**< OpenMP threads for limb-parallel calls; <= 0 means 1 */
+} hekv_ring_lit;
+
+typedef struct hekv_ring hekv_ring;
+
+/** A polynomial over the first `limbs` primes of its ring. Value struct with an owned
+ *  coefficient block; create with hekv_poly_new, release with hekv_poly_free. */
+typedef struct hekv_poly {
+    uint64_t *c;  /**< [limbs][N], limb i at c + i*N */
+    size_t limbs; /**< number of limbs held (primes 0..limbs-1 of the ring) */
+    size_t n;     /**< ring degree N */
+    int ntt;      /**< 1 when the limbs hold NTT (evaluation) values, 0 for coefficients */
+} hekv_poly;
+
+/** Builds a ring: checks N, primality, p = 1 mod 2N, distinctness, finds each prime's
+ *  smallest primitive 2N-th root and builds the NTT plan of the chosen kernel variant.
+ *  @param[out] out the ring, or NULL on failure (nothing stays allocated)
+ *  @return HEKV_ERR_ARG / HEKV_ERR_PARAMS (message in err), HEKV_ERR_UNSUPPORTED (isa),
+ *          HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ring_new(const hekv_ring_lit *lit, hekv_ring **out,
+                                                  hekv_err *err);
+HEKV_API void hekv_ring_free(hekv_ring *r);
+
+HEKV_API size_t hekv_ring_n(const hekv_ring *r);
+HEKV_API int hekv_ring_logn(const hekv_ring *r);
+HEKV_API int hekv_ring_nprimes(const hekv_ring *r);
+HEKV_API int hekv_ring_threads(const hekv_ring *r);
+/** Sets the thread count (>= 1) used by later limb-parallel calls. */
+HEKV_API void hekv_ring_set_threads(hekv_ring *r, int threads);
+/** Modulus constants of prime i (0 <= i < nprimes). */
+HEKV_API const hekv_modulus *hekv_ring_modulus(const hekv_ring *r, int i);
+/** The kernel variant chosen for prime i. */
+HEKV_API const hekv_kern_ops *hekv_ring_ops(const hekv_ring *r, int i);
+/** The primitive 2N-th root used by prime i's NTT. */
+HEKV_API uint64_t hekv_ring_psi(const hekv_ring *r, int i);
+
+/** Allocates a zero polynomial with `limbs` limbs (1..nprimes) in coefficient form. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_poly_new(const hekv_ring *r, size_t limbs,
+                                                  hekv_poly *out);
+/** Releases p's block (wiped first: polynomials may hold secrets) and zeroes p. */
+HEKV_API void hekv_poly_free(hekv_poly *p);
+/** Copies the first min(dst.limbs, src.limbs) limbs and the form flag. */
+HEKV_API void hekv_poly_copy(const hekv_ring *r, hekv_poly *dst, const hekv_poly *src);
+HEKV_API void hekv_poly_zero(const hekv_ring *r, hekv_poly *p);
+
+/* Limb-parallel operations (OpenMP over limbs, r->threads). They act on the first `limbs`
+ * limbs given by the output; inputs must hold at least that many limbs and share the
+ * form (callers above check; kernels assume). Values fully reduced in and out. */
+
+/** Coefficients -> NTT form (in place, all p->limbs limbs). */
+HEKV_API void hekv_ring_ntt_fwd(const hekv_ring *r, hekv_poly *p);
+/** NTT -> coefficient form (in place). */
+HEKV_API void hekv_ring_ntt_inv(const hekv_ring *r, hekv_poly *p);
+HEKV_API void hekv_ring_add(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                            const hekv_poly *b);
+HEKV_API void hekv_ring_sub(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                            const hekv_poly *b);
+HEKV_API void hekv_ring_neg(const hekv_ring *r, hekv_poly *out, const hekv_poly *a);
+/** Pointwise product (meaningful as a ring product in NTT form). */
+HEKV_API void hekv_ring_mul(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                            const hekv_poly *b);
+/** out += a * b pointwise. */
+HEKV_API void hekv_ring_mul_acc(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                                const hekv_poly *b);
+/** out = a * s[i] on limb i, s[i] in [0, q_i) (per-limb scalars, e.g. an RNS constant). */
+HEKV_API void hekv_ring_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                                   const uint64_t *s);
+/** out += a * s[i] on limb i. */
+HEKV_API void hekv_ring_mul_scalar_acc(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                                       const uint64_t *s);
+/** out = a(X^k) using a map from hekv_automorph_map_coeff / _ntt matching a's form;
+ *  out must not alias a. */
+HEKV_API void hekv_ring_automorph(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                                  const uint32_t *map);
+
+/** Fast basis conversion (fast base extension) from limbs [from_begin, from_begin+k) of
+ *  ring `from` to limbs [to_begin, to_begin+l) of ring `to`:
+ *      out_j = sum_i [x_i * (B/b_i)^-1]_{b_i} * (B/b_i)  mod c_j,
+ *  which equals x + u*B for an integer 0 <= u < k (x the CRT value of the input in
+ *  [0, B)): the documented approximation of Bajard et al.; callers that need exactness
+ *  correct for u. Coefficient form in and out. */
+typedef struct hekv_bconv hekv_bconv;
+
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_bconv_new(const hekv_ring *from, int from_begin,
+                                                   int k, const hekv_ring *to, int to_begin,
+                                                   int l, hekv_bconv **out, hekv_err *err);
+HEKV_API void hekv_bconv_free(hekv_bconv *bc);
+/** Words of scratch hekv_bconv_apply needs (k * N). */
+HEKV_API size_t hekv_bconv_scratch_words(const hekv_bconv *bc);
+/** out: [l][N] (the l target limbs, contiguous); in: [k][N] (the k source limbs);
+ *  scratch: hekv_bconv_scratch_words words, 64-byte aligned. No aliasing. */
+HEKV_API void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
+                               uint64_t *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
