@@ -1,7 +1,7 @@
 # hekv build. Per-object ISA flags (STYLE R5): only kernels/*_ifma.c get AVX-512 flags;
 # everything else builds for baseline x86-64. HEKV_NO_AVX512=1 drops those objects.
 #
-# Targets: all (lib + CLI), test, test-full, asan, bench, demo, lint, fuzz, install, clean.
+# Targets: all (lib + CLI), test, test-full, asan, bench, demo, lint, install, clean.
 
 CC      ?= gcc
 CXX     ?= g++
@@ -30,9 +30,9 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(wildcard test/*.c test/*/*.c)
 TEST_CXX  := $(wildcard test/oracles/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_CXX:%.cpp=$(BUILD)/obj/%.o)
-HEADERS := $(foreach d,$(LIB_DIRS) src/cli test test/oracles,$(wildcard $(d)/*.h))
+HEADERS := $(foreach d,$(LIB_DIRS) src/cli test test/oracles test/models,$(wildcard $(d)/*.h))
 
-.PHONY: all lib cli test test-full test-scalar-build asan bench demo lint fuzz install clean deps
+.PHONY: all lib cli test test-full test-scalar-build asan bench demo lint install clean deps
 
 all: lib cli
 lib: $(BUILD)/libhekv.a $(BUILD)/libhekv.so

@@ -25,6 +25,9 @@ typedef struct hekv_modulus {
     int bits;            /**< bit length of q */
     uint64_t barrett_hi; /**< floor(2^128 / q), high word */
     uint64_t barrett_lo; /**< floor(2^128 / q), low word */
+    uint64_t barrett52;  /**< IFMA Barrett constant for bits <= HEKV_IFMA_MAX_BITS:
+                              min(floor(2^(bits+51) / q), 2^52 - 1), a 52-bit lane value
+                              (the clamp only bites for q a power of two); 0 otherwise */
 } hekv_modulus;
 
 /** Fills m for q; returns HEKV_ERR_ARG when q < 2 or q >= 2^HEKV_MODULUS_MAX_BITS. */

@@ -10,6 +10,11 @@ hekv_status hekv_modulus_init(hekv_modulus *m, uint64_t q) {
     if ((q & (q - 1)) == 0) r += 1;
     m->barrett_hi = (uint64_t)(r >> 64);
     m->barrett_lo = (uint64_t)r;
+    m->barrett52 = 0;
+    if (m->bits <= HEKV_IFMA_MAX_BITS) {
+        uint64_t mu = (uint64_t)(((hekv_u128)1 << (m->bits + 51)) / q);
+        m->barrett52 = mu < (1ULL << 52) ? mu : (1ULL << 52) - 1;
+    }
     return HEKV_OK;
 }
 

@@ -80,6 +80,11 @@ size_t hekv_bconv_scratch_words(const hekv_bconv *bc) { return (size_t)bc->k * b
 
 void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                       uint64_t *scratch) {
+    hekv_bconv_apply_prefix(bc, out, in, scratch, bc->l);
+}
+
+void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
+                             uint64_t *scratch, int lcount) {
     const size_t n = bc->n;
     const int threads = hekv_ring_threads(bc->to);
     /* y_i = x_i * (B/b_i)^-1 mod b_i */
@@ -92,7 +97,7 @@ void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
     }
     /* out_j = sum_i y_i * (B/b_i) mod c_j */
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-    for (int j = 0; j < bc->l; j++)
+    for (int j = 0; j < lcount; j++)
         bc->dot[j]->bconv(out + (size_t)j * n, scratch, bc->coef + (size_t)j * bc->k,
                           (size_t)bc->k, n, hekv_ring_modulus(bc->to, bc->to_begin + j));
 }

@@ -114,6 +114,10 @@ HEKV_API size_t hekv_bconv_scratch_words(const hekv_bconv *bc);
  *  scratch: hekv_bconv_scratch_words words, 64-byte aligned. No aliasing. */
 HEKV_API void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                                uint64_t *scratch);
+/** As hekv_bconv_apply but computes only the first `lcount` (<= l) target limbs, so one
+ *  plan to limbs [to_begin, to_begin + l) serves every lower level. */
+HEKV_API void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
+                                      uint64_t *scratch, int lcount);
 
 #ifdef __cplusplus
 }
