@@ -14,6 +14,9 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"bench", hekv_cli_bench, "microbenchmarks of the HE kernels (hekv bench --help)"},
+    {"run", hekv_cli_model, "generate text with the plaintext reference model"},
+    {"calibrate", hekv_cli_model, "record the input ranges of every nonlinearity"},
+    {"eval", hekv_cli_model, "perplexity and LAMBADA accuracy of a model"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,589 @@
+/* cmd_model.c: the plaintext model subcommands `hekv run` (generate text), `hekv calibrate`
+ * (record the ranges the encrypted engine's approximations must cover) and `hekv eval`
+ * (perplexity, LAMBADA), on llama2.c checkpoints through the reference engine in models/.
+ * It deliberately does no modelling itself: it parses options, calls the library, prints. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../models/llama.h"
+#include "cli.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- option helpers --------------------------------------------------------------------- */
+
+static const char *opt_value(const char *opt, int *i, int argc, char **argv) {
+    if (*i + 1 >= argc) {
+        hekv_cli_error("%s needs a value", opt);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_double(const char *opt, const char *val, double lo, double hi, double *out) {
+    char *end = NULL;
+    if (!val) return 0;
+    errno = 0;
+    double v = strtod(val, &end);
+    if (!*val || *end || errno || !isfinite(v) || v < lo || v > hi) {
+        hekv_cli_error("%s: '%s' is not a number in [%g, %g]", opt, val, lo, hi);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_u64(const char *opt, const char *val, unsigned long long *out) {
+    char *end = NULL;
+    if (!val) return 0;
+    errno = 0;
+    unsigned long long v = strtoull(val, &end, 10);
+    if (!*val || *end || errno || val[0] == '-') {
+        hekv_cli_error("%s: '%s' is not a non-negative integer", opt, val);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_precision(const char *val, hekv_llama_precision *out) {
+    if (val && !strcmp(val, "f64")) { *out = HEKV_LLAMA_F64; return 1; }
+    if (val && !strcmp(val, "f32")) { *out = HEKV_LLAMA_F32; return 1; }
+    hekv_cli_error("--precision: '%s' is neither f64 nor f32", val ? val : "");
+    return 0;
+}
+
+static int file_exists(const char *p) { return access(p, R_OK) == 0; }
+
+/* The tokenizer when --tokenizer is not given: in the model's folder, STEM.tok (what
+ * scripts/train_lm.py writes), STEM.tok.bin, tokenizer.bin, then tok<V>.bin. Writes into
+ * buf; returns NULL when none exists. */
+static const char *default_tokenizer(const char *model, int vocab, char *buf, size_t n) {
+    const char *slash = strrchr(model, '/');
+    int dir_len = slash ? (int)(slash - model + 1) : 0;
+    const char *base = model + dir_len;
+    int stem_len = (int)strlen(base);
+    if (stem_len > 4 && !strcmp(base + stem_len - 4, ".bin")) stem_len -= 4;
+    snprintf(buf, n, "%.*s%.*s.tok", dir_len, model, stem_len, base);
+    if (file_exists(buf)) return buf;
+    snprintf(buf, n, "%.*s%.*s.tok.bin", dir_len, model, stem_len, base);
+    if (file_exists(buf)) return buf;
+    snprintf(buf, n, "%.*stokenizer.bin", dir_len, model);
+    if (file_exists(buf)) return buf;
+    snprintf(buf, n, "%.*stok%d.bin", dir_len, model, vocab);
+    if (file_exists(buf)) return buf;
+    return NULL;
+}
+
+static char *read_text_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        hekv_cli_error("cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1 << 16;
+            char *nb = realloc(buf, nc + 1);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                hekv_cli_error("out of memory reading %s", path);
+                return NULL;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        hekv_cli_error("error reading %s", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Model, tokenizer and optional approximation, loaded together. */
+typedef struct {
+    hekv_llama_model *model;
+    hekv_llama_tokenizer *tok;
+    hekv_llama_chebset *cheb;
+    hekv_llama_approx hook;
+    const hekv_llama_approx *approx; /* &hook or NULL */
+    char tok_path[4096];
+} loaded;
+
+static void unload(loaded *L) {
+    hekv_llama_chebset_free(L->cheb);
+    hekv_llama_tokenizer_free(L->tok);
+    hekv_llama_model_free(L->model);
+}
+
+static int load_all(loaded *L, const char *model, const char *tok, const char *approx,
+                    int need_tok) {
+    hekv_err err;
+    memset(L, 0, sizeof *L);
+    if (hekv_llama_model_load(model, &L->model, &err) != HEKV_OK) {
+        hekv_cli_error("%s", err.msg);
+        return 0;
+    }
+    const hekv_llama_config *c = hekv_llama_model_config(L->model);
+    if (!tok) tok = default_tokenizer(model, c->vocab_size, L->tok_path, sizeof L->tok_path);
+    else snprintf(L->tok_path, sizeof L->tok_path, "%s", tok);
+    if (!tok && need_tok) {
+        hekv_cli_error("no tokenizer found beside %s (tried STEM.tok, STEM.tok.bin, "
+                       "tokenizer.bin, tok%d.bin): pass --tokenizer FILE",
+                       model, c->vocab_size);
+        unload(L);
+        return 0;
+    }
+    if (tok && hekv_llama_tokenizer_load(tok, c->vocab_size, &L->tok, &err) != HEKV_OK) {
+        hekv_cli_error("%s", err.msg);
+        unload(L);
+        return 0;
+    }
+    if (approx) {
+        if (hekv_llama_chebset_load(approx, &L->cheb, &err) != HEKV_OK) {
+            hekv_cli_error("%s", err.msg);
+            unload(L);
+            return 0;
+        }
+        hekv_llama_chebset_hook(L->cheb, &L->hook);
+        L->approx = &L->hook;
+    }
+    return 1;
+}
+
+/* ---- hekv run ----------------------------------------------------------------------------- */
+
+static void run_usage(FILE *f) {
+    fprintf(f,
+            "usage: hekv run --model FILE [--tokenizer FILE] [--prompt TEXT] [-n N] [-t TEMP]\n"
+            "                [-p TOPP] [--seed S] [--precision f64|f32] [--approx FILE]\n\n"
+            "Generates text with the plaintext reference engine from a llama2.c checkpoint,\n"
+            "like llama2.c's run: BOS + prompt, then sampled tokens until BOS/EOS, N new tokens\n"
+            "or the end of the context. Prints the prompt and its continuation to stdout and\n"
+            "the speed to stderr.\n\n"
+            "options:\n"
+            "  --model FILE       llama2.c checkpoint (legacy version-0 export)\n"
+            "  --tokenizer FILE   llama2.c tokenizer.bin (default: the first of STEM.tok,\n"
+            "                     STEM.tok.bin, tokenizer.bin, tok<V>.bin beside the model)\n"
+            "  --prompt TEXT      prompt (default: empty, start from BOS)\n"
+            "  -n N               most new tokens, 0..1000000 (default 256)\n"
+            "  -t TEMP            temperature >= 0; 0 = greedy argmax (default 1.0)\n"
+            "  -p TOPP            top-p in (0,1) for nucleus sampling, else off (default 0.9)\n"
+            "  --seed S           sampling seed (default: the time; printed to stderr)\n"
+            "  --precision P      f64 (default: double activations, float32 weights) or f32\n"
+            "                     (float32 throughout, llama2.c run.c's arithmetic)\n"
+            "  --approx FILE      FHE simulation: evaluate exp / 1/x / 1/sqrt / SiLU with the\n"
+            "                     Chebyshev series of a \"hekv-approx 1\" file\n"
+            "  --help             this text\n");
+}
+
+typedef struct {
+    const hekv_llama_tokenizer *tok;
+    long emitted;
+} print_ctx;
+
+/* run.c's safe_printf: a lone byte that is neither printable nor whitespace is dropped. */
+static void print_token(int prev, int token, void *user) {
+    print_ctx *pc = user;
+    size_t n;
+    const char *piece = hekv_llama_tokenizer_decode(pc->tok, prev, token, &n);
+    if (n == 1) {
+        unsigned char b = (unsigned char)piece[0];
+        if (!(b >= 32 && b < 127) && b != '\n' && b != '\t' && b != '\r' && b != '\v' &&
+            b != '\f')
+            return;
+    }
+    fwrite(piece, 1, n, stdout);
+    fflush(stdout);
+    pc->emitted++;
+}
+
+static int cmd_run(int argc, char **argv) {
+    const char *model = NULL, *tokp = NULL, *prompt = "", *approx = NULL;
+    long n_new = 256;
+    double temp = 1.0, topp = 0.9;
+    unsigned long long seed = 0;
+    int have_seed = 0;
+    hekv_llama_precision prec = HEKV_LLAMA_F64;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            run_usage(stdout);
+            return 0;
+        } else if (!strcmp(o, "--model")) {
+            if (!(model = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--tokenizer")) {
+            if (!(tokp = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--prompt")) {
+            if (!(prompt = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--approx")) {
+            if (!(approx = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "-n")) {
+            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1000000, &n_new)) return 2;
+        } else if (!strcmp(o, "-t")) {
+            if (!parse_double(o, opt_value(o, &i, argc, argv), 0, 1e6, &temp)) return 2;
+        } else if (!strcmp(o, "-p")) {
+            if (!parse_double(o, opt_value(o, &i, argc, argv), -1e6, 1e6, &topp)) return 2;
+        } else if (!strcmp(o, "--seed")) {
+            if (!parse_u64(o, opt_value(o, &i, argc, argv), &seed)) return 2;
+            have_seed = 1;
+        } else if (!strcmp(o, "--precision")) {
+            if (!parse_precision(opt_value(o, &i, argc, argv), &prec)) return 2;
+        } else {
+            hekv_cli_error("run: unknown option '%s' (try hekv run --help)", o);
+            return 2;
+        }
+    }
+    if (!model) {
+        hekv_cli_error("run: --model FILE is required (try hekv run --help)");
+        return 2;
+    }
+    if (!have_seed) seed = (unsigned long long)time(NULL);
+    loaded L;
+    if (!load_all(&L, model, tokp, approx, 1)) return 1;
+    const hekv_llama_config *c = hekv_llama_model_config(L.model);
+    hekv_err err;
+    hekv_llama_state *st = NULL;
+    hekv_llama_sampler *smp = NULL;
+    int *toks = malloc((size_t)c->seq_len * sizeof *toks);
+    int rc = 1;
+    if (!toks) {
+        hekv_cli_error("out of memory");
+        goto out;
+    }
+    if (hekv_llama_state_new(L.model, prec, &st, &err) != HEKV_OK ||
+        hekv_llama_sampler_new(c->vocab_size, temp, topp, seed, &smp, &err) != HEKV_OK) {
+        hekv_cli_error("%s", err.msg);
+        goto out;
+    }
+    if (temp > 0 && !have_seed) fprintf(stderr, "seed: %llu\n", seed);
+    print_ctx pc = {L.tok, 0};
+    hekv_llama_gen_opts go = {prompt, (int)n_new, L.approx, print_token, &pc};
+    size_t n = 0, np = 0;
+    double t0 = now_s();
+    if (hekv_llama_generate(st, L.tok, smp, toks, (size_t)c->seq_len, &n, &np, &go, &err) !=
+        HEKV_OK) {
+        printf("\n");
+        hekv_cli_error("%s", err.msg);
+        goto out;
+    }
+    double dt = now_s() - t0;
+    printf("\n");
+    fflush(stdout);
+    /* Forward passes: every token but the last was fed (a final pass that sampled BOS or
+     * EOS is not counted). */
+    size_t forwards = n > 1 ? n - 1 : 0;
+    fprintf(stderr, "achieved tok/s: %.1f (%zu forward passes in %.3f s, %s%s)\n",
+            dt > 0 ? forwards / dt : 0.0, forwards, dt,
+            prec == HEKV_LLAMA_F64 ? "f64" : "f32", L.approx ? ", approx" : "");
+    rc = 0;
+out:
+    free(toks);
+    hekv_llama_sampler_free(smp);
+    hekv_llama_state_free(st);
+    unload(&L);
+    return rc;
+}
+
+/* ---- hekv calibrate ----------------------------------------------------------------------- */
+
+static void calibrate_usage(FILE *f) {
+    fprintf(f,
+            "usage: hekv calibrate --model FILE --data TEXTFILE [--tokenizer FILE]\n"
+            "                      [--max-tokens N] [--out FILE] [--threads T] [--quiet]\n\n"
+            "Runs the float64 reference over a text (in windows of the model's seq_len, each\n"
+            "from a fresh KV cache after BOS, as hekv eval) and records, per layer, the input\n"
+            "range of every nonlinearity the encrypted engine approximates: RMSNorm mean(x^2),\n"
+            "attention scores q.k/sqrt(hs) per head, the softmax exp argument with and without\n"
+            "the max subtracted, the softmax sums, the SiLU input, and the final norm and\n"
+            "logits. Writes them as a \"hekv-calib 1\" text file (format in models/calib.c)\n"
+            "and prints a summary.\n\n"
+            "options:\n"
+            "  --model FILE       llama2.c checkpoint\n"
+            "  --data TEXTFILE    calibration text (UTF-8)\n"
+            "  --tokenizer FILE   tokenizer (default: the first of STEM.tok, STEM.tok.bin,\n"
+            "                     tokenizer.bin, tok<V>.bin beside the model)\n"
+            "  --max-tokens N     use the first N tokens of the text (default 16384; 0 = all)\n"
+            "  --out FILE         output (default: the model path with .bin replaced by .calib)\n"
+            "  --threads T        windows in parallel (default HEKV_THREADS or 1)\n"
+            "  --quiet            no summary\n"
+            "  --help             this text\n");
+}
+
+static void print_range(const char *what, const hekv_llama_range *r) {
+    printf("  %-24s [%12.6g, %12.6g]\n", what, r->lo, r->hi);
+}
+
+static int cmd_calibrate(int argc, char **argv) {
+    const char *model = NULL, *tokp = NULL, *data = NULL, *outp = NULL;
+    long max_tokens = 16384, threads = 0;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            calibrate_usage(stdout);
+            return 0;
+        } else if (!strcmp(o, "--model")) {
+            if (!(model = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--tokenizer")) {
+            if (!(tokp = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--data")) {
+            if (!(data = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--out")) {
+            if (!(outp = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--max-tokens")) {
+            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1L << 40, &max_tokens))
+                return 2;
+        } else if (!strcmp(o, "--threads")) {
+            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 1, 256, &threads)) return 2;
+        } else if (!strcmp(o, "--quiet")) {
+            quiet = 1;
+        } else {
+            hekv_cli_error("calibrate: unknown option '%s' (try hekv calibrate --help)", o);
+            return 2;
+        }
+    }
+    if (!model || !data) {
+        hekv_cli_error("calibrate: --model FILE and --data TEXTFILE are required (try hekv "
+                       "calibrate --help)");
+        return 2;
+    }
+    char defout[4096];
+    if (!outp) {
+        size_t ml = strlen(model);
+        int stem = (int)(ml > 4 && !strcmp(model + ml - 4, ".bin") ? ml - 4 : ml);
+        snprintf(defout, sizeof defout, "%.*s.calib", stem, model);
+        outp = defout;
+    }
+    loaded L;
+    if (!load_all(&L, model, tokp, NULL, 1)) return 1;
+    size_t len = 0;
+    char *text = read_text_file(data, &len);
+    int rc = 1;
+    hekv_llama_calib *cal = NULL;
+    hekv_err err;
+    if (!text) goto out;
+    if (hekv_llama_calib_new(hekv_llama_model_config(L.model), &cal, &err) != HEKV_OK) {
+        hekv_cli_error("%s", err.msg);
+        goto out;
+    }
+    hekv_llama_eval_opts eo = {max_tokens, hekv_cli_threads(threads), 0, HEKV_LLAMA_F64, NULL,
+                               cal};
+    hekv_llama_eval_result res;
+    double t0 = now_s();
+    if (hekv_llama_eval_text(L.model, L.tok, text, len, &eo, &res, &err) != HEKV_OK ||
+        hekv_llama_calib_save(cal, outp, &err) != HEKV_OK) {
+        hekv_cli_error("%s", err.msg);
+        goto out;
+    }
+    double dt = now_s() - t0;
+    if (!quiet) {
+        const hekv_llama_config *c = hekv_llama_model_config(L.model);
+        printf("calibrated %s on %s: %lld tokens (%lld windows) in %.2f s, cross-entropy %.4f "
+               "nats/token\n",
+               model, data, (long long)res.tokens, (long long)res.windows, dt, res.ce);
+        for (int l = 0; l < c->n_layers; l++) {
+            hekv_llama_layer_calib *lc = hekv_llama_calib_layer(cal, l);
+            hekv_llama_range sc = lc->attn_score[0];
+            for (int h = 1; h < c->n_heads; h++) {
+                if (lc->attn_score[h].lo < sc.lo) sc.lo = lc->attn_score[h].lo;
+                if (lc->attn_score[h].hi > sc.hi) sc.hi = lc->attn_score[h].hi;
+            }
+            printf("layer %d\n", l);
+            print_range("rmsnorm_att mean(x^2)", &lc->rmsnorm_att);
+            print_range("attn_score (all heads)", &sc);
+            print_range("softmax_exp_shifted", &lc->softmax_exp_shifted);
+            print_range("softmax_sum_shifted", &lc->softmax_sum_shifted);
+            print_range("softmax_sum_unshifted", &lc->softmax_sum_unshifted);
+            print_range("rmsnorm_ffn mean(x^2)", &lc->rmsnorm_ffn);
+            print_range("silu input", &lc->silu);
+        }
+        hekv_llama_final_calib *fc = hekv_llama_calib_final(cal);
+        printf("final\n");
+        print_range("rmsnorm_final mean(x^2)", &fc->rmsnorm_final);
+        print_range("logits", &fc->logits);
+        printf("wrote %s\n", outp);
+    }
+    rc = 0;
+out:
+    free(text);
+    hekv_llama_calib_free(cal);
+    unload(&L);
+    return rc;
+}
+
+/* ---- hekv eval ---------------------------------------------------------------------------- */
+
+static void eval_usage(FILE *f) {
+    fprintf(f,
+            "usage: hekv eval --model FILE [--tokenizer FILE] [--data FILE] [--max-tokens N]\n"
+            "                 [--line-eos] [--lambada FILE] [--max-examples N]\n"
+            "                 [--precision f64|f32] [--approx FILE] [--threads T] [--csv]\n\n"
+            "Evaluates the plaintext reference engine.\n\n"
+            "With --data: the whole text is tokenized once (dummy-prefix space, no BOS) and cut\n"
+            "into consecutive windows of seq_len tokens; each window starts from a fresh KV\n"
+            "cache with BOS, so every token is predicted exactly once (no overlap between\n"
+            "windows). Reports the tokens scored, words, cross-entropy (nats/token), token\n"
+            "perplexity exp(CE) and word perplexity exp(total NLL / words). Words are the\n"
+            "whitespace-separated runs of the scored text; with --line-eos every line also\n"
+            "counts one \"<eos>\" word (the WikiText-2 / PTB convention: text lines + 1 each).\n\n"
+            "With --lambada: LAMBADA last-word accuracy; the file has one passage per line,\n"
+            "plain text or JSON lines {\"text\": ...}. The target is the last word; the model\n"
+            "must produce all its tokens greedily (argmax) after the context.\n\n"
+            "options:\n"
+            "  --model FILE        llama2.c checkpoint\n"
+            "  --tokenizer FILE    tokenizer (default: the first of STEM.tok, STEM.tok.bin,\n"
+            "                      tokenizer.bin, tok<V>.bin beside the model)\n"
+            "  --data FILE         text for perplexity\n"
+            "  --max-tokens N      score only the first N tokens (default 0 = all)\n"
+            "  --line-eos          count one <eos> word per line in the word count\n"
+            "  --lambada FILE      LAMBADA file (lambada_test_plain_text.txt or .jsonl)\n"
+            "  --max-examples N    LAMBADA passages to use (default 0 = all)\n"
+            "  --precision P       f64 (default) or f32\n"
+            "  --approx FILE       FHE simulation with a \"hekv-approx 1\" Chebyshev file\n"
+            "  --threads T         windows/examples in parallel (default HEKV_THREADS or 1)\n"
+            "  --csv               one CSV header and row instead of the readable lines:\n"
+            "                      model,data,precision,approx,tokens,words,nll,ce_nats,\n"
+            "                      ppl_token,ppl_word,lambada,lambada_examples,lambada_correct,\n"
+            "                      lambada_acc,seconds\n"
+            "  --help              this text\n");
+}
+
+static int cmd_eval(int argc, char **argv) {
+    const char *model = NULL, *tokp = NULL, *data = NULL, *lambada = NULL, *approx = NULL;
+    long max_tokens = 0, max_examples = 0, threads = 0;
+    int csv = 0, line_eos = 0;
+    hekv_llama_precision prec = HEKV_LLAMA_F64;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            eval_usage(stdout);
+            return 0;
+        } else if (!strcmp(o, "--model")) {
+            if (!(model = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--tokenizer")) {
+            if (!(tokp = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--data")) {
+            if (!(data = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--lambada")) {
+            if (!(lambada = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--approx")) {
+            if (!(approx = opt_value(o, &i, argc, argv))) return 2;
+        } else if (!strcmp(o, "--max-tokens")) {
+            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1L << 40, &max_tokens))
+                return 2;
+        } else if (!strcmp(o, "--max-examples")) {
+            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1L << 40, &max_examples))
+                return 2;
+        } else if (!strcmp(o, "--threads")) {
+            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 1, 256, &threads)) return 2;
+        } else if (!strcmp(o, "--precision")) {
+            if (!parse_precision(opt_value(o, &i, argc, argv), &prec)) return 2;
+        } else if (!strcmp(o, "--csv")) {
+            csv = 1;
+        } else if (!strcmp(o, "--line-eos")) {
+            line_eos = 1;
+        } else {
+            hekv_cli_error("eval: unknown option '%s' (try hekv eval --help)", o);
+            return 2;
+        }
+    }
+    if (!model || (!data && !lambada)) {
+        hekv_cli_error("eval: --model FILE and at least one of --data FILE / --lambada FILE "
+                       "are required (try hekv eval --help)");
+        return 2;
+    }
+    loaded L;
+    if (!load_all(&L, model, tokp, approx, 1)) return 1;
+    hekv_llama_eval_opts eo = {max_tokens, hekv_cli_threads(threads), line_eos, prec, L.approx,
+                               NULL};
+    hekv_llama_eval_result r;
+    hekv_llama_lambada_result lr;
+    memset(&r, 0, sizeof r);
+    memset(&lr, 0, sizeof lr);
+    hekv_err err;
+    int rc = 1;
+    char *text = NULL;
+    double t0 = now_s();
+    const char *pname = prec == HEKV_LLAMA_F64 ? "f64" : "f32";
+    if (data) {
+        size_t len = 0;
+        if (!(text = read_text_file(data, &len))) goto out;
+        if (hekv_llama_eval_text(L.model, L.tok, text, len, &eo, &r, &err) != HEKV_OK) {
+            hekv_cli_error("%s", err.msg);
+            goto out;
+        }
+        if (!csv) {
+            printf("model:             %s (%s%s)\n", model, pname, approx ? ", approx" : "");
+            printf("data:              %s (%lld bytes scored)\n", data, (long long)r.bytes);
+            printf("tokens:            %lld (%lld windows of up to %d)\n", (long long)r.tokens,
+                   (long long)r.windows, hekv_llama_model_config(L.model)->seq_len);
+            printf("words:             %lld (%lld lines%s)\n", (long long)r.words,
+                   (long long)r.lines, line_eos ? ", one <eos> word each" : "");
+            printf("cross-entropy:     %.6f nats/token (%.4f bits/token)\n", r.ce,
+                   r.ce / log(2.0));
+            printf("token perplexity:  %.4f\n", r.ppl_token);
+            printf("word perplexity:   %.4f\n", r.ppl_word);
+            fflush(stdout);
+        }
+    }
+    if (lambada) {
+        if (hekv_llama_eval_lambada(L.model, L.tok, lambada, max_examples, &eo, &lr, &err) !=
+            HEKV_OK) {
+            hekv_cli_error("%s", err.msg);
+            goto out;
+        }
+        if (!csv)
+            printf("lambada:           %lld / %lld = %.2f%% last-word accuracy (greedy; %lld "
+                   "lines skipped)\n",
+                   (long long)lr.correct, (long long)lr.examples, 100.0 * lr.accuracy,
+                   (long long)lr.skipped);
+    }
+    double dt = now_s() - t0;
+    if (csv) {
+        printf("model,data,precision,approx,tokens,words,nll,ce_nats,ppl_token,ppl_word,lambada,"
+               "lambada_examples,lambada_correct,lambada_acc,seconds\n");
+        printf("%s,%s,%s,%s,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%s,%lld,%lld,%.6f,%.3f\n", model,
+               data ? data : "", pname, approx ? approx : "", (long long)r.tokens,
+               (long long)r.words, r.nll, r.ce, r.ppl_token, r.ppl_word, lambada ? lambada : "",
+               (long long)lr.examples, (long long)lr.correct, lr.accuracy, dt);
+    } else {
+        printf("time:              %.2f s\n", dt);
+    }
+    rc = 0;
+out:
+    free(text);
+    unload(&L);
+    return rc;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+int hekv_cli_model(int argc, char **argv) {
+    if (!strcmp(argv[0], "run")) return cmd_run(argc, argv);
+    if (!strcmp(argv[0], "calibrate")) return cmd_calibrate(argc, argv);
+    if (!strcmp(argv[0], "eval")) return cmd_eval(argc, argv);
+    hekv_cli_error("model: unknown subcommand '%s'", argv[0]);
+    return 2;
+}

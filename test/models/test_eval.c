@@ -1,0 +1,176 @@
+/* test_eval.c: evaluation: perplexity is finite and equals exp(cross-entropy), the window
+ * scheme scores every token exactly once (checked against a hand-run of the forward), word
+ * and line counts follow the documented rules, threads do not change the result, and
+ * LAMBADA reads plain and JSON-lines files. */
+#include "model_util.h"
+
+static const char *story =
+    "Once upon a time, there was a little girl named Lily. She loved to play outside in the "
+    "park.\nOne day, she saw a big, red ball.\n";
+
+Test(models, eval_short_text_perplexity) {
+    hekv_llama_model *m = tm_load_stories();
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    hekv_err err = {0};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_eval_result r;
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r, &err), HEKV_OK, "%s",
+                 err.msg);
+    int ids[256];
+    size_t n;
+    cr_assert_eq(hekv_llama_tokenizer_encode(t, ids, 256, &n, story, strlen(story), 0, 0, NULL),
+                 HEKV_OK);
+    cr_assert_eq(r.tokens, (int64_t)n);
+    cr_assert_eq(r.windows, 1);
+    cr_assert_eq(r.bytes, (int64_t)strlen(story));
+    cr_assert_eq(r.words, 27, "words %lld", (long long)r.words);
+    cr_assert_eq(r.lines, 2);
+    cr_assert(isfinite(r.nll) && r.nll > 0);
+    cr_assert_float_eq(r.ce, r.nll / r.tokens, 1e-12);
+    cr_assert_float_eq(r.ppl_token, exp(r.ce), 1e-12 * r.ppl_token);
+    cr_assert_float_eq(r.ppl_word, exp(r.nll / 27), 1e-12 * r.ppl_word);
+    cr_log_info("stories260K on its own greedy text: CE %.4f nats/token, ppl %.3f", r.ce,
+                r.ppl_token);
+    /* the model wrote this text greedily: it finds it very likely */
+    cr_assert(r.ppl_token < 3.0, "token perplexity %.3f", r.ppl_token);
+    /* --line-eos adds one word per line */
+    o.line_eos = 1;
+    hekv_llama_eval_result r2;
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r2, &err), HEKV_OK);
+    cr_assert_eq(r2.words, 29);
+    cr_assert(r2.nll == r.nll);
+    /* float32 agrees closely */
+    o.line_eos = 0;
+    o.precision = HEKV_LLAMA_F32;
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r2, &err), HEKV_OK);
+    cr_assert_float_eq(r2.ce, r.ce, 1e-4);
+    /* max_tokens: a prefix, with the words of the covered text ("Once upon a" = 3 tokens
+     * after the dummy prefix merges: " Once", " upon", " a") */
+    o.precision = HEKV_LLAMA_F64;
+    o.max_tokens = 3;
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r2, &err), HEKV_OK);
+    cr_assert_eq(r2.tokens, 3);
+    cr_assert_eq(r2.bytes, 11);
+    cr_assert_eq(r2.words, 3);
+    cr_assert_eq(r2.lines, 1);
+    /* bad calls */
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, 0, &o, &r2, &err), HEKV_ERR_ARG);
+    hekv_llama_calib *cal;
+    cr_assert_eq(hekv_llama_calib_new(hekv_llama_model_config(m), &cal, &err), HEKV_OK);
+    o.calib = cal;
+    o.precision = HEKV_LLAMA_F32;
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r2, &err), HEKV_ERR_ARG);
+    hekv_llama_calib_free(cal);
+    hekv_llama_tokenizer_free(t);
+    hekv_llama_model_free(m);
+}
+
+/* Windows: a synthetic model with a context of 8 and tok512's vocabulary, checked against
+ * running the forward by hand; 1 and 2 threads give bit-identical totals. */
+Test(models, eval_windows_score_each_token_once) {
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    char dir[64];
+    tm_tmpdir(dir, sizeof dir);
+    const int32_t hdr[7] = {16, 24, 2, 4, 2, 512, 8};
+    hekv_llama_model *m = tm_synth_load(dir, hdr, 61);
+    const int T = 8, V = 512;
+    int ids[256];
+    size_t n;
+    cr_assert_eq(hekv_llama_tokenizer_encode(t, ids, 256, &n, story, strlen(story), 0, 0, NULL),
+                 HEKV_OK);
+    cr_assert(n > 3 * T, "need several windows, have %zu tokens", n);
+    /* by hand: window w predicts ids[w*T .. w*T+T) from BOS + the window's earlier tokens */
+    hekv_err err = {0};
+    hekv_llama_state *st;
+    cr_assert_eq(hekv_llama_state_new(m, HEKV_LLAMA_F64, &st, &err), HEKV_OK);
+    double want = 0;
+    for (size_t w = 0; w * T < n; w++) {
+        hekv_llama_state_reset(st);
+        for (int p = 0; p < T && w * T + (size_t)p < n; p++) {
+            int in = p == 0 ? 1 : ids[w * T + (size_t)p - 1];
+            cr_assert_eq(hekv_llama_forward(st, in, p, NULL, &err), HEKV_OK);
+            const double *lg = hekv_llama_state_logits(st);
+            double mx = lg[0], s = 0;
+            for (int i = 1; i < V; i++) mx = lg[i] > mx ? lg[i] : mx;
+            for (int i = 0; i < V; i++) s += exp(lg[i] - mx);
+            want += mx + log(s) - lg[ids[w * T + (size_t)p]];
+        }
+    }
+    hekv_llama_state_free(st);
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_eval_result r1, r2;
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r1, &err), HEKV_OK, "%s",
+                 err.msg);
+    o.threads = 2;
+    cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r2, &err), HEKV_OK);
+    cr_assert_eq(r1.tokens, (int64_t)n);
+    cr_assert_eq(r1.windows, (int64_t)((n + T - 1) / T));
+    cr_assert_float_eq(r1.nll, want, 1e-9 * want);
+    cr_assert(r1.nll == r2.nll, "threads changed the total: %.17g vs %.17g", r1.nll, r2.nll);
+    hekv_llama_model_free(m);
+    hekv_llama_tokenizer_free(t);
+    tm_rmtree(dir);
+}
+
+Test(models, eval_lambada_plain_and_jsonl) {
+    hekv_llama_model *m = tm_load_stories();
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    char dir[64], plain[128], jsonl[128];
+    tm_tmpdir(dir, sizeof dir);
+    snprintf(plain, sizeof plain, "%s/l.txt", dir);
+    snprintf(jsonl, sizeof jsonl, "%s/l.jsonl", dir);
+    /* The first passage is the model's own greedy text: its last word must be found. */
+    const char *plain_text =
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in "
+        "the park\n"
+        "\n"
+        "oneword\n"
+        "the \"cat\" sat on the mat and looked at the dog\n";
+    tm_write(plain, plain_text, strlen(plain_text));
+    const char *json_text =
+        "{\"text\": \"Once upon a time, there was a little girl named Lily. She loved to play "
+        "outside in the park\"}\n"
+        "{\"id\": [1, {\"x\": \"}\"}], \"text\": \"the \\\"cat\\\" sat on the mat and looked at "
+        "the \\u0064og\"}\n";
+    tm_write(jsonl, json_text, strlen(json_text));
+    hekv_err err = {0};
+    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_lambada_result a, b;
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, plain, 0, &o, &a, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(a.examples, 2);
+    cr_assert_eq(a.skipped, 1, "'oneword' has no context");
+    cr_assert(a.correct >= 1, "the model's own continuation 'park' was not reproduced");
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, jsonl, 0, &o, &b, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(b.examples, 2);
+    cr_assert_eq(b.correct, a.correct, "plain and JSON versions of the same passages differ");
+    cr_assert_float_eq(b.accuracy, (double)b.correct / 2, 1e-15);
+    /* max_examples */
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, plain, 1, &o, &a, &err), HEKV_OK);
+    cr_assert_eq(a.examples, 1);
+    cr_assert_eq(a.correct, 1);
+    /* a broken JSON line is a format error naming the line */
+    const char *bad = "{\"text\": \"ok then\"}\n{\"text\": \"unterminated}\n";
+    tm_write(jsonl, bad, strlen(bad));
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, jsonl, 0, &o, &a, &err), HEKV_ERR_FORMAT);
+    cr_assert(strstr(err.msg, "line 2") != NULL, "%s", err.msg);
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, "/nonexistent.jsonl", 0, &o, &a, &err), HEKV_ERR_IO);
+    hekv_llama_tokenizer_free(t);
+    hekv_llama_model_free(m);
+    tm_rmtree(dir);
+}
+
+Test(models, eval_lambada_real_file_subset) {
+    const char *path = "../shared/data/lambada/lambada_test.jsonl";
+    if (access(path, R_OK) != 0) cr_skip_test("%s is absent", path);
+    hekv_llama_model *m = tm_load_stories();
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    hekv_err err = {0};
+    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_lambada_result r;
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, path, 20, &o, &r, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(r.examples, 20);
+    cr_assert(r.accuracy >= 0 && r.accuracy <= 1);
+    cr_log_info("stories260K LAMBADA (first 20): %lld correct", (long long)r.correct);
+    hekv_llama_tokenizer_free(t);
+    hekv_llama_model_free(m);
+}
