@@ -73,6 +73,129 @@ static hekv_status check_common(const hekv_llama_model *m, const hekv_llama_toke
     return HEKV_OK;
 }
 
+/* The line-stream convention (see hekv_llama_eval_text in llama.h): builds the stream into
+ * *out (malloc'd, *n tokens) and counts lines and whitespace words. */
+static hekv_status line_stream(const hekv_llama_tokenizer *tok, const char *text, size_t len,
+                               int **out, size_t *n, int64_t *lines, int64_t *words,
+                               hekv_err *err) {
+    int nl = -1;
+    for (int id = 0; id < hekv_llama_tokenizer_vocab_size(tok); id++)
+        if (!strcmp(hekv_llama_tokenizer_piece(tok, id), "<0x0A>")) {
+            nl = id;
+            break;
+        }
+    if (nl < 0)
+        return hekv_err_set(err, HEKV_ERR_ARG,
+                            "hekv_llama_eval_text: per-line mode needs the byte token <0x0A> "
+                            "in the vocabulary; this tokenizer has none");
+    /* every line adds at most (its length + 3) + 1 tokens */
+    int *s = malloc((len + 4 * (len + 1) + 2) * sizeof *s);
+    if (!s) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_eval_text: out of memory");
+    size_t k = 0;
+    s[k++] = HEKV_LLAMA_TOKEN_BOS;
+    *lines = *words = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n') end++;
+        size_t a = pos, b = end;
+        while (a < b && (text[a] == ' ' || text[a] == '\t' || text[a] == '\r')) a++;
+        while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r')) b--;
+        if (b > a) {
+            size_t got = 0;
+            hekv_status st = hekv_llama_tokenizer_encode(tok, s + k, b - a + 3, &got, text + a,
+                                                         b - a, 0, 0, err);
+            if (st != HEKV_OK) {
+                free(s);
+                return st;
+            }
+            k += got;
+            int in_word = 0;
+            for (size_t i = a; i < b; i++) {
+                int ws = isspace((unsigned char)text[i]) != 0;
+                if (!ws && !in_word) (*words)++;
+                in_word = !ws;
+            }
+        }
+        s[k++] = nl;
+        (*lines)++;
+        pos = end + 1;
+    }
+    *out = s;
+    *n = k;
+    return HEKV_OK;
+}
+
+static hekv_status eval_lines(const hekv_llama_model *m, const hekv_llama_tokenizer *tok,
+                              const char *text, size_t len, const hekv_llama_eval_opts *o,
+                              hekv_llama_eval_result *res, hekv_err *err) {
+    const hekv_llama_config *cfg = hekv_llama_model_config(m);
+    const int T = cfg->seq_len, V = cfg->vocab_size;
+    int *s = NULL;
+    size_t ns = 0;
+    int64_t lines = 0, words = 0;
+    hekv_status st = line_stream(tok, text, len, &s, &ns, &lines, &words, err);
+    if (st != HEKV_OK) return st;
+    if (ns < 2) {
+        free(s);
+        return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_eval_text: the text is empty");
+    }
+    int64_t npred = (int64_t)ns - 1;
+    if (o->max_tokens > 0 && o->max_tokens < npred) npred = o->max_tokens;
+    const int64_t n_win = (npred + T - 1) / T;
+    const int nt = clamp_threads(o->threads, n_win);
+    double *wnll = calloc((size_t)n_win, sizeof *wnll);
+    hekv_status *wst = calloc((size_t)n_win, sizeof *wst);
+    hekv_llama_state **sts = calloc((size_t)nt, sizeof *sts);
+    hekv_llama_calib **cal = calloc((size_t)nt, sizeof *cal);
+    if (!wnll || !wst || !sts || !cal) {
+        st = hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_eval_text: out of memory");
+        goto done;
+    }
+    if ((st = make_workers(m, o, nt, sts, cal, err)) != HEKV_OK) goto done;
+
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t w = 0; w < n_win; w++) {
+        hekv_llama_state *sw = sts[omp_get_thread_num()];
+        const int *wt = s + w * T;
+        const int cnt = (int)(npred - w * T < T ? npred - w * T : T);
+        double nll = 0.0;
+        hekv_status ws = HEKV_OK;
+        hekv_llama_state_reset(sw);
+        for (int p = 0; p < cnt && ws == HEKV_OK; p++) {
+            ws = hekv_llama_forward(sw, wt[p], p, o->approx, NULL);
+            if (ws == HEKV_OK) nll += token_nll(hekv_llama_state_logits(sw), V, wt[p + 1]);
+        }
+        wnll[w] = nll;
+        wst[w] = ws;
+    }
+    for (int64_t w = 0; w < n_win; w++) {
+        if (wst[w] != HEKV_OK) {
+            st = hekv_err_set(err, wst[w], "hekv_llama_eval_text: window %lld failed",
+                              (long long)w);
+            goto done;
+        }
+        res->nll += wnll[w];
+    }
+    if (o->calib)
+        for (int i = 0; i < nt; i++)
+            if ((st = hekv_llama_calib_merge(o->calib, cal[i], err)) != HEKV_OK) goto done;
+    res->tokens = npred;
+    res->windows = n_win;
+    res->bytes = (int64_t)len;
+    res->lines = lines;
+    res->words = words + lines;
+    res->ce = res->nll / (double)npred;
+    res->ppl_token = exp(res->ce);
+    res->ppl_word = exp(res->nll / (double)res->words);
+done:
+    free_workers(sts ? nt : 0, sts, cal);
+    free(s);
+    free(wnll);
+    free(wst);
+    return st;
+}
+
 hekv_status hekv_llama_eval_text(const hekv_llama_model *m, const hekv_llama_tokenizer *tok,
                                  const char *text, size_t len, const hekv_llama_eval_opts *o,
                                  hekv_llama_eval_result *res, hekv_err *err) {
@@ -83,6 +206,7 @@ hekv_status hekv_llama_eval_text(const hekv_llama_model *m, const hekv_llama_tok
     memset(res, 0, sizeof *res);
     if (len == 0)
         return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_eval_text: the text is empty");
+    if (o->per_line) return eval_lines(m, tok, text, len, o, res, err);
     const hekv_llama_config *cfg = hekv_llama_model_config(m);
     const int T = cfg->seq_len, V = cfg->vocab_size;
 

@@ -436,6 +436,8 @@ typedef struct hekv_llama_eval_opts {
     hekv_llama_precision precision;
     const hekv_llama_approx *approx; /* NULL = exact */
     hekv_llama_calib *calib;         /* NULL, or receives the ranges (float64 only) */
+    int per_line;                    /* 1: the line-stream convention of scripts/train_lm.py
+                                        (see hekv_llama_eval_text) */
 } hekv_llama_eval_opts;
 
 typedef struct hekv_llama_eval_result {
@@ -459,7 +461,14 @@ typedef struct hekv_llama_eval_result {
  *  tokens cover (a word cut by max_tokens counts); with line_eos each line (each '\n', plus
  *  a last line without one) adds one "<eos>" word, the WikiText/PTB convention (this gives
  *  WikiText-2 test's published 245,569 words).
- *  @return HEKV_OK; HEKV_ERR_ARG (NULL, empty text, calib with F32); HEKV_ERR_NOMEM. */
+ *  With opts->per_line the convention of scripts/train_lm.py (the one its PyTorch figures
+ *  use) instead: stream = BOS, then for each line (split on '\n'; a final '\n' ends the
+ *  last line) the encoding of the line stripped of ' ', '\t', '\r' (nothing if empty)
+ *  followed by the byte token <0x0A>; windows of T stream tokens each start from a fresh
+ *  cache at position 0 (only the first starts with BOS) and predict the next T tokens, so
+ *  every stream token after BOS is scored once; words = whitespace words + lines.
+ *  @return HEKV_OK; HEKV_ERR_ARG (NULL, empty text, calib with F32, per_line with a vocab
+ *          without <0x0A>); HEKV_ERR_NOMEM. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_eval_text(
     const hekv_llama_model *m, const hekv_llama_tokenizer *tok, const char *text, size_t len,
     const hekv_llama_eval_opts *opts, hekv_llama_eval_result *res, hekv_err *err);

@@ -389,7 +389,7 @@ static int cmd_calibrate(int argc, char **argv) {
         goto out;
     }
     hekv_llama_eval_opts eo = {max_tokens, hekv_cli_threads(threads), 0, HEKV_LLAMA_F64, NULL,
-                               cal};
+                               cal, 0};
     hekv_llama_eval_result res;
     double t0 = now_s();
     if (hekv_llama_eval_text(L.model, L.tok, text, len, &eo, &res, &err) != HEKV_OK ||
@@ -438,7 +438,7 @@ out:
 static void eval_usage(FILE *f) {
     fprintf(f,
             "usage: hekv eval --model FILE [--tokenizer FILE] [--data FILE] [--max-tokens N]\n"
-            "                 [--line-eos] [--lambada FILE] [--max-examples N]\n"
+            "                 [--line-eos] [--lines] [--lambada FILE] [--max-examples N]\n"
             "                 [--precision f64|f32] [--approx FILE] [--threads T] [--csv]\n\n"
             "Evaluates the plaintext reference engine.\n\n"
             "With --data: the whole text is tokenized once (dummy-prefix space, no BOS) and cut\n"
@@ -458,6 +458,10 @@ static void eval_usage(FILE *f) {
             "  --data FILE         text for perplexity\n"
             "  --max-tokens N      score only the first N tokens (default 0 = all)\n"
             "  --line-eos          count one <eos> word per line in the word count\n"
+            "  --lines             the line-stream convention of scripts/train_lm.py (the\n"
+            "                      one its PyTorch perplexities use): BOS, then each line's\n"
+            "                      tokens and a newline token; windows continue the stream;\n"
+            "                      implies --line-eos\n"
             "  --lambada FILE      LAMBADA file (lambada_test_plain_text.txt or .jsonl)\n"
             "  --max-examples N    LAMBADA passages to use (default 0 = all)\n"
             "  --precision P       f64 (default) or f32\n"
@@ -473,7 +477,7 @@ static void eval_usage(FILE *f) {
 static int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tokp = NULL, *data = NULL, *lambada = NULL, *approx = NULL;
     long max_tokens = 0, max_examples = 0, threads = 0;
-    int csv = 0, line_eos = 0;
+    int csv = 0, line_eos = 0, per_line = 0;
     hekv_llama_precision prec = HEKV_LLAMA_F64;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
@@ -504,6 +508,8 @@ static int cmd_eval(int argc, char **argv) {
             csv = 1;
         } else if (!strcmp(o, "--line-eos")) {
             line_eos = 1;
+        } else if (!strcmp(o, "--lines")) {
+            per_line = line_eos = 1;
         } else {
             hekv_cli_error("eval: unknown option '%s' (try hekv eval --help)", o);
             return 2;
@@ -517,7 +523,7 @@ static int cmd_eval(int argc, char **argv) {
     loaded L;
     if (!load_all(&L, model, tokp, approx, 1)) return 1;
     hekv_llama_eval_opts eo = {max_tokens, hekv_cli_threads(threads), line_eos, prec, L.approx,
-                               NULL};
+                               NULL, per_line};
     hekv_llama_eval_result r;
     hekv_llama_lambada_result lr;
     memset(&r, 0, sizeof r);

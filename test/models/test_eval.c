@@ -12,7 +12,7 @@ Test(models, eval_short_text_perplexity) {
     hekv_llama_model *m = tm_load_stories();
     hekv_llama_tokenizer *t = tm_load_tok512();
     hekv_err err = {0};
-    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
     hekv_llama_eval_result r;
     cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r, &err), HEKV_OK, "%s",
                  err.msg);
@@ -97,7 +97,7 @@ Test(models, eval_windows_score_each_token_once) {
         }
     }
     hekv_llama_state_free(st);
-    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
     hekv_llama_eval_result r1, r2;
     cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r1, &err), HEKV_OK, "%s",
                  err.msg);
@@ -134,7 +134,7 @@ Test(models, eval_lambada_plain_and_jsonl) {
         "the \\u0064og\"}\n";
     tm_write(jsonl, json_text, strlen(json_text));
     hekv_err err = {0};
-    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
     hekv_llama_lambada_result a, b;
     cr_assert_eq(hekv_llama_eval_lambada(m, t, plain, 0, &o, &a, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(a.examples, 2);
@@ -165,12 +165,59 @@ Test(models, eval_lambada_real_file_subset) {
     hekv_llama_model *m = tm_load_stories();
     hekv_llama_tokenizer *t = tm_load_tok512();
     hekv_err err = {0};
-    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL};
+    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
     hekv_llama_lambada_result r;
     cr_assert_eq(hekv_llama_eval_lambada(m, t, path, 20, &o, &r, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(r.examples, 20);
     cr_assert(r.accuracy >= 0 && r.accuracy <= 1);
     cr_log_info("stories260K LAMBADA (first 20): %lld correct", (long long)r.correct);
+    hekv_llama_tokenizer_free(t);
+    hekv_llama_model_free(m);
+}
+
+/* The line-stream convention of scripts/train_lm.py: BOS, each stripped line's tokens and
+ * <0x0A>; windows continue the stream (no BOS restart); words = whitespace words + lines.
+ * Checked against a hand-run of the forward over the same stream. */
+Test(models, eval_per_line_stream_matches_hand_run) {
+    hekv_llama_model *m = tm_load_stories();
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    hekv_err err = {0};
+    const char *text = " Once upon a time \n\n  she saw a ball.\t\nThe end";
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 1};
+    hekv_llama_eval_result r;
+    cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r, &err), HEKV_OK, "%s",
+                 err.msg);
+    /* the stream by hand */
+    const char *lines[] = {"Once upon a time", "", "she saw a ball.", "The end"};
+    int s[256], k = 0;
+    s[k++] = HEKV_LLAMA_TOKEN_BOS;
+    for (int i = 0; i < 4; i++) {
+        size_t n = 0;
+        if (*lines[i])
+            cr_assert_eq(hekv_llama_tokenizer_encode(t, s + k, 64, &n, lines[i], strlen(lines[i]),
+                                                     0, 0, NULL),
+                         HEKV_OK);
+        k += (int)n;
+        s[k++] = 13; /* <0x0A> in the llama2.c byte-token layout */
+    }
+    cr_assert_str_eq(hekv_llama_tokenizer_piece(t, 13), "<0x0A>");
+    cr_assert_eq(r.tokens, k - 1);
+    cr_assert_eq(r.lines, 4);
+    cr_assert_eq(r.words, 4 + 4 + 2 + 4, "words %lld", (long long)r.words);
+    hekv_llama_state *st;
+    cr_assert_eq(hekv_llama_state_new(m, HEKV_LLAMA_F64, &st, &err), HEKV_OK);
+    const int V = hekv_llama_model_config(m)->vocab_size;
+    double nll = 0;
+    for (int p = 0; p + 1 < k; p++) {
+        cr_assert_eq(hekv_llama_forward(st, s[p], p, NULL, NULL), HEKV_OK);
+        const double *lg = hekv_llama_state_logits(st);
+        double mx = lg[0], z = 0;
+        for (int v = 1; v < V; v++) mx = lg[v] > mx ? lg[v] : mx;
+        for (int v = 0; v < V; v++) z += exp(lg[v] - mx);
+        nll += -(lg[s[p + 1]] - mx - log(z));
+    }
+    cr_assert_float_eq(r.nll, nll, 1e-9 * nll, "%.12f vs %.12f", r.nll, nll);
+    hekv_llama_state_free(st);
     hekv_llama_tokenizer_free(t);
     hekv_llama_model_free(m);
 }
