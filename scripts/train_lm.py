@@ -92,6 +92,9 @@ def parse_args():
     ap.add_argument("--verify", action="store_true",
                     help="re-read NAME.bin/.tok/.golden with an independent numpy reader and check")
     ap.add_argument("--verify-only", action="store_true", help="only run --verify on existing outputs")
+    ap.add_argument("--golden-only", action="store_true",
+                    help="no training: load NAME.bin into the PyTorch model and rewrite NAME.golden "
+                         "(and the JSON's golden entry); the architecture flags must match the .bin")
     return ap.parse_args()
 
 
@@ -409,6 +412,19 @@ def np_forward(cfg, w, tokens):
     return np.array(out)
 
 
+def write_golden(model, gt, prefix):
+    """PyTorch float32 logits of the first tokens of the test stream, dropout off."""
+    import torch
+    model.eval()
+    with torch.no_grad():
+        glog = model(torch.tensor([gt], dtype=torch.long))[0].float().numpy()
+    with open(prefix + ".golden", "wb") as f:
+        f.write(b"HKGL")
+        f.write(struct.pack("3i", 1, len(gt), glog.shape[1]))
+        f.write(np.array(gt, dtype="<i4").tobytes())
+        f.write(glog.astype("<f4").tobytes())
+
+
 def read_golden(path):
     with open(path, "rb") as f:
         assert f.read(4) == b"HKGL"
@@ -476,15 +492,21 @@ def main():
     print("lines %s words %s" % ({s: len(l) for s, l in lines.items()}, words), flush=True)
 
     # ---- tokenizer
-    sp = train_tokenizer(lines["train"], args.vocab, prefix, 1)
-    vt, vs = export_tokenizer(sp, prefix + ".tok")
+    if args.golden_only:  # keep the existing tokenizer: the .bin was trained with it
+        _, vt, vs = read_tokenizer(prefix + ".tok", args.vocab)
+        sp = None
+    else:
+        sp = train_tokenizer(lines["train"], args.vocab, prefix, 1)
+        vt, vs = export_tokenizer(sp, prefix + ".tok")
     assert vt[3] == b"<0x00>" and vt[NL_TOKEN] == b"<0x0A>" and vt[258] == b"<0xFF>"
     enc = Llama2cEncoder(vt, vs)
     streams = {s: encode_lines(enc, l) for s, l in lines.items()}
     ntok = {s: len(v) for s, v in streams.items()}
     n0 = sum(st.count(0) for st in streams.values())
-    # agreement with sentencepiece's own encoder (informative)
-    same = sum(enc.encode(l.strip()) == sp.encode(l.strip()) for l in lines["valid"][:500])
+    if args.golden_only:
+        same = -1
+    else:  # agreement with sentencepiece's own encoder (informative)
+        same = sum(enc.encode(l.strip()) == sp.encode(l.strip()) for l in lines["valid"][:500])
     print("tokenizer: vocab %d, tokens %s, <unk>-id tokens %d, run.c==sp.encode on %d/500 valid lines (%.1fs)"
           % (args.vocab, ntok, n0, same, time.time() - t_start), flush=True)
 
@@ -575,6 +597,35 @@ def main():
             return self.output(self.norm(x))
 
     model = Model()
+    if args.golden_only:
+        cfg, w = np_read_model(prefix + ".bin")
+        want = dict(dim=D, hidden=args.hidden, layers=args.layers, heads=H, kv_heads=KV,
+                    vocab=args.vocab, seq=L)
+        if cfg != want:
+            sys.exit("golden-only: %s.bin has %s but the flags say %s" % (prefix, cfg, want))
+        sd = model.state_dict()
+        t = lambda a: torch.from_numpy(np.array(a, dtype=np.float32))
+        sd["tok_embeddings.weight"].copy_(t(w["emb"]))
+        for l in range(args.layers):
+            for key, wk in (("attention_norm.weight", "att_norm"), ("wq.weight", "wq"),
+                            ("wk.weight", "wk"), ("wv.weight", "wv"), ("wo.weight", "wo"),
+                            ("ffn_norm.weight", "ffn_norm"), ("w1.weight", "w1"),
+                            ("w2.weight", "w2"), ("w3.weight", "w3")):
+                sd["layers.%d.%s" % (l, key)].copy_(t(w[wk][l]))
+        sd["norm.weight"].copy_(t(w["norm"]))
+        if args.untied:
+            sd["output.weight"].copy_(t(w["cls"]))
+        write_golden(model, streams["test"][:GOLDEN_T], prefix)
+        meta_path = prefix + ".json"
+        if os.path.exists(meta_path):
+            meta = json.load(open(meta_path))
+            meta["golden"] = {"T": GOLDEN_T, "tokens": streams["test"][:GOLDEN_T]}
+            with open(meta_path, "w") as f:
+                json.dump(meta, f, indent=1)
+        print("wrote %s.golden from %s.bin" % (prefix, prefix))
+        if args.verify:
+            sys.exit(0 if verify(args.out_dir, name, paths["test"]) else 1)
+        return
     nparams = sum(p.numel() for p in model.parameters())
     print("model: %d params (%.2f MiB float32)" % (nparams, nparams * 4 / 2**20), flush=True)
 
@@ -692,16 +743,9 @@ def main():
         if args.untied:
             ser(f, sd["output.weight"])
 
-    # ---- golden logits (evaluate() leaves the model in train mode: dropout must be off here)
+    # ---- golden logits
     gt = streams["test"][:GOLDEN_T]
-    model.eval()
-    with torch.no_grad():
-        glog = model(torch.tensor([gt], dtype=torch.long))[0].float().numpy()
-    with open(prefix + ".golden", "wb") as f:
-        f.write(b"HKGL")
-        f.write(struct.pack("3i", 1, len(gt), args.vocab))
-        f.write(np.array(gt, dtype="<i4").tobytes())
-        f.write(glog.astype("<f4").tobytes())
+    write_golden(model, gt, prefix)
 
     meta = {
         "name": name, "data": args.data, "files": {s: p for s, p in paths.items()},
