@@ -2,8 +2,11 @@
  * building block of rescaling and of key switching's ModUp/ModDown). Precomputes
  * (B/b_i)^-1 mod b_i and (B/b_i) mod c_j once per (source limbs, target limbs) pair; the
  * apply step is one scalar multiplication per source limb followed by one dot-product
- * kernel per target limb, each parallelised over limbs. The result is approximate by a
- * multiple u*B, 0 <= u < k, as documented in ring.h: this file never corrects it. */
+ * kernel per target limb, over cache blocks of coefficients (parallelised over blocks).
+ * The result is approximate by a multiple u*B, as documented in ring.h: 0 <= u < k for
+ * the plain variant; the centred variant (residues taken in (-b_i/2, b_i/2)) gives
+ * |u| <= k/2 around the centred value and is an odd function of its input. This file
+ * never corrects u. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +18,7 @@ struct hekv_bconv {
     size_t n;
     uint64_t *qhat_inv;          /* [k] (B/b_i)^-1 mod b_i */
     uint64_t *coef;              /* [l][k] (B/b_i) mod c_j */
+    uint64_t *coefc;             /* [l][k+1] the row of coef, then (-B) mod c_j (centred) */
     const hekv_kern_ops **dot;   /* [l] dot-product variant per target limb */
 };
 
@@ -22,6 +26,7 @@ void hekv_bconv_free(hekv_bconv *bc) {
     if (!bc) return;
     free(bc->qhat_inv);
     free(bc->coef);
+    free(bc->coefc);
     free(bc->dot);
     free(bc);
 }
@@ -43,8 +48,9 @@ hekv_status hekv_bconv_new(const hekv_ring *from, int from_begin, int k, const h
     bc->to_begin = to_begin, bc->l = l, bc->n = hekv_ring_n(from);
     bc->qhat_inv = calloc((size_t)k, sizeof(uint64_t));
     bc->coef = calloc((size_t)k * (size_t)l, sizeof(uint64_t));
+    bc->coefc = calloc((size_t)(k + 1) * (size_t)l, sizeof(uint64_t));
     bc->dot = calloc((size_t)l, sizeof *bc->dot);
-    if (!bc->qhat_inv || !bc->coef || !bc->dot) {
+    if (!bc->qhat_inv || !bc->coef || !bc->coefc || !bc->dot) {
         hekv_bconv_free(bc);
         return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_bconv_new: out of memory");
     }
@@ -68,6 +74,16 @@ hekv_status hekv_bconv_new(const hekv_ring *from, int from_begin, int k, const h
         }
     }
     for (int j = 0; j < l; j++) {
+        /* centred: the same row, then -B mod c_j for the count of lifted residues */
+        const hekv_modulus *cj = hekv_ring_modulus(to, to_begin + j);
+        uint64_t b = 1 % cj->q;
+        for (int m = 0; m < k; m++)
+            b = hekv_mod_mul(b, hekv_ring_modulus(from, from_begin + m)->q % cj->q, cj);
+        memcpy(bc->coefc + (size_t)j * (k + 1), bc->coef + (size_t)j * k,
+               (size_t)k * sizeof(uint64_t));
+        bc->coefc[(size_t)j * (k + 1) + k] = hekv_mod_neg(b, cj->q);
+    }
+    for (int j = 0; j < l; j++) {
         /* The IFMA dot product needs every input below 2^50; otherwise the scalar one. */
         const hekv_kern_ops *ops = hekv_ring_ops(to, to_begin + j);
         bc->dot[j] = all_ifma_inputs ? ops : &hekv_kern_scalar;
@@ -76,7 +92,7 @@ hekv_status hekv_bconv_new(const hekv_ring *from, int from_begin, int k, const h
     return HEKV_OK;
 }
 
-size_t hekv_bconv_scratch_words(const hekv_bconv *bc) { return (size_t)bc->k * bc->n; }
+size_t hekv_bconv_scratch_words(const hekv_bconv *bc) { return ((size_t)bc->k + 1) * bc->n; }
 
 void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                       uint64_t *scratch) {
@@ -85,19 +101,60 @@ void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
 
 void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                              uint64_t *scratch, int lcount) {
-    const size_t n = bc->n;
+    hekv_bconv_apply_multi(&bc, &out, &lcount, 1, in, scratch, 0);
+}
+
+void hekv_bconv_apply_centered(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
+                               uint64_t *scratch, int lcount) {
+    hekv_bconv_apply_multi(&bc, &out, &lcount, 1, in, scratch, 1);
+}
+
+/* Coefficients per cache block: the block's k scaled input rows (k * 2 KiB) stay in L1/L2
+ * while every target limb reads them, instead of streaming all k input limbs from memory
+ * once per target limb. Blocking only reorders independent coefficients: the result is
+ * bit-identical to the unblocked loop. */
+#define BCONV_BLOCK 256
+
+void hekv_bconv_apply_multi(const hekv_bconv *const *bcs, uint64_t *const *outs,
+                            const int *lcounts, int nplans, const uint64_t *in,
+                            uint64_t *scratch, int centered) {
+    const hekv_bconv *bc = bcs[0]; /* every plan shares its source limbs */
+    const size_t n = bc->n, k = (size_t)bc->k;
+    const size_t bs = n < BCONV_BLOCK ? n : BCONV_BLOCK, nb = n / bs; /* n = 2^logn */
+    const size_t rows = k + (centered ? 1 : 0);
     const int threads = hekv_ring_threads(bc->to);
-    /* y_i = x_i * (B/b_i)^-1 mod b_i */
+    /* both dot-product kernels take any row count; MAX_K bounds plans, so k + 1 <= 65 */
+    HEKV_DASSERT(rows <= HEKV_BCONV_MAX_K + 1);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-    for (int i = 0; i < bc->k; i++) {
-        int fi = bc->from_begin + i;
-        hekv_ring_ops(bc->from, fi)->mul_scalar(scratch + (size_t)i * n, in + (size_t)i * n,
-                                                bc->qhat_inv[i], n,
-                                                hekv_ring_modulus(bc->from, fi));
+    for (size_t b = 0; b < nb; b++) {
+        const size_t x0 = b * bs;
+        uint64_t *y = scratch + x0 * rows; /* block b's own [rows][bs] slice of the scratch */
+        /* y_i = x_i * (B/b_i)^-1 mod b_i */
+        for (size_t i = 0; i < k; i++) {
+            int fi = bc->from_begin + (int)i;
+            hekv_ring_ops(bc->from, fi)->mul_scalar(y + i * bs, in + i * n + x0,
+                                                    bc->qhat_inv[i], bs,
+                                                    hekv_ring_modulus(bc->from, fi));
+        }
+        if (centered) {
+            /* y_i - b_i for y_i > b_i/2: the same dot product plus w * (-B), w the number
+             * of lifted residues of the coefficient (an extra input row) */
+            uint64_t *w = y + k * bs;
+            memset(w, 0, bs * sizeof *w);
+            for (size_t i = 0; i < k; i++) {
+                const uint64_t half = hekv_ring_modulus(bc->from, bc->from_begin + (int)i)->q / 2;
+                const uint64_t *yi = y + i * bs;
+                /* y > half <=> half - y wraps (y < 2^61): branch-free, vectorisable */
+                for (size_t x = 0; x < bs; x++) w[x] += (half - yi[x]) >> 63;
+            }
+        }
+        /* out_j = sum_i y_i * (B/b_i) mod c_j */
+        for (int p = 0; p < nplans; p++) {
+            const hekv_bconv *pc = bcs[p];
+            const uint64_t *coef = centered ? pc->coefc : pc->coef;
+            for (int j = 0; j < lcounts[p]; j++)
+                pc->dot[j]->bconv(outs[p] + (size_t)j * n + x0, y, coef + (size_t)j * rows, rows,
+                                  bs, hekv_ring_modulus(pc->to, pc->to_begin + j));
+        }
     }
-    /* out_j = sum_i y_i * (B/b_i) mod c_j */
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-    for (int j = 0; j < lcount; j++)
-        bc->dot[j]->bconv(out + (size_t)j * n, scratch, bc->coef + (size_t)j * bc->k,
-                          (size_t)bc->k, n, hekv_ring_modulus(bc->to, bc->to_begin + j));
 }

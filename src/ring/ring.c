@@ -140,6 +140,22 @@ void hekv_ring_ntt_inv(const hekv_ring *r, hekv_poly *p) {
     p->ntt = 0;
 }
 
+void hekv_ring_ntt_fwd_range(const hekv_ring *r, hekv_poly *p, size_t begin, size_t end) {
+    const size_t n = r->n;
+    FOR_LIMBS(r, end - begin) {
+        size_t l = begin + (size_t)i;
+        r->p[l].ops->ntt_fwd(r->p[l].tab, LIMB(p, l), 1, 1);
+    }
+}
+
+void hekv_ring_ntt_inv_range(const hekv_ring *r, hekv_poly *p, size_t begin, size_t end) {
+    const size_t n = r->n;
+    FOR_LIMBS(r, end - begin) {
+        size_t l = begin + (size_t)i;
+        r->p[l].ops->ntt_inv(r->p[l].tab, LIMB(p, l), 1, 1);
+    }
+}
+
 void hekv_ring_add(const hekv_ring *r, hekv_poly *out, const hekv_poly *a, const hekv_poly *b) {
     const size_t n = r->n;
     FOR_LIMBS(r, out->limbs) r->p[i].ops->add(LIMB(out, i), LIMB(a, i), LIMB(b, i), n, &r->p[i].mod);
@@ -188,4 +204,61 @@ void hekv_ring_automorph(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
     const size_t n = r->n;
     FOR_LIMBS(r, out->limbs) r->p[i].ops->automorph(LIMB(out, i), LIMB(a, i), map, n, r->p[i].mod.q);
     out->ntt = a->ntt;
+}
+
+/* Coefficients per block of the fused operations below: a few 4 KiB blocks (outputs, the
+ * gathered digit) stay in L1 while the k operand blocks stream past. */
+#define FUSED_BLOCK 512
+
+void hekv_ring_sub_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                              const hekv_poly *b, const uint64_t *s) {
+    const size_t n = r->n, bs = n < FUSED_BLOCK ? n : FUSED_BLOCK;
+    FOR_LIMBS(r, out->limbs) {
+        const hekv_kern_ops *ops = r->p[i].ops;
+        const hekv_modulus *m = &r->p[i].mod;
+        for (size_t x = 0; x < n; x += bs) {
+            ops->sub(LIMB(out, i) + x, LIMB(a, i) + x, LIMB(b, i) + x, bs, m);
+            ops->mul_scalar(LIMB(out, i) + x, LIMB(out, i) + x, s[i], bs, m);
+        }
+    }
+    out->ntt = a->ntt;
+}
+
+void hekv_ring_dot2(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+                    const hekv_poly *const *d, const hekv_poly *const *b,
+                    const hekv_poly *const *a, int k, const uint32_t *map) {
+    const size_t n = r->n, bs = n < FUSED_BLOCK ? n : FUSED_BLOCK;
+    FOR_LIMBS(r, out0->limbs) {
+        const hekv_kern_ops *ops = r->p[i].ops;
+        const hekv_modulus *m = &r->p[i].mod;
+        uint64_t *o0 = LIMB(out0, i), *o1 = LIMB(out1, i);
+        uint64_t t[FUSED_BLOCK] __attribute__((aligned(64)));
+        uint64_t src_blk[FUSED_BLOCK] __attribute__((aligned(64)));
+        for (size_t x = 0; x < n; x += bs) {
+            /* An NTT-form automorphism permutes bit-reversed indices i -> bitrev(g u + c),
+             * u = bitrev(i): the low bits of g u + c depend only on the low bits of u, so the
+             * aligned block [x, x + bs) reads exactly one aligned input block. Copying it
+             * first turns scattered first touches into one sequential read. */
+            const size_t base = map ? map[x] & ~(uint32_t)(bs - 1) : 0;
+            for (int j = 0; j < k; j++) {
+                const uint64_t *dj = LIMB(d[j], i), *src = dj + x;
+                if (map) {
+                    memcpy(src_blk, dj + base, bs * sizeof *src_blk);
+                    for (size_t e = 0; e < bs; e++) {
+                        HEKV_DASSERT((map[x + e] & ~(uint32_t)(bs - 1)) == base);
+                        t[e] = src_blk[map[x + e] & (bs - 1)];
+                    }
+                    src = t;
+                }
+                if (j == 0) {
+                    ops->mul(o0 + x, src, LIMB(b[j], i) + x, bs, m);
+                    ops->mul(o1 + x, src, LIMB(a[j], i) + x, bs, m);
+                } else {
+                    ops->fma(o0 + x, src, LIMB(b[j], i) + x, bs, m);
+                    ops->fma(o1 + x, src, LIMB(a[j], i) + x, bs, m);
+                }
+            }
+        }
+    }
+    out0->ntt = out1->ntt = 1;
 }

@@ -74,6 +74,13 @@ HEKV_API void hekv_poly_zero(const hekv_ring *r, hekv_poly *p);
 HEKV_API void hekv_ring_ntt_fwd(const hekv_ring *r, hekv_poly *p);
 /** NTT -> coefficient form (in place). */
 HEKV_API void hekv_ring_ntt_inv(const hekv_ring *r, hekv_poly *p);
+/** As hekv_ring_ntt_fwd / hekv_ring_ntt_inv, on limbs [begin, end) of p only (limb i is
+ *  prime i; begin <= end <= p->limbs), for polynomials whose limbs are briefly in mixed
+ *  form (key switching's ModUp). Leaves the other limbs and p->ntt unchanged. */
+HEKV_API void hekv_ring_ntt_fwd_range(const hekv_ring *r, hekv_poly *p, size_t begin,
+                                      size_t end);
+HEKV_API void hekv_ring_ntt_inv_range(const hekv_ring *r, hekv_poly *p, size_t begin,
+                                      size_t end);
 HEKV_API void hekv_ring_add(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                             const hekv_poly *b);
 HEKV_API void hekv_ring_sub(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
@@ -91,6 +98,19 @@ HEKV_API void hekv_ring_mul_scalar(const hekv_ring *r, hekv_poly *out, const hek
 /** out += a * s[i] on limb i. */
 HEKV_API void hekv_ring_mul_scalar_acc(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                        const uint64_t *s);
+/** out = (a - b) * s[i] on limb i (s[i] in [0, q_i)), in one pass (ModDown's last step). */
+HEKV_API void hekv_ring_sub_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                                       const hekv_poly *b, const uint64_t *s);
+/** The inner product of key switching, cache-blocked so that each operand is read once:
+ *      out0 = sum_{j<k} phi(d[j]) * b[j],   out1 = sum_{j<k} phi(d[j]) * a[j]
+ *  pointwise on the first out0->limbs limbs (NTT form), where phi(x)[t] = x[map[t]] for an
+ *  NTT-form automorphism map (hekv_automorph_map_ntt: no negation bits, and every aligned
+ *  block of 2^j outputs reads one aligned block of 2^j inputs) or the identity when map is
+ *  NULL. k >= 1; every input holds at least out0->limbs limbs; out0 and out1 alias no
+ *  input and not each other. */
+HEKV_API void hekv_ring_dot2(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+                             const hekv_poly *const *d, const hekv_poly *const *b,
+                             const hekv_poly *const *a, int k, const uint32_t *map);
 /** out = a(X^k) using a map from hekv_automorph_map_coeff / _ntt matching a's form;
  *  out must not alias a. */
 HEKV_API void hekv_ring_automorph(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
@@ -108,7 +128,7 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_bconv_new(const hekv_ring *from, int f
                                                    int k, const hekv_ring *to, int to_begin,
                                                    int l, hekv_bconv **out, hekv_err *err);
 HEKV_API void hekv_bconv_free(hekv_bconv *bc);
-/** Words of scratch hekv_bconv_apply needs (k * N). */
+/** Words of scratch the apply calls need ((k + 1) * N). */
 HEKV_API size_t hekv_bconv_scratch_words(const hekv_bconv *bc);
 /** out: [l][N] (the l target limbs, contiguous); in: [k][N] (the k source limbs);
  *  scratch: hekv_bconv_scratch_words words, 64-byte aligned. No aliasing. */
@@ -118,6 +138,21 @@ HEKV_API void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64
  *  plan to limbs [to_begin, to_begin + l) serves every lower level. */
 HEKV_API void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                                       uint64_t *scratch, int lcount);
+/** The centred conversion: as hekv_bconv_apply_prefix but with the residues
+ *  y_i = [x_i (B/b_i)^-1]_{b_i} taken in (-b_i/2, b_i/2), so out_j = x' + u*B mod c_j with
+ *  x' the centred value of the input (|x'| < B/2) and |u| <= k/2 (zero mean: no bias
+ *  when the result is divided by B or multiplied by a key). It is odd: the conversion of
+ *  -x is exactly minus that of x, so it commutes with signed coefficient permutations
+ *  (automorphisms). Needs every source prime odd. */
+HEKV_API void hekv_bconv_apply_centered(const hekv_bconv *bc, uint64_t *out,
+                                        const uint64_t *in, uint64_t *scratch, int lcount);
+/** Several conversions of the same source limbs in one pass over them: plans bcs[0..nplans)
+ *  built from the same ring, from_begin and k (targets may differ); plan p writes
+ *  lcounts[p] limbs to outs[p]. centered selects the centred residues. Each output equals
+ *  the single-plan call's, bit for bit. */
+HEKV_API void hekv_bconv_apply_multi(const hekv_bconv *const *bcs, uint64_t *const *outs,
+                                     const int *lcounts, int nplans, const uint64_t *in,
+                                     uint64_t *scratch, int centered);
 
 #ifdef __cplusplus
 }
