@@ -175,6 +175,8 @@ typedef struct hekv_encoder hekv_encoder; /**< FFT tables + scratch; one per thr
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_encoder_new(const hekv_ckks_params *p,
                                                           hekv_encoder **out, hekv_err *err);
 HEKV_API void hekv_ckks_encoder_free(hekv_encoder *enc);
+/** The parameter set enc was built for (NULL for NULL). */
+HEKV_API const hekv_ckks_params *hekv_ckks_encoder_params(const hekv_encoder *enc);
 /** Encodes slots values (re[i] + i*im[i]; im may be NULL for real vectors) into pt at
  *  `level` and `scale`, via the canonical embedding (special FFT). slots is a power of two
  *  in [1, N/2] (sparse packing below N/2: the message lives in X^(N/2slots)).
@@ -221,7 +223,13 @@ HEKV_API const char *hekv_eval_last_error(const hekv_eval *ev);
 HEKV_API const hekv_ckks_params *hekv_ckks_eval_params(const hekv_eval *ev);
 
 /* Binary operations need equal slots; levels may differ (the higher operand is dropped to
- * the lower level first); scales must match to HEKV_CKKS_SCALE_RTOL for add/sub. */
+ * the lower level first); scales must match to HEKV_CKKS_SCALE_RTOL for add/sub. Every
+ * operation below may write its output into one of its inputs (out == a or out == b).
+ * Common failures (message in hekv_eval_last_error): HEKV_ERR_ARG (NULL, empty input,
+ * slot mismatch, non-finite constant), HEKV_ERR_PARAMS (an object of another parameter
+ * set), HEKV_ERR_SCALE (add/sub scales differ), HEKV_ERR_LEVEL (a product whose scale
+ * would not fit Q_level, rescale at level 0), HEKV_ERR_KEY_MISSING, HEKV_ERR_NOMEM. A
+ * call that fails validation leaves out unchanged. */
 
 /** out = a + b; out = a - b; out = -a. Level min(a, b); scale of a. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_add(hekv_eval *ev, hekv_ct *out,
@@ -230,16 +238,17 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_sub(hekv_eval *ev, hekv_ct *
                                                        const hekv_ct *a, const hekv_ct *b);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_neg(hekv_eval *ev, hekv_ct *out,
                                                        const hekv_ct *a);
-/** out = a + pt, a - pt (pt level >= a's level, equal scale and slots). */
+/** out = a + pt, a - pt (equal scale and slots): level min(a, pt), scale of a. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_add_pt(hekv_eval *ev, hekv_ct *out,
                                                           const hekv_ct *a, const hekv_pt *pt);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_sub_pt(hekv_eval *ev, hekv_ct *out,
                                                           const hekv_ct *a, const hekv_pt *pt);
-/** out = a + (re + i*im) in every slot (encoded at a's scale). */
+/** out = a + (re + i*im) in every slot (encoded at a's scale): level and scale of a. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_add_const(hekv_eval *ev, hekv_ct *out,
                                                              const hekv_ct *a, double re,
                                                              double im);
-/** out = a * pt: scale a.scale * pt.scale, level min; rescale afterwards. */
+/** out = a * pt: scale a.scale * pt.scale, level min; rescale afterwards.
+ *  @return HEKV_ERR_LEVEL when the product scale reaches Q_level */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_mul_pt(hekv_eval *ev, hekv_ct *out,
                                                           const hekv_ct *a, const hekv_pt *pt);
 /** out = a * v for a real v, v encoded at scale q_level (so a rescale restores a's scale
@@ -249,7 +258,9 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_mul_const(hekv_eval *ev, hek
 /** out = a * k for an integer k: scale and level unchanged. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_mul_int(hekv_eval *ev, hekv_ct *out,
                                                            const hekv_ct *a, int64_t k);
-/** out = a * b relinearised (needs the relin key): scale a.scale * b.scale. */
+/** out = a * b relinearised (needs the relin key): scale a.scale * b.scale, level min.
+ *  @return HEKV_ERR_KEY_MISSING without the relin key, HEKV_ERR_LEVEL when the product
+ *          scale reaches Q_level */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_mul(hekv_eval *ev, hekv_ct *out,
                                                        const hekv_ct *a, const hekv_ct *b);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_square(hekv_eval *ev, hekv_ct *out,
@@ -258,7 +269,8 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_square(hekv_eval *ev, hekv_c
  *  @return HEKV_ERR_LEVEL at level 0 */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out,
                                                            const hekv_ct *a);
-/** Drops limbs down to `level` (<= a's level) without changing the scale. */
+/** Drops limbs down to `level` (<= a's level) without changing the scale.
+ *  @return HEKV_ERR_LEVEL when level is above a's or negative */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_drop_to(hekv_eval *ev, hekv_ct *out,
                                                            const hekv_ct *a, int level);
 /** Left rotation of the slot vector by k (any sign; needs the Galois key of k). */
@@ -290,9 +302,12 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_replicate(hekv_eval *ev, hek
  *  -g*n1 so that y = sum_g rot(sum_b diag'_k (.) rot(x, b), g*n1). */
 typedef struct hekv_lintrans hekv_lintrans;
 
-/** Encodes the diagonals: offsets[0..ndiag) (in [0, slots)), diags[i] real or complex
- *  (im may be NULL) vectors of `slots` values, at `level` and `scale`; n1 = 0 picks the
- *  baby step minimising rotations. */
+/** Encodes the diagonals: offsets[0..ndiag) (distinct, in [0, slots), any order),
+ *  diags[i] real or complex (im may be NULL) vectors of `slots` values, at `level` and
+ *  `scale`; n1 in [1, slots] is the baby step, n1 = 0 picks the power of two minimising
+ *  rotations, (#distinct k mod n1 != 0) + (#distinct k div n1 != 0) (ties: the larger).
+ *  @return HEKV_ERR_ARG (offsets out of range or repeated, slots, level, n1), the
+ *          encoder's errors, HEKV_ERR_NOMEM */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_lintrans_new(hekv_encoder *enc,
                                                            const long *offsets,
                                                            const double *const *diags_re,
@@ -301,13 +316,18 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_lintrans_new(hekv_encoder *enc,
                                                            int level, double scale, long n1,
                                                            hekv_lintrans **out, hekv_err *err);
 HEKV_API void hekv_ckks_lintrans_free(hekv_lintrans *lt);
-/** The rotations hekv_ckks_eval_lintrans needs (for key generation): writes up to cap of
- *  them to rots and returns how many there are. */
+/** The rotations hekv_ckks_eval_lintrans needs (for key generation), each in [1, slots):
+ *  the non-zero baby offsets b, then the non-zero giant steps g*n1. Writes up to cap of
+ *  them to rots (rots may be NULL) and returns how many there are, which is also the
+ *  number of rotations one evaluation performs. */
 HEKV_API size_t hekv_ckks_lintrans_rotations(const hekv_lintrans *lt, long *rots, size_t cap);
 /** Bytes held by the encoded diagonals. */
 HEKV_API size_t hekv_ckks_lintrans_bytes(const hekv_lintrans *lt);
 /** out = LT(a): scale a.scale * lt scale, level min(a, lt level); no rescale. out must not
- *  alias a. */
+ *  alias a. Costs hekv_ckks_lintrans_rotations rotations (the baby ones hoisted) and one
+ *  plaintext product per diagonal.
+ *  @return HEKV_ERR_KEY_MISSING (a listed rotation has no key), HEKV_ERR_LEVEL (the
+ *          product scale reaches Q_level), HEKV_ERR_ARG (aliasing, slots), HEKV_ERR_PARAMS */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_lintrans(hekv_eval *ev, hekv_ct *out,
                                                             const hekv_ct *a,
                                                             const hekv_lintrans *lt);

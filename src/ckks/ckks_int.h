@@ -1,6 +1,6 @@
 /* ckks_int.h: the inside of the CKKS layer: struct layouts of the opaque handles in ckks.h
  * and the internal routines the CKKS files share (key switching, scale checks, sizing).
- * Included by src/ckks/*.c and by the layers above that need raw polynomials
+ * Included by the src/ckks sources and by the layers above that need raw polynomials
  * (bootstrap/ for ModRaise); never installed as a public header. */
 #ifndef HEKV_CKKS_INT_H
 #define HEKV_CKKS_INT_H
@@ -41,7 +41,9 @@ struct hekv_ckks_params {
     hekv_bconv *moddown;           /* P[0, np) -> Q[0, nq) (apply_prefix to level) */
     uint64_t *p_mod_q;             /* [nq]  P mod q_i */
     uint64_t *p_inv_mod_q;         /* [nq]  P^-1 mod q_i */
-    uint64_t *qinv_mod_q;          /* [nq][nq] q_j^-1 mod q_i (i != j), for rescale */
+    uint64_t *qinv_mod_q;          /* [nq][nq] row j, column i: qinv_mod_q[j*nq + i] =
+                                      q_j^-1 mod q_i (i != j; 0 on the diagonal), so row l
+                                      is the per-limb scalar vector of a rescale by q_l */
 };
 
 /* A polynomial over Q limbs 0..level and all P limbs: the extended basis of key switching. */
@@ -118,13 +120,23 @@ struct hekv_eval {
     hekv_poly tmp[4];          /* Q-basis scratch, all nq limbs */
     uint64_t *bconv_scratch;   /* max scratch words of every plan */
     hekv_encoder *enc;         /* for add_const / lintrans helpers (lazy) */
+    /* Key-switching scratch added by keyswitch.c: allocate with hekv__ks_scratch_new in
+     * eval_new/clone, release with hekv__ks_scratch_free in eval_free. */
+    uint32_t *gal_map;         /* [N] NTT-form index map of gal_map_elt */
+    uint64_t gal_map_elt;      /* Galois element cached in gal_map; 0 = none */
 };
 
 /* ---- shared internals (implemented in the file named) ---- */
 
-/* ckks_params.c: ensures p holds at least `limbs` limbs of ring r (reallocating, wiping
- * the old block) and sets p->limbs = limbs. */
+/* params.c: ensures p holds at least `limbs` limbs of ring r and sets p->limbs = limbs.
+ * p is empty (zeroed struct) or owns a block from hekv_poly_new / this function; the block's
+ * real capacity is read from the allocator, so shrinking keeps it and growing within it is
+ * free; otherwise a block of exactly `limbs` limbs replaces it (old limbs copied, old block
+ * wiped). @return HEKV_ERR_ARG (limbs outside 1..nprimes), HEKV_ERR_NOMEM */
 hekv_status hekv__poly_reserve(const hekv_ring *r, hekv_poly *p, size_t limbs);
+/* Wipes p's whole block (its full capacity, not only p->limbs limbs) and frees it; use it
+ * instead of hekv_poly_free on anything sized by hekv__poly_reserve. */
+void hekv__poly_release(hekv_poly *p);
 hekv_status hekv__qp_new(const hekv_ckks_params *prm, int level, hekv__qp_poly *out);
 void hekv__qp_free(hekv__qp_poly *x);
 /* 1 when scales a and b agree to HEKV_CKKS_SCALE_RTOL */
@@ -133,7 +145,19 @@ int hekv__scale_eq(double a, double b);
 hekv_status hekv__ct_resize(hekv_ct *ct, int level);
 hekv_status hekv__pt_resize(hekv_pt *pt, int level);
 
-/* keyswitch.c */
+/* keyswitch.c. Scratch use (so callers can tell what they may pass in): decompose writes
+ * only d and ev->acc0 (as its coefficient-form copy of c); keyswitch_decomp uses
+ * ev->acc0/acc1, ev->gal_map and ev->bconv_scratch; hekv__keyswitch also
+ * ev->dec. None of them touches ev->tmp[]. Inputs and outputs must not alias this
+ * scratch. */
+/* allocates ev->gal_map unless present (idempotent); HEKV_ERR_NOMEM */
+hekv_status hekv__ks_scratch_new(hekv_eval *ev);
+void hekv__ks_scratch_free(hekv_eval *ev);
+/* The NTT-form index map of X -> X^galois, cached in ev (recomputed when galois changes). */
+const uint32_t *hekv__galois_map(hekv_eval *ev, uint64_t galois);
+/* Re-expands the a_j of k from k->seed (digit j in order: its Q limbs, then its P limbs),
+ * NTT form: what a seed-compressed key file loads back. */
+hekv_status hekv__swk_expand(const hekv_ckks_params *prm, hekv__swk *k);
 hekv_status hekv__swk_gen(const hekv_ckks_params *prm, const hekv_sk *sk,
                           const hekv_poly *s_from_q, const hekv_poly *s_from_p,
                           hekv__swk **out, hekv_err *err);

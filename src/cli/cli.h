@@ -11,6 +11,7 @@ typedef int (*hekv_cli_fn)(int argc, char **argv);
 
 int hekv_cli_bench(int argc, char **argv);
 int hekv_cli_model(int argc, char **argv); /* run, calibrate, eval (cmd_model.c) */
+int hekv_cli_params(int argc, char **argv); /* cmd_params.c */
 
 /** Parses a decimal integer option value in [lo, hi]; prints an error naming the option
  *  and returns 0 on failure, 1 on success. */

@@ -17,6 +17,7 @@ static const struct {
     {"run", hekv_cli_model, "generate text with the plaintext reference model"},
     {"calibrate", hekv_cli_model, "record the input ranges of every nonlinearity"},
     {"eval", hekv_cli_model, "perplexity and LAMBADA accuracy of a model"},
+    {"params", hekv_cli_params, "list the CKKS parameter sets and their security"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,598 @@
+/* eval.c: the CKKS evaluator object and its arithmetic: add/sub/neg (ct-ct, ct-pt,
+ * ct-constant), products (ct-pt, ct-real, ct-integer, ct-ct with relinearisation, square),
+ * rescaling and level dropping. Every public entry point validates its arguments first and
+ * writes a message into the evaluator (R10, R11); the work itself is limb-parallel ring
+ * calls on views of the ciphertext polynomials that hold exactly the limbs 0..level used.
+ * Key switching itself (decomposition, ModUp/ModDown) lives in keyswitch.c, rotations in
+ * eval_rot.c, linear transforms in lintrans.c; this file does not sample, encode or
+ * decrypt anything. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckks_int.h"
+
+/* ------------------------------------------------------------------ object */
+
+static void eval_release(hekv_eval *ev) {
+    hekv__ks_scratch_free(ev);
+    hekv__decomp_free(&ev->dec);
+    hekv__qp_free(&ev->acc0);
+    hekv__qp_free(&ev->acc1);
+    for (int i = 0; i < 4; i++) hekv_poly_free(&ev->tmp[i]);
+    hekv_free_aligned(ev->bconv_scratch);
+    hekv_ckks_encoder_free(ev->enc);
+    free(ev);
+}
+
+static size_t bconv_words(const hekv_bconv *bc, size_t cur) {
+    if (!bc) return cur;
+    size_t w = hekv_bconv_scratch_words(bc);
+    return w > cur ? w : cur;
+}
+
+hekv_status hekv_ckks_eval_new(const hekv_ckks_params *p, const hekv_evk *evk, hekv_eval **out,
+                               hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_new: out is NULL");
+    *out = NULL;
+    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_new: params is NULL");
+    if (evk && evk->params != p)
+        return hekv_err_set(err, HEKV_ERR_PARAMS,
+                            "hekv_ckks_eval_new: the evaluation keys were made for another "
+                            "parameter set (build the evaluator with the keys' params)");
+    hekv_eval *ev = calloc(1, sizeof *ev);
+    if (!ev) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_eval_new: out of memory");
+    ev->params = p;
+    ev->evk = evk;
+    hekv_status s = hekv__decomp_new(p, &ev->dec);
+    if (s == HEKV_OK) s = hekv__qp_new(p, p->nq - 1, &ev->acc0);
+    if (s == HEKV_OK) s = hekv__qp_new(p, p->nq - 1, &ev->acc1);
+    for (int i = 0; i < 4 && s == HEKV_OK; i++) {
+        s = hekv_poly_new(p->rq, (size_t)p->nq, &ev->tmp[i]);
+        ev->tmp[i].ntt = 1;
+    }
+    if (s == HEKV_OK) {
+        /* the largest scratch of any basis-conversion plan key switching may apply */
+        size_t words = bconv_words(p->moddown, 0);
+        for (int j = 0; j < p->dnum && p->modup; j++)
+            for (int k = 0; k < p->alpha; k++) {
+                const hekv__modup_plan *m = &p->modup[(size_t)j * (size_t)p->alpha + (size_t)k];
+                words = bconv_words(m->lo, words);
+                words = bconv_words(m->hi, words);
+                words = bconv_words(m->p, words);
+            }
+        if (words == 0) words = 1;
+        ev->bconv_scratch = hekv_alloc_aligned(words * sizeof(uint64_t));
+        if (!ev->bconv_scratch) s = HEKV_ERR_NOMEM;
+    }
+    if (s == HEKV_OK) s = hekv__ks_scratch_new(ev);
+    if (s != HEKV_OK) {
+        eval_release(ev);
+        return hekv_err_set(err, s,
+                            "hekv_ckks_eval_new: could not allocate the evaluator scratch (%s)",
+                            hekv_status_str(s));
+    }
+    hekv_err_clear(&ev->err);
+    *out = ev;
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_clone(const hekv_eval *ev, hekv_eval **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_clone: out is NULL");
+    *out = NULL;
+    if (!ev) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_clone: evaluator is NULL");
+    return hekv_ckks_eval_new(ev->params, ev->evk, out, err);
+}
+
+void hekv_ckks_eval_free(hekv_eval *ev) {
+    if (ev) eval_release(ev);
+}
+
+const char *hekv_eval_last_error(const hekv_eval *ev) { return ev ? ev->err.msg : ""; }
+
+const hekv_ckks_params *hekv_ckks_eval_params(const hekv_eval *ev) {
+    return ev ? ev->params : NULL;
+}
+
+/* ------------------------------------------------------------------ validation */
+
+/* The views the ring calls act on: the same block, limbs 0..level. */
+static hekv_poly view(const hekv_poly *p, int level) {
+    hekv_poly v = *p;
+    v.limbs = (size_t)level + 1;
+    return v;
+}
+
+static hekv_status check_ct(hekv_eval *ev, const char *fn, const char *name, const hekv_ct *ct) {
+    if (!ct) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: %s is NULL", fn, name);
+    if (ct->params != ev->params)
+        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
+                            "%s: %s belongs to another parameter set than the evaluator "
+                            "(create it with the evaluator's params)", fn, name);
+    if (ct->level < 0)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: %s is empty (level -1): encrypt into it or compute it first",
+                            fn, name);
+    if (ct->level >= ev->params->nq || ct->c[0].limbs < (size_t)ct->level + 1 ||
+        ct->c[1].limbs < (size_t)ct->level + 1 || !ct->c[0].ntt || !ct->c[1].ntt)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: %s is malformed (level %d, %zu/%zu limbs held, NTT form %d/%d)",
+                            fn, name, ct->level, ct->c[0].limbs, ct->c[1].limbs, ct->c[0].ntt,
+                            ct->c[1].ntt);
+    return HEKV_OK;
+}
+
+static hekv_status check_pt(hekv_eval *ev, const char *fn, const hekv_pt *pt) {
+    if (!pt) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: plaintext is NULL", fn);
+    if (pt->params != ev->params)
+        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
+                            "%s: the plaintext belongs to another parameter set than the "
+                            "evaluator (encode it with an encoder of the evaluator's params)",
+                            fn);
+    if (pt->level < 0)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: the plaintext is empty (level -1): encode into it first", fn);
+    if (pt->level >= ev->params->nq || pt->m.limbs < (size_t)pt->level + 1)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: the plaintext is malformed (level %d, %zu limbs held)", fn,
+                            pt->level, pt->m.limbs);
+    if (!pt->m.ntt)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: the plaintext is not in NTT form (plaintexts from "
+                            "hekv_ckks_encode are)", fn);
+    return HEKV_OK;
+}
+
+static hekv_status check_out(hekv_eval *ev, const char *fn, const hekv_ct *out) {
+    if (!out) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: output ciphertext is NULL", fn);
+    if (out->params != ev->params)
+        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
+                            "%s: the output ciphertext belongs to another parameter set than "
+                            "the evaluator", fn);
+    return HEKV_OK;
+}
+
+static hekv_status check_slots(hekv_eval *ev, const char *fn, size_t a, size_t b,
+                               const char *what) {
+    if (a == b) return HEKV_OK;
+    return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                        "%s: slot counts differ (ciphertext %zu, %s %zu): encode and encrypt "
+                        "both with the same number of slots", fn, a, what, b);
+}
+
+static hekv_status check_scales(hekv_eval *ev, const char *fn, double a, double b,
+                                const char *what) {
+    if (hekv__scale_eq(a, b)) return HEKV_OK;
+    return hekv_err_set(&ev->err, HEKV_ERR_SCALE,
+                        "%s: scales differ: ciphertext 2^%.6f (%.17g), %s 2^%.6f (%.17g); they "
+                        "must agree to a relative 2^-40: rescale the operand with the larger "
+                        "scale (hekv_ckks_eval_rescale) or encode/multiply so that both match",
+                        fn, log2(a), a, what, log2(b), b);
+}
+
+/* log2 of Q_level = q_0 ... q_level */
+static double log2_q(const hekv_ckks_params *p, int level) {
+    double s = 0;
+    for (int i = 0; i <= level; i++) s += log2((double)hekv_ring_modulus(p->rq, i)->q);
+    return s;
+}
+
+/* A product whose scale reaches Q_level cannot be decrypted: refuse it. */
+static hekv_status check_product_scale(hekv_eval *ev, const char *fn, double scale, int level) {
+    double lq = log2_q(ev->params, level);
+    if (isfinite(scale) && log2(scale) < lq) return HEKV_OK;
+    return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
+                        "%s: the product scale 2^%.2f would not fit the modulus 2^%.2f left at "
+                        "level %d (levels exhausted): rescale the operands first, or bootstrap",
+                        fn, log2(scale), lq, level);
+}
+
+/* Sizes out for `level` (out may alias an input whose level is >= level: shrinking keeps
+ * the block). */
+static hekv_status prepare_out(hekv_eval *ev, const char *fn, hekv_ct *out, int level) {
+    hekv_status s = hekv__ct_resize(out, level);
+    if (s != HEKV_OK)
+        return hekv_err_set(&ev->err, s, "%s: could not size the output ciphertext (%s)", fn,
+                            hekv_status_str(s));
+    return HEKV_OK;
+}
+
+/* Sets out's metadata. c1 keeps its seed only when it is still the untouched expansion of
+ * the source's seed at the same level (seed_src, or NULL when c1 changed). */
+static void finish_out(hekv_ct *out, int level, double scale, size_t slots,
+                       const uint8_t *seed_src) {
+    out->level = level;
+    out->scale = scale;
+    out->slots = slots;
+    out->c[0].ntt = 1;
+    out->c[1].ntt = 1;
+    if (seed_src) {
+        if (seed_src != out->seed) memcpy(out->seed, seed_src, HEKV_SEED_BYTES);
+        out->has_seed = 1;
+    } else {
+        out->has_seed = 0;
+        memset(out->seed, 0, HEKV_SEED_BYTES);
+    }
+}
+
+/* x mod q for an integral finite double (any magnitude): fmod is exact. */
+static uint64_t residue_of(double x, uint64_t q) {
+    double r = fmod(x, (double)q);
+    if (r < 0) r += (double)q;
+    uint64_t u = (uint64_t)r;
+    return u >= q ? u - q : u;
+}
+
+/* ------------------------------------------------------------------ add, sub, neg */
+
+static hekv_status addsub(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b,
+                          int sub, const char *fn) {
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
+        (s = check_ct(ev, fn, "b", b)) || (s = check_slots(ev, fn, a->slots, b->slots, "b")) ||
+        (s = check_scales(ev, fn, a->scale, b->scale, "b")))
+        return s;
+    const int l = a->level < b->level ? a->level : b->level;
+    const double scale = a->scale;
+    const size_t slots = a->slots;
+    if ((s = prepare_out(ev, fn, out, l))) return s;
+    for (int k = 0; k < 2; k++) {
+        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l), y = view(&b->c[k], l);
+        if (sub)
+            hekv_ring_sub(ev->params->rq, &o, &x, &y);
+        else
+            hekv_ring_add(ev->params->rq, &o, &x, &y);
+    }
+    finish_out(out, l, scale, slots, NULL);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_add(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b) {
+    return addsub(ev, out, a, b, 0, "hekv_ckks_eval_add");
+}
+
+hekv_status hekv_ckks_eval_sub(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b) {
+    return addsub(ev, out, a, b, 1, "hekv_ckks_eval_sub");
+}
+
+hekv_status hekv_ckks_eval_neg(hekv_eval *ev, hekv_ct *out, const hekv_ct *a) {
+    static const char fn[] = "hekv_ckks_eval_neg";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    const int l = a->level;
+    const double scale = a->scale;
+    const size_t slots = a->slots;
+    if ((s = prepare_out(ev, fn, out, l))) return s;
+    for (int k = 0; k < 2; k++) {
+        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l);
+        hekv_ring_neg(ev->params->rq, &o, &x);
+    }
+    finish_out(out, l, scale, slots, NULL);
+    return HEKV_OK;
+}
+
+/* out = a +/- pt at level min(a, pt); c1 is only copied (and keeps its seed when the level
+ * does not change). */
+static hekv_status addsub_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_pt *pt,
+                             int sub, const char *fn) {
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
+        (s = check_pt(ev, fn, pt)) ||
+        (s = check_slots(ev, fn, a->slots, pt->slots, "plaintext")) ||
+        (s = check_scales(ev, fn, a->scale, pt->scale, "plaintext")))
+        return s;
+    const int l = a->level < pt->level ? a->level : pt->level;
+    const double scale = a->scale;
+    const size_t slots = a->slots;
+    uint8_t seed[HEKV_SEED_BYTES];
+    const int keep_seed = a->has_seed && l == a->level;
+    if (keep_seed) memcpy(seed, a->seed, sizeof seed);
+    if ((s = prepare_out(ev, fn, out, l))) return s;
+    hekv_poly o0 = view(&out->c[0], l), x0 = view(&a->c[0], l), m = view(&pt->m, l);
+    if (sub)
+        hekv_ring_sub(ev->params->rq, &o0, &x0, &m);
+    else
+        hekv_ring_add(ev->params->rq, &o0, &x0, &m);
+    if (out != a) {
+        hekv_poly o1 = view(&out->c[1], l), x1 = view(&a->c[1], l);
+        hekv_poly_copy(ev->params->rq, &o1, &x1);
+    }
+    finish_out(out, l, scale, slots, keep_seed ? seed : NULL);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_add_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
+                                  const hekv_pt *pt) {
+    return addsub_pt(ev, out, a, pt, 0, "hekv_ckks_eval_add_pt");
+}
+
+hekv_status hekv_ckks_eval_sub_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
+                                  const hekv_pt *pt) {
+    return addsub_pt(ev, out, a, pt, 1, "hekv_ckks_eval_sub_pt");
+}
+
+/* The constant re + i*im in every slot, at scale Delta, is the polynomial
+ * round(re*Delta) + round(im*Delta) X^(N/2): X^(N/2) evaluates to i at every root
+ * zeta^(5^j) of the canonical embedding (5^j = 1 mod 4), also under sparse packing. A
+ * constant polynomial is constant in NTT form; the X^(N/2) part goes through one NTT. */
+hekv_status hekv_ckks_eval_add_const(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, double re,
+                                     double im) {
+    static const char fn[] = "hekv_ckks_eval_add_const";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    const double cre = round(re * a->scale), cim = round(im * a->scale);
+    if (!isfinite(cre) || !isfinite(cim))
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: the constant (%g, %g) times the scale 2^%.2f is not finite", fn,
+                            re, im, log2(a->scale));
+    const int l = a->level;
+    const double scale = a->scale;
+    const size_t slots = a->slots;
+    uint8_t seed[HEKV_SEED_BYTES];
+    const int keep_seed = a->has_seed;
+    if (keep_seed) memcpy(seed, a->seed, sizeof seed);
+    if ((s = prepare_out(ev, fn, out, l))) return s;
+    const hekv_ring *rq = ev->params->rq;
+    const size_t n = ev->params->n;
+    hekv_poly o0 = view(&out->c[0], l), x0 = view(&a->c[0], l);
+    if (cim != 0) {
+        /* t = cre + cim X^(N/2), NTT form, then out0 = a0 + t */
+        hekv_poly t = view(&ev->tmp[0], l);
+        hekv_poly_zero(rq, &t);
+        for (int i = 0; i <= l; i++) {
+            uint64_t q = hekv_ring_modulus(rq, i)->q;
+            t.c[(size_t)i * n] = residue_of(cre, q);
+            t.c[(size_t)i * n + n / 2] = residue_of(cim, q);
+        }
+        t.ntt = 0;
+        hekv_ring_ntt_fwd(rq, &t);
+        hekv_ring_add(rq, &o0, &x0, &t);
+    } else {
+        for (int i = 0; i <= l; i++) {
+            uint64_t q = hekv_ring_modulus(rq, i)->q, c = residue_of(cre, q);
+            uint64_t *op = o0.c + (size_t)i * n;
+            const uint64_t *xp = x0.c + (size_t)i * n;
+            for (size_t j = 0; j < n; j++) op[j] = hekv_mod_add(xp[j], c, q);
+        }
+    }
+    if (out != a) {
+        hekv_poly o1 = view(&out->c[1], l), x1 = view(&a->c[1], l);
+        hekv_poly_copy(rq, &o1, &x1);
+    }
+    finish_out(out, l, scale, slots, keep_seed ? seed : NULL);
+    return HEKV_OK;
+}
+
+/* ------------------------------------------------------------------ products */
+
+hekv_status hekv_ckks_eval_mul_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
+                                  const hekv_pt *pt) {
+    static const char fn[] = "hekv_ckks_eval_mul_pt";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
+        (s = check_pt(ev, fn, pt)) ||
+        (s = check_slots(ev, fn, a->slots, pt->slots, "plaintext")))
+        return s;
+    const int l = a->level < pt->level ? a->level : pt->level;
+    const double scale = a->scale * pt->scale;
+    const size_t slots = a->slots;
+    if ((s = check_product_scale(ev, fn, scale, l))) return s;
+    if ((s = prepare_out(ev, fn, out, l))) return s;
+    hekv_poly m = view(&pt->m, l);
+    for (int k = 0; k < 2; k++) {
+        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l);
+        hekv_ring_mul(ev->params->rq, &o, &x, &m);
+    }
+    finish_out(out, l, scale, slots, NULL);
+    return HEKV_OK;
+}
+
+/* out = a * c[i] on limb i for per-limb residues c (an RNS integer). */
+static void mul_rns_const(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, int l,
+                          const uint64_t *c) {
+    for (int k = 0; k < 2; k++) {
+        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l);
+        hekv_ring_mul_scalar(ev->params->rq, &o, &x, c);
+    }
+}
+
+hekv_status hekv_ckks_eval_mul_const(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, double v) {
+    static const char fn[] = "hekv_ckks_eval_mul_const";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if (!isfinite(v))
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: the constant %g is not finite", fn, v);
+    const int l = a->level;
+    const hekv_ring *rq = ev->params->rq;
+    const double ql = (double)hekv_ring_modulus(rq, l)->q;
+    const double scale = a->scale * ql;
+    const size_t slots = a->slots;
+    if ((s = check_product_scale(ev, fn, scale, l))) return s;
+    const double c = round(v * ql);
+    uint64_t res[HEKV_CKKS_MAX_Q];
+    for (int i = 0; i <= l; i++) res[i] = residue_of(c, hekv_ring_modulus(rq, i)->q);
+    if ((s = prepare_out(ev, fn, out, l))) return s;
+    mul_rns_const(ev, out, a, l, res);
+    finish_out(out, l, scale, slots, NULL);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_mul_int(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, int64_t k) {
+    static const char fn[] = "hekv_ckks_eval_mul_int";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    const int l = a->level;
+    const double scale = a->scale;
+    const size_t slots = a->slots;
+    const hekv_ring *rq = ev->params->rq;
+    /* |k| as unsigned (INT64_MIN included), then the sign */
+    const uint64_t mag = k < 0 ? (uint64_t)0 - (uint64_t)k : (uint64_t)k;
+    uint64_t res[HEKV_CKKS_MAX_Q];
+    for (int i = 0; i <= l; i++) {
+        uint64_t q = hekv_ring_modulus(rq, i)->q, r = mag % q;
+        res[i] = k < 0 ? hekv_mod_neg(r, q) : r;
+    }
+    if ((s = prepare_out(ev, fn, out, l))) return s;
+    mul_rns_const(ev, out, a, l, res);
+    finish_out(out, l, scale, slots, NULL);
+    return HEKV_OK;
+}
+
+/* Checks shared by mul and square: the relinearisation key must be there. */
+static hekv_status check_relin(hekv_eval *ev, const char *fn) {
+    if (ev->evk && ev->evk->relin) return HEKV_OK;
+    return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                        "%s: no relinearisation key: %s (generate one with "
+                        "hekv_ckks_evk_gen_relin and build the evaluator with that key set)",
+                        fn, ev->evk ? "the evaluator's key set has none"
+                                    : "the evaluator was built without evaluation keys");
+}
+
+/* The tensor (d0, d1, d2) of a and b at level l, then d2 switched from s^2 to s and added:
+ *   d0 = a0 b0, d1 = a0 b1 + a1 b0, d2 = a1 b1;  out = (d0, d1) + KS_relin(d2).
+ * Everything is computed in evaluator scratch before out is written, so out may alias a
+ * or b. */
+static void mul_relin(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b, int l) {
+    const hekv_ring *rq = ev->params->rq;
+    hekv_poly a0 = view(&a->c[0], l), a1 = view(&a->c[1], l);
+    hekv_poly b0 = view(&b->c[0], l), b1 = view(&b->c[1], l);
+    hekv_poly d2 = view(&ev->tmp[0], l), r0 = view(&ev->tmp[1], l), r1 = view(&ev->tmp[2], l);
+    hekv_ring_mul(rq, &d2, &a1, &b1);
+    hekv__keyswitch(ev, &r0, &r1, &d2, l, ev->evk->relin);
+    r0.ntt = r1.ntt = 1;
+    hekv_ring_mul_acc(rq, &r0, &a0, &b0);
+    if (a == b) {
+        /* square: d1 = 2 a0 a1 */
+        hekv_poly t = view(&ev->tmp[3], l);
+        hekv_ring_mul(rq, &t, &a0, &a1);
+        hekv_ring_add(rq, &r1, &r1, &t);
+        hekv_ring_add(rq, &r1, &r1, &t);
+    } else {
+        hekv_ring_mul_acc(rq, &r1, &a0, &b1);
+        hekv_ring_mul_acc(rq, &r1, &a1, &b0);
+    }
+    hekv_poly o0 = view(&out->c[0], l), o1 = view(&out->c[1], l);
+    hekv_poly_copy(rq, &o0, &r0);
+    hekv_poly_copy(rq, &o1, &r1);
+}
+
+static hekv_status mul_common(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b,
+                              const char *fn) {
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
+        (s = check_ct(ev, fn, "b", b)) || (s = check_slots(ev, fn, a->slots, b->slots, "b")) ||
+        (s = check_relin(ev, fn)))
+        return s;
+    const int l = a->level < b->level ? a->level : b->level;
+    const double scale = a->scale * b->scale;
+    const size_t slots = a->slots;
+    if ((s = check_product_scale(ev, fn, scale, l))) return s;
+    /* out is sized only after the inputs are read when it aliases one of them */
+    const int alias = out == a || out == b;
+    if (!alias && (s = prepare_out(ev, fn, out, l))) return s;
+    mul_relin(ev, out, a, b, l);
+    if (alias && (s = prepare_out(ev, fn, out, l))) return s;
+    finish_out(out, l, scale, slots, NULL);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_mul(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b) {
+    return mul_common(ev, out, a, b, "hekv_ckks_eval_mul");
+}
+
+hekv_status hekv_ckks_eval_square(hekv_eval *ev, hekv_ct *out, const hekv_ct *a) {
+    return mul_common(ev, out, a, a, "hekv_ckks_eval_square");
+}
+
+/* ------------------------------------------------------------------ rescale, drop */
+
+/* Exact rounding division by q_l of one polynomial x (NTT form, limbs 0..l) into o (limbs
+ * 0..l-1; o may alias x):
+ *   y   = [x + h]_{q_l} in coefficient form, h = floor(q_l / 2)
+ *   o_i = (x_i + h - y) * q_l^-1 mod q_i  =  round(x / q_l) mod q_i.
+ * The correction t_i = (y mod q_i) - h is built per coefficient and brought to NTT form
+ * over q_0..q_{l-1} with one prefix transform. */
+static void rescale_poly(hekv_eval *ev, hekv_poly *o, const hekv_poly *x, int l,
+                         const uint64_t *qinv) {
+    const hekv_ring *rq = ev->params->rq;
+    const size_t n = ev->params->n;
+    const uint64_t ql = hekv_ring_modulus(rq, l)->q, h = ql >> 1;
+    /* the last limb to coefficient form, at its own index of the scratch */
+    hekv_poly t = view(&ev->tmp[0], l);
+    memcpy(t.c + (size_t)l * n, x->c + (size_t)l * n, n * sizeof(uint64_t));
+    hekv_ring_ntt_inv_range(rq, &t, (size_t)l, (size_t)l + 1);
+    uint64_t *y = t.c + (size_t)l * n;
+    for (size_t j = 0; j < n; j++) y[j] = hekv_mod_add(y[j], h, ql);
+    for (int i = 0; i < l; i++) {
+        /* y mod q_i as a Shoup product by 1 (exact for any 64-bit y) */
+        const uint64_t qi = hekv_ring_modulus(rq, i)->q, hi = h % qi;
+        const uint64_t one_sh = hekv_mod_shoup(1, qi);
+        uint64_t *ti = t.c + (size_t)i * n;
+        for (size_t j = 0; j < n; j++)
+            ti[j] = hekv_mod_sub(hekv_mod_mul_shoup(y[j], 1, one_sh, qi), hi, qi);
+    }
+    hekv_poly tl = view(&ev->tmp[0], l - 1);
+    tl.ntt = 0;
+    hekv_ring_ntt_fwd(rq, &tl);
+    hekv_poly ol = view(o, l - 1), xl = view(x, l - 1);
+    hekv_ring_sub(rq, &ol, &xl, &tl);
+    hekv_ring_mul_scalar(rq, &ol, &ol, qinv);
+}
+
+hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out, const hekv_ct *a) {
+    static const char fn[] = "hekv_ckks_eval_rescale";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    const int l = a->level;
+    if (l == 0)
+        return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
+                            "%s: the ciphertext is at level 0, no prime is left to divide by "
+                            "(levels exhausted): bootstrap it, or use a parameter set with more "
+                            "levels", fn);
+    const hekv_ckks_params *p = ev->params;
+    const double ql = (double)hekv_ring_modulus(p->rq, l)->q;
+    const double scale = a->scale / ql;
+    const size_t slots = a->slots;
+    /* q_l^-1 mod q_i for i < l: row l of the [nq][nq] table (q_j^-1 mod q_i at [j][i]) */
+    const uint64_t *qinv = p->qinv_mod_q + (size_t)l * (size_t)p->nq;
+    /* out (when distinct) is sized first; when it is a, the level l limb is read before
+     * anything is written and the block is kept when shrinking */
+    if ((s = prepare_out(ev, fn, out, l - 1))) return s;
+    for (int k = 0; k < 2; k++) rescale_poly(ev, &out->c[k], &a->c[k], l, qinv);
+    finish_out(out, l - 1, scale, slots, NULL);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_drop_to(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, int level) {
+    static const char fn[] = "hekv_ckks_eval_drop_to";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if (level < 0 || level > a->level)
+        return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
+                            "%s: cannot drop a level-%d ciphertext to level %d (the target "
+                            "must be in [0, %d]; levels can only go down)", fn, a->level, level,
+                            a->level);
+    const double scale = a->scale;
+    const size_t slots = a->slots;
+    uint8_t seed[HEKV_SEED_BYTES];
+    const int keep_seed = a->has_seed && level == a->level;
+    if (keep_seed) memcpy(seed, a->seed, sizeof seed);
+    if ((s = prepare_out(ev, fn, out, level))) return s;
+    if (out != a)
+        for (int k = 0; k < 2; k++) {
+            hekv_poly o = view(&out->c[k], level), x = view(&a->c[k], level);
+            hekv_poly_copy(ev->params->rq, &o, &x);
+        }
+    finish_out(out, level, scale, slots, keep_seed ? seed : NULL);
+    return HEKV_OK;
+}

@@ -1,0 +1,280 @@
+/* eval_rot.c: slot rotations and conjugation of ciphertexts, hoisted rotations and the
+ * rotate-and-add helpers (inner sum, replicate).
+ *
+ * A left rotation by k applies phi_g: X -> X^g, g = 5^k mod 2N, to both polynomials;
+ * (phi(c0), phi(c1)) decrypts under phi(s), so phi(c1) is switched back to s with the
+ * Galois key of g (a switching key from s(X^g) to s):
+ *     out = (phi(c0) + ks0, ks1),  (ks0, ks1) = KeySwitch(phi(c1)).
+ * A single rotation applies phi to c1 and then switches it; hoisted rotations decompose c1
+ * once and apply phi to the digits (hekv__keyswitch_decomp with galois = g). The two are
+ * bit-identical because the ModUp uses centred basis conversion, which commutes exactly
+ * with the signed permutation phi is in coefficient form. With sparse packing
+ * (slots < N/2) rotations act modulo `slots`, so a missing key for k is looked up again as
+ * k mod slots and k mod slots - slots.
+ *
+ * This file does not encode or relinearise; it checks its arguments and leaves the
+ * arithmetic to keyswitch.c and the ring layer. Scratch: ev->dec, ev->tmp[0..1] (phi(c0),
+ * phi(c1)) and, in inner_sum/replicate, ev->tmp[2..3]. */
+#include <string.h>
+
+#include "ckks_int.h"
+
+/* A view of the first `limbs` limbs of p (same block). */
+static inline hekv_poly view(const hekv_poly *p, int limbs) {
+    hekv_poly v = *p;
+    v.limbs = (size_t)limbs;
+    return v;
+}
+
+static hekv_status check_ct(hekv_eval *ev, const char *fn, const hekv_ct *ct, const char *what) {
+    if (!ct) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: %s is NULL", fn, what);
+    if (ct->params != ev->params)
+        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
+                            "%s: %s belongs to other parameters than the evaluator", fn, what);
+    return HEKV_OK;
+}
+
+static hekv_status check_in(hekv_eval *ev, const char *fn, const hekv_ct *a) {
+    hekv_status s = check_ct(ev, fn, a, "the input");
+    if (s != HEKV_OK) return s;
+    if (a->level < 0)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: the input ciphertext is empty (encrypt or load it first)", fn);
+    return HEKV_OK;
+}
+
+/* The Galois element and key of a left rotation by k of a ciphertext with `slots` slots;
+ * *g = 1 and *key = NULL when the rotation is the identity. */
+static hekv_status rot_key(hekv_eval *ev, const char *fn, size_t slots, long k, uint64_t *g,
+                           const hekv__swk **key) {
+    const hekv_ckks_params *prm = ev->params;
+    long r = k % (long)slots;
+    if (r < 0) r += (long)slots;
+    *g = 1;
+    *key = NULL;
+    if (r == 0) return HEKV_OK;
+    const long cand[3] = {k, r, r - (long)slots};
+    if (!ev->evk)
+        return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                            "%s: the evaluator has no evaluation keys; a rotation by %ld needs "
+                            "a Galois key: generate it with hekv_ckks_evk_gen_rotations and "
+                            "pass the key set to hekv_ckks_eval_new",
+                            fn, k);
+    /* sparse packing: rotations by k, k mod slots and k mod slots - slots agree */
+    for (int c = 0; c < (slots < prm->n / 2 ? 3 : 1); c++) {
+        uint64_t e = hekv_ckks_galois_rot(prm, cand[c]);
+        const hekv__swk *sw = hekv__evk_find(ev->evk, e);
+        if (sw) {
+            *g = e;
+            *key = sw;
+            return HEKV_OK;
+        }
+    }
+    return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                        "%s: no Galois key for a left rotation by %ld (Galois element %llu); "
+                        "generate it with hekv_ckks_evk_gen_rotations",
+                        fn, k, (unsigned long long)hekv_ckks_galois_rot(prm, k));
+}
+
+static hekv_status conj_key(hekv_eval *ev, const char *fn, uint64_t *g, const hekv__swk **key) {
+    *g = hekv_ckks_galois_conj(ev->params);
+    *key = ev->evk ? hekv__evk_find(ev->evk, *g) : NULL;
+    if (!*key)
+        return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                            "%s: no Galois key for conjugation (element %llu); generate it "
+                            "with hekv_ckks_evk_gen_rotations(..., conj = 1)",
+                            fn, (unsigned long long)*g);
+    return HEKV_OK;
+}
+
+/* (r0, r1) = phi_g(c0, c1) switched back to s, given dec = the decomposition of c1.
+ * r0/r1 may alias c0 (phi(c0) goes through ev->tmp[0] first); none may alias ev->tmp[0]. */
+static void rot_from_decomp(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
+                            const hekv__decomp *dec, const hekv__swk *key, uint64_t g) {
+    const hekv_ring *rq = ev->params->rq;
+    const int level = dec->level;
+    hekv_poly t = view(&ev->tmp[0], level + 1), c0v = view(c0, level + 1);
+    hekv_ring_automorph(rq, &t, &c0v, hekv__galois_map(ev, g));
+    hekv__keyswitch_decomp(ev, r0, r1, dec, key, g);
+    hekv_poly r0v = view(r0, level + 1);
+    hekv_ring_add(rq, &r0v, &r0v, &t);
+}
+
+/* The key-switching scratch beyond what eval_new allocates (idempotent, see keyswitch.c). */
+static hekv_status ensure_scratch(hekv_eval *ev, const char *fn) {
+    if (hekv__ks_scratch_new(ev) != HEKV_OK)
+        return hekv_err_set(&ev->err, HEKV_ERR_NOMEM,
+                            "%s: out of memory allocating key-switching scratch", fn);
+    return HEKV_OK;
+}
+
+/* (r0, r1) = phi_g(c0, c1) switched back to s, one rotation: phi is applied to c1 before
+ * its decomposition (one automorphism of l+1 limbs instead of one per digit and limb).
+ * Bit-identical to rot_from_decomp on the decomposition of c1: the centred ModUp commutes
+ * exactly with phi. r0/r1 may alias c0/c1; none may alias ev->tmp[0..1]. */
+static void rot_single(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
+                       const hekv_poly *c1, int level, const hekv__swk *key, uint64_t g) {
+    const hekv_ring *rq = ev->params->rq;
+    const uint32_t *map = hekv__galois_map(ev, g);
+    hekv_poly t0 = view(&ev->tmp[0], level + 1), t1 = view(&ev->tmp[1], level + 1);
+    hekv_poly c0v = view(c0, level + 1), c1v = view(c1, level + 1);
+    hekv_ring_automorph(rq, &t1, &c1v, map);
+    hekv_ring_automorph(rq, &t0, &c0v, map);
+    hekv__decompose(ev, &ev->dec, &t1, level);
+    hekv__keyswitch_decomp(ev, r0, r1, &ev->dec, key, 1);
+    hekv_poly r0v = view(r0, level + 1);
+    hekv_ring_add(rq, &r0v, &r0v, &t0);
+}
+
+static void set_meta(hekv_ct *out, const hekv_ct *a) {
+    out->level = a->level;
+    out->scale = a->scale;
+    out->slots = a->slots;
+    out->has_seed = 0;
+    out->c[0].ntt = out->c[1].ntt = 1;
+}
+
+/* out = phi_g(a) (g = 1: a copy). */
+static hekv_status galois_apply(hekv_eval *ev, const char *fn, hekv_ct *out, const hekv_ct *a,
+                                uint64_t g, const hekv__swk *key) {
+    if (g == 1) return out == a ? HEKV_OK : hekv_ct_copy(out, a, &ev->err);
+    const int level = a->level;
+    hekv_status s = ensure_scratch(ev, fn);
+    if (s != HEKV_OK) return s;
+    if (out != a && hekv__ct_resize(out, level) != HEKV_OK)
+        return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory sizing the output",
+                            fn);
+    rot_single(ev, &out->c[0], &out->c[1], &a->c[0], &a->c[1], level, key, g);
+    set_meta(out, a);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_rotate(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, long k) {
+    static const char fn[] = "hekv_ckks_eval_rotate";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_ct(ev, fn, out, "out")) != HEKV_OK)
+        return s;
+    uint64_t g;
+    const hekv__swk *key;
+    if ((s = rot_key(ev, fn, a->slots, k, &g, &key)) != HEKV_OK) return s;
+    return galois_apply(ev, fn, out, a, g, key);
+}
+
+hekv_status hekv_ckks_eval_conjugate(hekv_eval *ev, hekv_ct *out, const hekv_ct *a) {
+    static const char fn[] = "hekv_ckks_eval_conjugate";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_ct(ev, fn, out, "out")) != HEKV_OK)
+        return s;
+    uint64_t g;
+    const hekv__swk *key;
+    if ((s = conj_key(ev, fn, &g, &key)) != HEKV_OK) return s;
+    return galois_apply(ev, fn, out, a, g, key);
+}
+
+hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev, hekv_ct *const *outs, const hekv_ct *a,
+                                          const long *ks, size_t n) {
+    static const char fn[] = "hekv_ckks_eval_rotate_hoisted";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_in(ev, fn, a)) != HEKV_OK) return s;
+    if (n == 0) return HEKV_OK;
+    if (!outs || !ks)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: outs or ks is NULL", fn);
+    /* Every check (outputs, keys) before any work. */
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((s = check_ct(ev, fn, outs[i], "an output")) != HEKV_OK) return s;
+        if (outs[i] == a)
+            return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                                "%s: output %zu aliases the input; hoisted rotations need "
+                                "outputs distinct from the input",
+                                fn, i);
+        for (size_t j = 0; j < i; j++)
+            if (outs[j] == outs[i])
+                return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                                    "%s: outputs %zu and %zu are the same ciphertext", fn, j, i);
+        uint64_t g;
+        const hekv__swk *key;
+        if ((s = rot_key(ev, fn, a->slots, ks[i], &g, &key)) != HEKV_OK) return s;
+        any |= g != 1;
+    }
+    if (any && (s = ensure_scratch(ev, fn)) != HEKV_OK) return s;
+    for (size_t i = 0; i < n; i++)
+        if (hekv__ct_resize(outs[i], a->level) != HEKV_OK)
+            return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory sizing output %zu",
+                                fn, i);
+    /* One ModUp of c1 shared by every rotation. */
+    if (any) hekv__decompose(ev, &ev->dec, &a->c[1], a->level);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t g;
+        const hekv__swk *key;
+        s = rot_key(ev, fn, a->slots, ks[i], &g, &key);
+        HEKV_CHECK_INTERNAL(s == HEKV_OK);
+        if (g == 1) {
+            if ((s = hekv_ct_copy(outs[i], a, &ev->err)) != HEKV_OK) return s;
+            continue;
+        }
+        rot_from_decomp(ev, &outs[i]->c[0], &outs[i]->c[1], &a->c[0], &ev->dec, key, g);
+        set_meta(outs[i], a);
+    }
+    return HEKV_OK;
+}
+
+/* out = sum_{j<n} rotate(a, j*stride) by log2(n) rotate-and-add steps (the rotation of
+ * step i is stride * 2^i). */
+static hekv_status rot_sum(hekv_eval *ev, const char *fn, hekv_ct *out, const hekv_ct *a,
+                           long stride, size_t n) {
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_ct(ev, fn, out, "out")) != HEKV_OK)
+        return s;
+    if (n == 0 || (n & (n - 1)) != 0 || n > ev->params->n / 2)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "%s: n = %zu must be a power of two in [1, N/2 = %zu]", fn, n,
+                            ev->params->n / 2);
+    const long half = (long)(ev->params->n / 2);
+    const long st = stride % half; /* |st * n| < N^2/4: no overflow */
+    int steps = 0;
+    while (((size_t)1 << steps) < n) steps++;
+    for (int i = 0; i < steps; i++) {
+        uint64_t g;
+        const hekv__swk *key;
+        if ((s = rot_key(ev, fn, a->slots, st * (1L << i), &g, &key)) != HEKV_OK) return s;
+    }
+    if ((s = ensure_scratch(ev, fn)) != HEKV_OK) return s;
+    if (out != a && (s = hekv_ct_copy(out, a, &ev->err)) != HEKV_OK) return s;
+    const hekv_ring *rq = ev->params->rq;
+    const int level = a->level;
+    hekv_poly o0 = view(&out->c[0], level + 1), o1 = view(&out->c[1], level + 1);
+    hekv_poly t2 = view(&ev->tmp[2], level + 1), t3 = view(&ev->tmp[3], level + 1);
+    for (int i = 0; i < steps; i++) {
+        uint64_t g;
+        const hekv__swk *key;
+        s = rot_key(ev, fn, a->slots, st * (1L << i), &g, &key);
+        HEKV_CHECK_INTERNAL(s == HEKV_OK);
+        if (g == 1) { /* the rotation is the identity on these slots: out += out */
+            hekv_ring_add(rq, &o0, &o0, &o0);
+            hekv_ring_add(rq, &o1, &o1, &o1);
+            continue;
+        }
+        rot_single(ev, &t2, &t3, &o0, &o1, level, key, g);
+        hekv_ring_add(rq, &o0, &o0, &t2);
+        hekv_ring_add(rq, &o1, &o1, &t3);
+    }
+    set_meta(out, a);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_eval_inner_sum(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, long stride,
+                                     size_t n) {
+    return rot_sum(ev, "hekv_ckks_eval_inner_sum", out, a, stride, n);
+}
+
+hekv_status hekv_ckks_eval_replicate(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, long stride,
+                                     size_t n) {
+    if (!ev) return HEKV_ERR_ARG;
+    return rot_sum(ev, "hekv_ckks_eval_replicate", out, a, -(stride % (long)(ev->params->n / 2)),
+                   n);
+}

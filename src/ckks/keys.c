@@ -1,0 +1,295 @@
+/* keys.c: key generation: the secret key (sampled once, lifted to Q and P in NTT form),
+ * the public key (b = -a s + e, a expanded from a 32-byte seed), and the evaluation-key
+ * container with its relinearisation and Galois keys. The switching keys themselves are
+ * built by hekv__swk_gen (keyswitch.c); this file only decides which s' each key switches
+ * from. No encryption and no evaluation here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../kernels/automorph.h"
+#include "ckks_int.h"
+
+/* ------------------------------------------------------------------ secret key */
+
+void hekv_ckks_sk_free(hekv_sk *sk) {
+    if (!sk) return;
+    if (sk->coeffs) hekv_memzero(sk->coeffs, sk->params->n * sizeof *sk->coeffs);
+    free(sk->coeffs);
+    hekv__poly_release(&sk->sq);
+    hekv__poly_release(&sk->sp);
+    hekv_memzero(sk, sizeof *sk);
+    free(sk);
+}
+
+hekv_status hekv_ckks_sk_new(const hekv_ckks_params *p, hekv_sk **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_sk_new: out is NULL");
+    *out = NULL;
+    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_sk_new: params is NULL");
+    hekv_sk *sk = calloc(1, sizeof *sk);
+    if (!sk) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_sk_new: out of memory");
+    sk->params = p;
+    sk->coeffs = calloc(p->n, sizeof *sk->coeffs);
+    if (!sk->coeffs || hekv_poly_new(p->rq, (size_t)p->nq, &sk->sq) != HEKV_OK ||
+        hekv_poly_new(p->rp, (size_t)p->np, &sk->sp) != HEKV_OK) {
+        hekv_ckks_sk_free(sk);
+        return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_sk_new: out of memory");
+    }
+    hekv_prng prng;
+    hekv_status s = hekv_prng_init_os(&prng, err);
+    if (s != HEKV_OK) {
+        hekv_ckks_sk_free(sk);
+        return s;
+    }
+    if (p->lit.secret == HEKV_SECRET_SPARSE)
+        hekv_sample_sparse_ternary(&prng, sk->coeffs, p->n, (size_t)p->lit.hw);
+    else
+        hekv_sample_ternary(&prng, sk->coeffs, p->n);
+    hekv_prng_wipe(&prng);
+    hekv_poly_set_small(p->rq, &sk->sq, sk->coeffs);
+    hekv_poly_set_small(p->rp, &sk->sp, sk->coeffs);
+    hekv_ring_ntt_fwd(p->rq, &sk->sq);
+    hekv_ring_ntt_fwd(p->rp, &sk->sp);
+    sk->sq.ntt = sk->sp.ntt = 1;
+    *out = sk;
+    return HEKV_OK;
+}
+
+/* ------------------------------------------------------------------ public key */
+
+void hekv_ckks_pk_free(hekv_pk *pk) {
+    if (!pk) return;
+    hekv__qp_free(&pk->b);
+    hekv__qp_free(&pk->a);
+    free(pk);
+}
+
+/* b = -a*s + e over r (NTT form), e given in coefficient form in *e (consumed: turned into
+ * NTT form). a, s and e hold at least b->limbs limbs. */
+static void rlwe_b(const hekv_ring *r, hekv_poly *b, const hekv_poly *a, const hekv_poly *s,
+                   hekv_poly *e) {
+    hekv_ring_ntt_fwd(r, e);
+    e->ntt = 1;
+    hekv_ring_mul(r, b, a, s);
+    hekv_ring_sub(r, b, e, b);
+    b->ntt = 1;
+}
+
+hekv_status hekv_ckks_pk_new(const hekv_ckks_params *p, const hekv_sk *sk, hekv_pk **out,
+                             hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_pk_new: out is NULL");
+    *out = NULL;
+    if (!p || !sk) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_pk_new: NULL argument");
+    if (sk->params != p)
+        return hekv_err_set(err, HEKV_ERR_PARAMS,
+                            "hekv_ckks_pk_new: the secret key belongs to other parameters");
+    hekv_pk *pk = calloc(1, sizeof *pk);
+    int64_t *e = calloc(p->n, sizeof *e);
+    hekv_poly eq = {0}, ep = {0};
+    hekv_status s = HEKV_ERR_NOMEM;
+    if (!pk || !e) goto nomem;
+    pk->params = p;
+    if (hekv__qp_new(p, p->nq - 1, &pk->b) != HEKV_OK ||
+        hekv__qp_new(p, p->nq - 1, &pk->a) != HEKV_OK ||
+        hekv_poly_new(p->rq, (size_t)p->nq, &eq) != HEKV_OK ||
+        hekv_poly_new(p->rp, (size_t)p->np, &ep) != HEKV_OK)
+        goto nomem;
+    if ((s = hekv_os_random(pk->seed, HEKV_SEED_BYTES, err)) != HEKV_OK) goto fail;
+    pk->has_seed = 1;
+    /* a: Q limbs then P limbs of one seeded stream, uniform directly in NTT form. */
+    hekv_prng prng;
+    hekv_prng_init_seed(&prng, pk->seed);
+    hekv_sample_uniform(p->rq, &prng, &pk->a.q);
+    hekv_sample_uniform(p->rp, &prng, &pk->a.p);
+    pk->a.q.ntt = pk->a.p.ntt = 1;
+    hekv_prng_wipe(&prng);
+    /* e: one Gaussian sample lifted to Q and P. */
+    if ((s = hekv_prng_init_os(&prng, err)) != HEKV_OK) goto fail;
+    hekv_sample_gaussian(&prng, e, p->n, p->lit.sigma, HEKV_GAUSS_TAIL);
+    hekv_prng_wipe(&prng);
+    hekv_poly_set_small(p->rq, &eq, e);
+    hekv_poly_set_small(p->rp, &ep, e);
+    rlwe_b(p->rq, &pk->b.q, &pk->a.q, &sk->sq, &eq);
+    rlwe_b(p->rp, &pk->b.p, &pk->a.p, &sk->sp, &ep);
+    hekv_memzero(e, p->n * sizeof *e);
+    free(e);
+    hekv_poly_free(&eq);
+    hekv_poly_free(&ep);
+    *out = pk;
+    return HEKV_OK;
+nomem:
+    s = hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_pk_new: out of memory");
+fail:
+    if (e) hekv_memzero(e, p->n * sizeof *e);
+    free(e);
+    hekv_poly_free(&eq);
+    hekv_poly_free(&ep);
+    hekv_ckks_pk_free(pk);
+    return s;
+}
+
+/* ------------------------------------------------------------------ evaluation keys */
+
+hekv_status hekv_ckks_evk_new(const hekv_ckks_params *p, hekv_evk **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_evk_new: out is NULL");
+    *out = NULL;
+    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_evk_new: params is NULL");
+    hekv_evk *evk = calloc(1, sizeof *evk);
+    if (!evk) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_evk_new: out of memory");
+    evk->params = p;
+    *out = evk;
+    return HEKV_OK;
+}
+
+void hekv_ckks_evk_free(hekv_evk *evk) {
+    if (!evk) return;
+    hekv__swk_free(evk->relin);
+    for (size_t i = 0; i < evk->ngal; i++) hekv__swk_free(evk->galk[i]);
+    free(evk->gal);
+    free(evk->galk);
+    free(evk);
+}
+
+static hekv_status check_evk_sk(const hekv_evk *evk, const hekv_sk *sk, const char *fn,
+                                hekv_err *err) {
+    if (!evk || !sk) return hekv_err_set(err, HEKV_ERR_ARG, "%s: NULL argument", fn);
+    if (evk->params != sk->params)
+        return hekv_err_set(err, HEKV_ERR_PARAMS,
+                            "%s: the key set and the secret key belong to different parameters",
+                            fn);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_evk_gen_relin(hekv_evk *evk, const hekv_sk *sk, hekv_err *err) {
+    hekv_status s = check_evk_sk(evk, sk, "hekv_ckks_evk_gen_relin", err);
+    if (s != HEKV_OK || evk->relin) return s;
+    const hekv_ckks_params *p = evk->params;
+    hekv_poly s2q = {0}, s2p = {0};
+    if (hekv_poly_new(p->rq, (size_t)p->nq, &s2q) != HEKV_OK ||
+        hekv_poly_new(p->rp, (size_t)p->np, &s2p) != HEKV_OK) {
+        hekv_poly_free(&s2q);
+        return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_evk_gen_relin: out of memory");
+    }
+    hekv_ring_mul(p->rq, &s2q, &sk->sq, &sk->sq); /* s^2, NTT form */
+    hekv_ring_mul(p->rp, &s2p, &sk->sp, &sk->sp);
+    s2q.ntt = s2p.ntt = 1;
+    hekv__swk *k = NULL;
+    s = hekv__swk_gen(p, sk, &s2q, &s2p, &k, err);
+    hekv_poly_free(&s2q); /* wipes */
+    hekv_poly_free(&s2p);
+    if (s != HEKV_OK) return s;
+    evk->relin = k;
+    return HEKV_OK;
+}
+
+/* Index of the first element >= g in the ascending list. */
+static size_t gal_lower_bound(const hekv_evk *evk, uint64_t g) {
+    size_t lo = 0, hi = evk->ngal;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (evk->gal[mid] < g) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+const hekv__swk *hekv__evk_find(const hekv_evk *evk, uint64_t galois) {
+    if (!evk) return NULL;
+    size_t i = gal_lower_bound(evk, galois);
+    return i < evk->ngal && evk->gal[i] == galois ? evk->galk[i] : NULL;
+}
+
+static hekv_status evk_insert(hekv_evk *evk, uint64_t g, hekv__swk *k) {
+    if (evk->ngal == evk->capgal) {
+        size_t cap = evk->capgal ? 2 * evk->capgal : 16;
+        uint64_t *gal = realloc(evk->gal, cap * sizeof *gal);
+        if (!gal) return HEKV_ERR_NOMEM;
+        evk->gal = gal;
+        hekv__swk **galk = realloc(evk->galk, cap * sizeof *galk);
+        if (!galk) return HEKV_ERR_NOMEM;
+        evk->galk = galk;
+        evk->capgal = cap;
+    }
+    size_t i = gal_lower_bound(evk, g);
+    memmove(evk->gal + i + 1, evk->gal + i, (evk->ngal - i) * sizeof *evk->gal);
+    memmove(evk->galk + i + 1, evk->galk + i, (evk->ngal - i) * sizeof *evk->galk);
+    evk->gal[i] = g;
+    evk->galk[i] = k;
+    evk->ngal++;
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_evk_gen_galois(hekv_evk *evk, const hekv_sk *sk, const uint64_t *galois,
+                                     size_t n, hekv_err *err) {
+    static const char fn[] = "hekv_ckks_evk_gen_galois";
+    hekv_status s = check_evk_sk(evk, sk, fn, err);
+    if (s != HEKV_OK) return s;
+    if (n && !galois) return hekv_err_set(err, HEKV_ERR_ARG, "%s: galois is NULL", fn);
+    const hekv_ckks_params *p = evk->params;
+    const uint64_t m = 2 * (uint64_t)p->n;
+    for (size_t i = 0; i < n; i++)
+        if (!(galois[i] & 1) || galois[i] >= m)
+            return hekv_err_set(err, HEKV_ERR_ARG,
+                                "%s: Galois element %llu is not odd and below 2N = %llu", fn,
+                                (unsigned long long)galois[i], (unsigned long long)m);
+    uint32_t *map = malloc(p->n * sizeof *map);
+    hekv_poly gq = {0}, gp = {0};
+    if (!map || hekv_poly_new(p->rq, (size_t)p->nq, &gq) != HEKV_OK ||
+        hekv_poly_new(p->rp, (size_t)p->np, &gp) != HEKV_OK) {
+        s = hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t g = galois[i];
+        if (hekv__evk_find(evk, g)) continue;
+        /* s(X^g) in NTT form, over Q and P: the key switches from it back to s. */
+        if ((s = hekv_automorph_map_ntt(map, p->logn, g)) != HEKV_OK) {
+            s = hekv_err_set(err, s, "%s: no automorphism map for %llu", fn,
+                             (unsigned long long)g);
+            goto done;
+        }
+        hekv_ring_automorph(p->rq, &gq, &sk->sq, map);
+        hekv_ring_automorph(p->rp, &gp, &sk->sp, map);
+        gq.ntt = gp.ntt = 1;
+        hekv__swk *k = NULL;
+        if ((s = hekv__swk_gen(p, sk, &gq, &gp, &k, err)) != HEKV_OK) goto done;
+        if ((s = evk_insert(evk, g, k)) != HEKV_OK) {
+            hekv__swk_free(k);
+            s = hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
+            goto done;
+        }
+    }
+    s = HEKV_OK;
+done:
+    free(map);
+    hekv_poly_free(&gq); /* wipes s(X^g) */
+    hekv_poly_free(&gp);
+    return s;
+}
+
+hekv_status hekv_ckks_evk_gen_rotations(hekv_evk *evk, const hekv_sk *sk, const long *rots,
+                                        size_t n, int conj, hekv_err *err) {
+    static const char fn[] = "hekv_ckks_evk_gen_rotations";
+    hekv_status s = check_evk_sk(evk, sk, fn, err);
+    if (s != HEKV_OK) return s;
+    if (n && !rots) return hekv_err_set(err, HEKV_ERR_ARG, "%s: rots is NULL", fn);
+    uint64_t *g = malloc((n + 1) * sizeof *g);
+    if (!g) return hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t e = hekv_ckks_galois_rot(evk->params, rots[i]);
+        if (e != 1) g[m++] = e; /* rotation by 0 (mod N/2) needs no key */
+    }
+    if (conj) g[m++] = hekv_ckks_galois_conj(evk->params);
+    s = hekv_ckks_evk_gen_galois(evk, sk, g, m, err);
+    free(g);
+    return s;
+}
+
+int hekv_ckks_evk_has_relin(const hekv_evk *evk) { return evk && evk->relin != NULL; }
+int hekv_ckks_evk_has_galois(const hekv_evk *evk, uint64_t galois) {
+    return hekv__evk_find(evk, galois) != NULL;
+}
+size_t hekv_ckks_evk_galois_count(const hekv_evk *evk) { return evk ? evk->ngal : 0; }
+uint64_t hekv_ckks_evk_galois_elt(const hekv_evk *evk, size_t i) {
+    return evk && i < evk->ngal ? evk->gal[i] : 0;
+}

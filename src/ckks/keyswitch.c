@@ -1,0 +1,293 @@
+/* keyswitch.c: hybrid RNS key switching (Han-Ki 2020, "Better bootstrapping for
+ * approximate HE", Sec. 3; the GHS special-modulus method with dnum digits). A switching
+ * key from s' to s holds, per digit j, (b_j, a_j) over Q u P with
+ *     b_j = -a_j s + e_j + g_j s',  g_j = P mod q_i on digit j's primes, 0 elsewhere;
+ * switching c at level l is
+ *     ModUp:   d_j = digit j of c (its residues on q_{j*alpha} .. q_{j*alpha+k-1}, k <= alpha
+ *              of them present at level l), lifted to Q[0..l] and P by fast basis conversion;
+ *     product: (acc0, acc1) = sum_j phi(d_j) * (b_j, a_j) over Q[0..l] u P (phi the Galois
+ *              automorphism of a rotation, applied to the digits so one ModUp serves many
+ *              rotations: hoisting);
+ *     ModDown: out = (acc_Q - conv_{P->Q}(acc_P)) * P^-1 mod q_i.
+ * Both conversions are the centred ones of the ring layer: the lifted digit is the centred
+ * residue plus u*Q_j with |u| <= alpha/2, and ModDown rounds. Their errors have zero mean;
+ * the plain [0, B) conversions add a constant offset per coefficient (u ~ k/2 on average),
+ * which the canonical embedding turns into a slot error ~N/pi times larger near X = 1 (at
+ * N = 2^16, 2^-13 instead of 2^-19 after four rotations). The centred conversion is also
+ * odd, so ModUp commutes exactly with phi: decomposing phi(c) gives phi(decomposition of c),
+ * which makes hoisted rotations bit-identical to plain ones.
+ *
+ * Transforms per switch at level l with k_d digits present: l+1 inverse NTTs (ModUp),
+ * k_d*(l+1+np) - (l+1) forward NTTs (every converted limb once; the digit's own limbs are
+ * copied from c, not converted), and per output np inverse plus l+1 forward (ModDown).
+ * The product is one cache-blocked pass (hekv_ring_dot2) and ModDown's last step one fused
+ * (a - b) * P^-1 pass, since at N = 2^16 the switch is bound by memory traffic as much as
+ * by arithmetic.
+ *
+ * This file does not check its inputs (the public callers in eval.c / eval_rot.c do) and
+ * does not allocate on the switching path: it works in the evaluator's scratch.
+ *
+ * Note for eval.c (H4): hekv_ckks_eval_new / _clone must call hekv__ks_scratch_new(ev)
+ * after allocating dec/acc0/acc1/tmp/bconv_scratch, and hekv_ckks_eval_free must call
+ * hekv__ks_scratch_free(ev). (hekv__ks_scratch_new is idempotent; the public rotation
+ * calls in eval_rot.c also call it, so a missing call in eval_new costs only the free.)
+ * The routines here use ev->dec (hekv__keyswitch only), ev->acc0/acc1, ev->gal_map and
+ * ev->bconv_scratch, never ev->tmp[]. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ckks_int.h"
+
+/* ------------------------------------------------------------------ scratch */
+
+hekv_status hekv__ks_scratch_new(hekv_eval *ev) {
+    if (ev->gal_map) return HEKV_OK; /* already there (idempotent) */
+    ev->gal_map = hekv_alloc_aligned(ev->params->n * sizeof(uint32_t));
+    if (!ev->gal_map) return HEKV_ERR_NOMEM;
+    ev->gal_map_elt = 0;
+    return HEKV_OK;
+}
+
+void hekv__ks_scratch_free(hekv_eval *ev) {
+    if (!ev) return;
+    hekv_free_aligned(ev->gal_map);
+    ev->gal_map = NULL;
+    ev->gal_map_elt = 0;
+}
+
+const uint32_t *hekv__galois_map(hekv_eval *ev, uint64_t galois) {
+    if (ev->gal_map_elt != galois) {
+        HEKV_CHECK_INTERNAL(ev->gal_map != NULL);
+        HEKV_CHECK_INTERNAL(hekv_automorph_map_ntt(ev->gal_map, ev->params->logn, galois) ==
+                            HEKV_OK);
+        ev->gal_map_elt = galois;
+    }
+    return ev->gal_map;
+}
+
+/* A view of the first `limbs` limbs of p (same block). */
+static inline hekv_poly view(const hekv_poly *p, int limbs) {
+    hekv_poly v = *p;
+    v.limbs = (size_t)limbs;
+    return v;
+}
+
+/* ------------------------------------------------------------------ keys */
+
+void hekv__swk_free(hekv__swk *k) {
+    if (!k) return;
+    for (int j = 0; j < k->ndigits; j++) {
+        if (k->b) hekv__qp_free(&k->b[j]);
+        if (k->a) hekv__qp_free(&k->a[j]);
+    }
+    free(k->b);
+    free(k->a);
+    hekv_memzero(k, sizeof *k);
+    free(k);
+}
+
+hekv_status hekv__swk_expand(const hekv_ckks_params *prm, hekv__swk *k) {
+    if (!prm || !k || !k->a || k->ndigits != prm->dnum) return HEKV_ERR_ARG;
+    hekv_prng prng;
+    hekv_prng_init_seed(&prng, k->seed);
+    for (int j = 0; j < k->ndigits; j++) {
+        /* Uniform residues are uniform in either form: read them as NTT values. */
+        hekv_sample_uniform(prm->rq, &prng, &k->a[j].q);
+        hekv_sample_uniform(prm->rp, &prng, &k->a[j].p);
+        k->a[j].q.ntt = k->a[j].p.ntt = 1;
+    }
+    hekv_prng_wipe(&prng);
+    return HEKV_OK;
+}
+
+/* An empty key of dnum digits at the top level. */
+static hekv_status swk_alloc(const hekv_ckks_params *prm, hekv__swk **out) {
+    hekv__swk *k = calloc(1, sizeof *k);
+    if (!k) return HEKV_ERR_NOMEM;
+    k->ndigits = prm->dnum;
+    k->b = calloc((size_t)prm->dnum, sizeof *k->b);
+    k->a = calloc((size_t)prm->dnum, sizeof *k->a);
+    hekv_status s = (k->b && k->a) ? HEKV_OK : HEKV_ERR_NOMEM;
+    for (int j = 0; s == HEKV_OK && j < prm->dnum; j++) {
+        s = hekv__qp_new(prm, prm->nq - 1, &k->b[j]);
+        if (s == HEKV_OK) s = hekv__qp_new(prm, prm->nq - 1, &k->a[j]);
+    }
+    if (s != HEKV_OK) {
+        hekv__swk_free(k);
+        return s;
+    }
+    *out = k;
+    return HEKV_OK;
+}
+
+hekv_status hekv__swk_gen(const hekv_ckks_params *prm, const hekv_sk *sk,
+                          const hekv_poly *s_from_q, const hekv_poly *s_from_p,
+                          hekv__swk **out, hekv_err *err) {
+    (void)s_from_p; /* g_j is 0 on P: the P limbs of b_j do not involve s' */
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv__swk_gen: out is NULL");
+    *out = NULL;
+    if (!prm || !sk || !s_from_q || sk->params != prm || s_from_q->limbs < (size_t)prm->nq ||
+        !s_from_q->ntt)
+        return hekv_err_set(err, HEKV_ERR_ARG,
+                            "hekv__swk_gen: need the parameters, their secret key and s' in "
+                            "NTT form over all %d Q limbs", prm ? prm->nq : 0);
+    const size_t n = prm->n;
+    const int nq = prm->nq, alpha = prm->alpha;
+    hekv__swk *k = NULL;
+    hekv__qp_poly t = {0};
+    int64_t *e = calloc(n, sizeof *e);
+    uint64_t *g = calloc((size_t)nq, sizeof *g);
+    hekv_prng eprng;
+    int have_prng = 0;
+    const double sigma = prm->lit.sigma > 0 ? prm->lit.sigma : HEKV_GAUSS_SIGMA;
+    hekv_status s = (e && g) ? HEKV_OK : HEKV_ERR_NOMEM;
+    if (s == HEKV_OK) s = swk_alloc(prm, &k);
+    if (s == HEKV_OK) s = hekv__qp_new(prm, nq - 1, &t);
+    if (s != HEKV_OK) {
+        hekv_err_set(err, s, "hekv__swk_gen: out of memory");
+        goto done;
+    }
+    if ((s = hekv_os_random(k->seed, HEKV_SEED_BYTES, err)) != HEKV_OK) goto done;
+    if ((s = hekv_prng_init_os(&eprng, err)) != HEKV_OK) goto done;
+    have_prng = 1;
+    k->has_seed = 1;
+    s = hekv__swk_expand(prm, k);
+    HEKV_CHECK_INTERNAL(s == HEKV_OK);
+    for (int j = 0; j < k->ndigits; j++) {
+        hekv__qp_poly *b = &k->b[j], *a = &k->a[j];
+        /* e_j, sampled once, lifted to Q and P */
+        hekv_sample_gaussian(&eprng, e, n, sigma, HEKV_GAUSS_TAIL);
+        hekv_poly_set_small(prm->rq, &b->q, e);
+        hekv_poly_set_small(prm->rp, &b->p, e);
+        hekv_ring_ntt_fwd(prm->rq, &b->q);
+        hekv_ring_ntt_fwd(prm->rp, &b->p);
+        /* b_j = e_j - a_j s */
+        hekv_ring_mul(prm->rq, &t.q, &a->q, &sk->sq);
+        hekv_ring_sub(prm->rq, &b->q, &b->q, &t.q);
+        hekv_ring_mul(prm->rp, &t.p, &a->p, &sk->sp);
+        hekv_ring_sub(prm->rp, &b->p, &b->p, &t.p);
+        /* + g_j s' on Q: P mod q_i on the digit's primes */
+        memset(g, 0, (size_t)nq * sizeof *g);
+        for (int i = j * alpha; i < (j + 1) * alpha && i < nq; i++) g[i] = prm->p_mod_q[i];
+        hekv_ring_mul_scalar_acc(prm->rq, &b->q, s_from_q, g);
+    }
+    *out = k;
+    k = NULL;
+done:
+    if (have_prng) hekv_prng_wipe(&eprng);
+    if (e) hekv_memzero(e, n * sizeof *e);
+    free(e);
+    free(g);
+    hekv__qp_free(&t);
+    hekv__swk_free(k);
+    return s;
+}
+
+/* ------------------------------------------------------------------ ModUp */
+
+hekv_status hekv__decomp_new(const hekv_ckks_params *prm, hekv__decomp *d) {
+    memset(d, 0, sizeof *d);
+    d->level = -1;
+    d->d = calloc((size_t)prm->dnum, sizeof *d->d);
+    if (!d->d) return HEKV_ERR_NOMEM;
+    d->ndigits = prm->dnum;
+    for (int j = 0; j < prm->dnum; j++) {
+        hekv_status s = hekv__qp_new(prm, prm->nq - 1, &d->d[j]);
+        if (s != HEKV_OK) {
+            hekv__decomp_free(d);
+            return s;
+        }
+    }
+    return HEKV_OK;
+}
+
+void hekv__decomp_free(hekv__decomp *d) {
+    if (!d) return;
+    if (d->d)
+        for (int j = 0; j < d->ndigits; j++) hekv__qp_free(&d->d[j]);
+    free(d->d);
+    memset(d, 0, sizeof *d);
+    d->level = -1;
+}
+
+void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int level) {
+    const hekv_ckks_params *prm = ev->params;
+    const size_t n = prm->n, limb = n * sizeof(uint64_t);
+    const int alpha = prm->alpha, ndig = level / alpha + 1;
+    uint64_t *scratch = ev->bconv_scratch;
+    HEKV_DASSERT(c->ntt && c->limbs >= (size_t)level + 1 && ndig <= d->ndigits);
+
+    /* Coefficient form of c's limbs 0..level, in acc0 (free until the product). */
+    hekv_poly coef = view(&ev->acc0.q, level + 1);
+    memcpy(coef.c, c->c, (size_t)(level + 1) * limb);
+    hekv_ring_ntt_inv(prm->rq, &coef);
+
+    for (int j = 0; j < ndig; j++) {
+        const int start = j * alpha;
+        const int k = level + 1 - start < alpha ? level + 1 - start : alpha;
+        const int end = start + k; /* digit limbs [start, end) */
+        const hekv__modup_plan *mp = &prm->modup[j * alpha + k - 1];
+        const uint64_t *in = coef.c + (size_t)start * n;
+        hekv_poly q = view(&d->d[j].q, level + 1);
+        hekv_poly *p = &d->d[j].p;
+
+        /* the digit's centred value lifted to Q[0, start), Q[end, level] and P at once */
+        const hekv_bconv *plan[3];
+        uint64_t *dst[3];
+        int cnt[3], np_ = 0;
+        if (start > 0) plan[np_] = mp->lo, dst[np_] = q.c, cnt[np_++] = start;
+        if (end <= level)
+            plan[np_] = mp->hi, dst[np_] = q.c + (size_t)end * n, cnt[np_++] = level + 1 - end;
+        plan[np_] = mp->p, dst[np_] = p->c, cnt[np_++] = prm->np;
+        hekv_bconv_apply_multi(plan, dst, cnt, np_, in, scratch, 1);
+        /* the digit's own limbs are c's: already exact and in NTT form */
+        memcpy(q.c + (size_t)start * n, c->c + (size_t)start * n, (size_t)k * limb);
+        if (start > 0) hekv_ring_ntt_fwd_range(prm->rq, &q, 0, (size_t)start);
+        if (end <= level) hekv_ring_ntt_fwd_range(prm->rq, &q, (size_t)end, (size_t)level + 1);
+        hekv_ring_ntt_fwd(prm->rp, p);
+        d->d[j].q.ntt = 1;
+    }
+    d->level = level;
+}
+
+/* ------------------------------------------------------------------ product + ModDown */
+
+/* out = (acc_Q - conv_{P->Q}(acc_P)) * P^-1 on limbs 0..level; acc_P is consumed. */
+static void moddown(hekv_eval *ev, hekv_poly *out, hekv_poly *acc_q, hekv_poly *acc_p,
+                    int level) {
+    const hekv_ckks_params *prm = ev->params;
+    hekv_poly o = view(out, level + 1);
+    hekv_ring_ntt_inv(prm->rp, acc_p);
+    hekv_bconv_apply_centered(prm->moddown, o.c, acc_p->c, ev->bconv_scratch, level + 1);
+    hekv_ring_ntt_fwd(prm->rq, &o);
+    hekv_ring_sub_mul_scalar(prm->rq, &o, acc_q, &o, prm->p_inv_mod_q);
+    out->ntt = 1;
+}
+
+void hekv__keyswitch_decomp(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
+                            const hekv__decomp *d, const hekv__swk *k, uint64_t galois) {
+    const hekv_ckks_params *prm = ev->params;
+    const int level = d->level, ndig = level / prm->alpha + 1;
+    HEKV_DASSERT(level >= 0 && ndig <= k->ndigits && ndig <= HEKV_CKKS_MAX_Q);
+    const uint32_t *map = galois != 1 ? hekv__galois_map(ev, galois) : NULL;
+    const hekv_poly *dq[HEKV_CKKS_MAX_Q], *dp[HEKV_CKKS_MAX_Q];
+    const hekv_poly *bq[HEKV_CKKS_MAX_Q], *bp[HEKV_CKKS_MAX_Q];
+    const hekv_poly *aq[HEKV_CKKS_MAX_Q], *ap[HEKV_CKKS_MAX_Q];
+    for (int j = 0; j < ndig; j++) {
+        dq[j] = &d->d[j].q, dp[j] = &d->d[j].p;
+        bq[j] = &k->b[j].q, bp[j] = &k->b[j].p;
+        aq[j] = &k->a[j].q, ap[j] = &k->a[j].p;
+    }
+    /* (acc0, acc1) = sum_j phi(d_j) (b_j, a_j) over Q[0..level] and P, one blocked pass */
+    hekv_poly a0q = view(&ev->acc0.q, level + 1), a1q = view(&ev->acc1.q, level + 1);
+    hekv_ring_dot2(prm->rq, &a0q, &a1q, dq, bq, aq, ndig, map);
+    hekv_ring_dot2(prm->rp, &ev->acc0.p, &ev->acc1.p, dp, bp, ap, ndig, map);
+    moddown(ev, out0, &a0q, &ev->acc0.p, level);
+    moddown(ev, out1, &a1q, &ev->acc1.p, level);
+}
+
+void hekv__keyswitch(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
+                     int level, const hekv__swk *k) {
+    hekv__decompose(ev, &ev->dec, c, level);
+    hekv__keyswitch_decomp(ev, out0, out1, &ev->dec, k, 1);
+}

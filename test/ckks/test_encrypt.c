@@ -1,0 +1,478 @@
+/* test_encrypt.c: keys, encryption and decryption on toy-N12. Plaintexts are built directly
+ * as small-coefficient polynomials, so the decryption noise is visible exactly: a secret-key
+ * encryption's noise is its Gaussian e (|e| <= 19); a public-key one's is v e + e0 + e1 s,
+ * checked against a stated bound. Also the seeded a (ct and pk), the object checks, the
+ * evaluation-key container (each switching key decrypts to P s' on its digit), and
+ * encode -> encrypt -> decrypt -> decode with an explicit slot error bound. */
+#include <math.h>
+#include <string.h>
+
+#include "../../kernels/automorph.h"
+#include "../../src/ckks/ckks_int.h"
+#include "../util.h"
+
+/* |e| <= floor(6 sigma) for every fresh Gaussian (the sampler's tail cut). */
+#define ENC_SK_NOISE_BOUND 19
+/* Public-key noise v e + e0 + e1 s: variance ~ (2 N (2/3) + 1) sigma^2; 8 standard
+ * deviations (N = 4096: about 1900) bounds every coefficient with a wide margin. */
+#define ENC_PK_NOISE_SDS 8.0
+/* Plaintext coefficients used in the direct tests: |m| < 2^30. */
+#define ENC_MSG_BITS 30
+
+typedef struct {
+    hekv_ckks_params *p;
+    hekv_sk *sk;
+    hekv_err err;
+} fixture;
+
+static fixture setup(void) {
+    fixture f = {0};
+    hekv_ckks_params_lit lit;
+    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &f.err), HEKV_OK);
+    lit.threads = 1;
+    cr_assert_eq(hekv_ckks_params_new(&lit, &f.p, &f.err), HEKV_OK, "%s", f.err.msg);
+    cr_assert_eq(hekv_ckks_sk_new(f.p, &f.sk, &f.err), HEKV_OK, "%s", f.err.msg);
+    return f;
+}
+
+static void teardown(fixture *f) {
+    hekv_ckks_sk_free(f->sk);
+    hekv_ckks_params_free(f->p);
+}
+
+/* A plaintext at `level` whose coefficients are m[] (NTT form, as the encoder leaves it). */
+static hekv_pt *small_pt(const fixture *f, const int64_t *m, int level) {
+    hekv_pt *pt = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_pt_new(f->p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv__pt_resize(pt, level), HEKV_OK);
+    hekv_poly_set_small(f->p->rq, &pt->m, m);
+    hekv_ring_ntt_fwd(f->p->rq, &pt->m);
+    pt->m.ntt = 1;
+    pt->scale = f->p->scale;
+    pt->slots = f->p->n / 2;
+    return pt;
+}
+
+/* Centred coefficients of pt (every limb must agree: the value is small). */
+static void pt_coeffs(const fixture *f, const hekv_pt *pt, int64_t *out) {
+    const size_t n = f->p->n;
+    hekv_poly t = {0};
+    cr_assert_eq(hekv_poly_new(f->p->rq, (size_t)pt->level + 1, &t), HEKV_OK);
+    hekv_poly_copy(f->p->rq, &t, &pt->m);
+    hekv_ring_ntt_inv(f->p->rq, &t);
+    for (int l = 0; l <= pt->level; l++) {
+        const uint64_t q = hekv_ckks_params_q(f->p, l);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = t.c[(size_t)l * n + i];
+            int64_t c = v > q / 2 ? -(int64_t)(q - v) : (int64_t)v;
+            if (l == 0) out[i] = c;
+            else cr_assert_eq(c, out[i], "limb %d coefficient %zu: %lld vs %lld", l, i,
+                              (long long)c, (long long)out[i]);
+        }
+    }
+    hekv_poly_free(&t);
+}
+
+static void random_msg(int64_t *m, size_t n, uint64_t salt) {
+    test_rng g = test_rng_new(salt);
+    for (size_t i = 0; i < n; i++)
+        m[i] = (int64_t)test_below(&g, 1ULL << (ENC_MSG_BITS + 1)) - (1LL << ENC_MSG_BITS);
+}
+
+static int64_t max_noise(const fixture *f, const hekv_ct *ct, const int64_t *m) {
+    const size_t n = f->p->n;
+    int64_t *d = malloc(n * sizeof *d), mx = 0;
+    hekv_pt *dec = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_pt_new(f->p, &dec, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_decrypt(f->sk, dec, ct, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_pt_level(dec), hekv_ct_level(ct));
+    cr_assert_eq(hekv_pt_scale(dec), hekv_ct_scale(ct));
+    cr_assert_eq(hekv_pt_slots(dec), hekv_ct_slots(ct));
+    pt_coeffs(f, dec, d);
+    for (size_t i = 0; i < n; i++) mx = llabs(d[i] - m[i]) > mx ? llabs(d[i] - m[i]) : mx;
+    hekv_pt_free(dec);
+    free(d);
+    return mx;
+}
+
+Test(ckks_encrypt, secret_key_shape) {
+    fixture f = setup();
+    const size_t n = f.p->n;
+    size_t nz = 0;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(f.sk->coeffs[i] >= -1 && f.sk->coeffs[i] <= 1);
+        nz += f.sk->coeffs[i] != 0;
+    }
+    cr_assert(nz > n / 2 && nz < 5 * n / 6, "%zu non-zero of %zu", nz, n); /* ~2/3 */
+    /* sq / sp are the NTT of the coefficients on every limb. */
+    hekv_poly t = {0};
+    cr_assert_eq(hekv_poly_new(f.p->rq, (size_t)f.p->nq, &t), HEKV_OK);
+    hekv_poly_copy(f.p->rq, &t, &f.sk->sq);
+    cr_assert_eq(t.ntt, 1);
+    hekv_ring_ntt_inv(f.p->rq, &t);
+    for (int l = 0; l < f.p->nq; l++) {
+        const uint64_t q = hekv_ckks_params_q(f.p, l);
+        for (size_t i = 0; i < n; i++) {
+            int64_t c = f.sk->coeffs[i];
+            cr_assert_eq(t.c[l * n + i], c < 0 ? q - 1 : (uint64_t)c);
+        }
+    }
+    hekv_poly_free(&t);
+    hekv_sk *sk2 = NULL;
+    cr_assert_eq(hekv_ckks_sk_new(f.p, &sk2, &f.err), HEKV_OK);
+    cr_assert_neq(memcmp(sk2->coeffs, f.sk->coeffs, n * sizeof *sk2->coeffs), 0);
+    hekv_ckks_sk_free(sk2);
+    hekv_ckks_sk_free(NULL);
+    cr_assert_eq(hekv_ckks_sk_new(NULL, &sk2, &f.err), HEKV_ERR_ARG);
+    teardown(&f);
+}
+
+Test(ckks_encrypt, sparse_secret_weight) {
+    hekv_ckks_params_lit lit;
+    hekv_err err;
+    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK);
+    lit.secret = HEKV_SECRET_SPARSE;
+    lit.hw = 64;
+    lit.threads = 1;
+    hekv_ckks_params *p = NULL;
+    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
+    hekv_sk *sk = NULL;
+    cr_assert_eq(hekv_ckks_sk_new(p, &sk, &err), HEKV_OK);
+    size_t nz = 0;
+    for (size_t i = 0; i < p->n; i++) nz += sk->coeffs[i] != 0;
+    cr_assert_eq(nz, 64);
+    hekv_ckks_sk_free(sk);
+    hekv_ckks_params_free(p);
+}
+
+Test(ckks_encrypt, sk_round_trip_exact_noise) {
+    fixture f = setup();
+    const size_t n = f.p->n;
+    int64_t *m = malloc(n * sizeof *m);
+    random_msg(m, n, 11);
+    const int levels[] = {7, 3, 0};
+    for (int t = 0; t < 3; t++) {
+        hekv_pt *pt = small_pt(&f, m, levels[t]);
+        hekv_ct *ct = NULL;
+        cr_assert_eq(hekv_ct_new(f.p, &ct, &f.err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_encrypt_sk(f.sk, ct, pt, &f.err), HEKV_OK, "%s", f.err.msg);
+        cr_assert_eq(hekv_ct_level(ct), levels[t]);
+        cr_assert_eq(hekv_ct_scale(ct), pt->scale);
+        cr_assert_eq(hekv_ct_slots(ct), pt->slots);
+        int64_t noise = max_noise(&f, ct, m);
+        cr_assert_leq(noise, ENC_SK_NOISE_BOUND, "level %d: noise %lld", levels[t],
+                      (long long)noise);
+        cr_assert_gt(noise, 0, "no noise at all: e was not added");
+        /* c1 is the seeded expansion: regenerate it from ct->seed. */
+        cr_assert(ct->has_seed);
+        hekv_poly a = {0};
+        cr_assert_eq(hekv_poly_new(f.p->rq, (size_t)levels[t] + 1, &a), HEKV_OK);
+        hekv_prng pr;
+        hekv_prng_init_seed(&pr, ct->seed);
+        hekv_sample_uniform(f.p->rq, &pr, &a);
+        cr_assert_eq(memcmp(a.c, ct->c[1].c, a.limbs * n * 8), 0);
+        hekv_poly_free(&a);
+        /* Fresh randomness: a second encryption differs. */
+        hekv_ct *ct2 = NULL;
+        cr_assert_eq(hekv_ct_new(f.p, &ct2, &f.err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_encrypt_sk(f.sk, ct2, pt, &f.err), HEKV_OK);
+        cr_assert_neq(memcmp(ct->seed, ct2->seed, HEKV_SEED_BYTES), 0);
+        cr_assert_neq(memcmp(ct->c[0].c, ct2->c[0].c, n * 8), 0);
+        /* Reusing ct2 at a higher level resizes it. */
+        hekv_ct_free(ct2);
+        hekv_ct_free(ct);
+        hekv_pt_free(pt);
+    }
+    free(m);
+    teardown(&f);
+}
+
+Test(ckks_encrypt, pk_round_trip_noise_bound) {
+    fixture f = setup();
+    const size_t n = f.p->n;
+    hekv_pk *pk = NULL;
+    cr_assert_eq(hekv_ckks_pk_new(f.p, f.sk, &pk, &f.err), HEKV_OK, "%s", f.err.msg);
+    cr_assert(pk->has_seed);
+    /* b + a s = e over Q and P, |e| <= 19. */
+    for (int side = 0; side < 2; side++) {
+        const hekv_ring *r = side ? f.p->rp : f.p->rq;
+        const hekv_poly *b = side ? &pk->b.p : &pk->b.q, *a = side ? &pk->a.p : &pk->a.q;
+        const hekv_poly *s = side ? &f.sk->sp : &f.sk->sq;
+        hekv_poly t = {0};
+        cr_assert_eq(hekv_poly_new(r, b->limbs, &t), HEKV_OK);
+        hekv_ring_mul(r, &t, a, s);
+        hekv_ring_add(r, &t, &t, b);
+        hekv_ring_ntt_inv(r, &t);
+        for (size_t l = 0; l < t.limbs; l++) {
+            const uint64_t q = hekv_ring_modulus(r, (int)l)->q;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t v = t.c[l * n + i];
+                int64_t c = v > q / 2 ? -(int64_t)(q - v) : (int64_t)v;
+                cr_assert_leq(llabs(c), ENC_SK_NOISE_BOUND, "pk noise %lld", (long long)c);
+            }
+        }
+        hekv_poly_free(&t);
+    }
+    /* a re-expands from the seed: Q limbs, then P limbs, one stream. */
+    hekv__qp_poly a2;
+    cr_assert_eq(hekv__qp_new(f.p, f.p->nq - 1, &a2), HEKV_OK);
+    hekv_prng pr;
+    hekv_prng_init_seed(&pr, pk->seed);
+    hekv_sample_uniform(f.p->rq, &pr, &a2.q);
+    hekv_sample_uniform(f.p->rp, &pr, &a2.p);
+    cr_assert_eq(memcmp(a2.q.c, pk->a.q.c, a2.q.limbs * n * 8), 0);
+    cr_assert_eq(memcmp(a2.p.c, pk->a.p.c, a2.p.limbs * n * 8), 0);
+    hekv__qp_free(&a2);
+
+    int64_t *m = malloc(n * sizeof *m);
+    random_msg(m, n, 12);
+    const double sd = HEKV_GAUSS_SIGMA * sqrt(2.0 * n * 2.0 / 3.0 + 1.0);
+    const int levels[] = {7, 2};
+    for (int t = 0; t < 2; t++) {
+        hekv_pt *pt = small_pt(&f, m, levels[t]);
+        hekv_ct *ct = NULL;
+        cr_assert_eq(hekv_ct_new(f.p, &ct, &f.err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_encrypt_pk(pk, ct, pt, &f.err), HEKV_OK, "%s", f.err.msg);
+        cr_assert_eq(ct->has_seed, 0);
+        int64_t noise = max_noise(&f, ct, m);
+        cr_assert_lt((double)noise, ENC_PK_NOISE_SDS * sd, "level %d: noise %lld, bound %.0f",
+                     levels[t], (long long)noise, ENC_PK_NOISE_SDS * sd);
+        cr_assert_gt((double)noise, 2.0 * sd, "noise %lld suspiciously small", (long long)noise);
+        hekv_ct_free(ct);
+        hekv_pt_free(pt);
+    }
+    free(m);
+    hekv_ckks_pk_free(pk);
+    teardown(&f);
+}
+
+Test(ckks_encrypt, copy_and_argument_checks) {
+    fixture f = setup();
+    const size_t n = f.p->n;
+    int64_t *m = calloc(n, sizeof *m);
+    m[0] = 12345, m[5] = -77;
+    hekv_pt *pt = small_pt(&f, m, 5);
+    hekv_ct *ct = NULL, *cp = NULL;
+    cr_assert_eq(hekv_ct_new(f.p, &ct, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ct_new(f.p, &cp, &f.err), HEKV_OK);
+    /* empty objects */
+    hekv_pt *empty = NULL;
+    cr_assert_eq(hekv_pt_new(f.p, &empty, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_pt_level(empty), -1);
+    cr_assert_eq(hekv_ckks_encrypt_sk(f.sk, ct, empty, &f.err), HEKV_ERR_ARG);
+    cr_assert(strstr(f.err.msg, "encode"), "message: %s", f.err.msg);
+    cr_assert_eq(hekv_ckks_decrypt(f.sk, empty, ct, &f.err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_encrypt_sk(NULL, ct, pt, &f.err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ct_level(NULL), -1);
+    /* copy */
+    cr_assert_eq(hekv_ckks_encrypt_sk(f.sk, ct, pt, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ct_copy(cp, ct, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ct_level(cp), 5);
+    cr_assert_eq(hekv_ct_scale(cp), hekv_ct_scale(ct));
+    cr_assert_eq(memcmp(cp->c[0].c, ct->c[0].c, 6 * n * 8), 0);
+    cr_assert_eq(memcmp(cp->c[1].c, ct->c[1].c, 6 * n * 8), 0);
+    cr_assert_eq(cp->has_seed, 1);
+    cr_assert_leq(max_noise(&f, cp, m), ENC_SK_NOISE_BOUND);
+    cr_assert_eq(hekv_ct_copy(cp, cp, &f.err), HEKV_OK);
+    /* other parameters */
+    hekv_ckks_params_lit lit;
+    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &f.err), HEKV_OK);
+    hekv_ckks_params *p2 = NULL;
+    cr_assert_eq(hekv_ckks_params_new(&lit, &p2, &f.err), HEKV_OK);
+    hekv_ct *other = NULL;
+    hekv_pt *opt = NULL;
+    cr_assert_eq(hekv_ct_new(p2, &other, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_pt_new(p2, &opt, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ct_copy(other, ct, &f.err), HEKV_ERR_PARAMS);
+    cr_assert_eq(hekv_ckks_encrypt_sk(f.sk, other, pt, &f.err), HEKV_ERR_PARAMS);
+    cr_assert_eq(hekv_ckks_decrypt(f.sk, opt, ct, &f.err), HEKV_ERR_PARAMS);
+    hekv_pk *pk = NULL;
+    cr_assert_eq(hekv_ckks_pk_new(p2, f.sk, &pk, &f.err), HEKV_ERR_PARAMS);
+    cr_assert_null(pk);
+    hekv_ct_free(other);
+    hekv_pt_free(opt);
+    hekv_ckks_params_free(p2);
+    hekv_ct_free(cp);
+    hekv_ct_free(ct);
+    hekv_pt_free(pt);
+    hekv_pt_free(empty);
+    hekv_pt_free(NULL);
+    hekv_ct_free(NULL);
+    free(m);
+    teardown(&f);
+}
+
+/* Checks a switching key from s' (coefficients sfrom) to s: per digit j,
+ * b_j + a_j s - g_j s' is a small error on every Q and P limb, g_j = P on digit j's primes. */
+static void check_swk(const fixture *f, const hekv__swk *k, const int64_t *sfrom) {
+    const hekv_ckks_params *p = f->p;
+    const size_t n = p->n;
+    cr_assert_eq(k->ndigits, p->dnum);
+    hekv_poly sf = {0}, t = {0}, tp = {0};
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &sf), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &t), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rp, (size_t)p->np, &tp), HEKV_OK);
+    hekv_poly_set_small(p->rq, &sf, sfrom);
+    hekv_ring_ntt_fwd(p->rq, &sf);
+    sf.ntt = 1;
+    for (int j = 0; j < p->dnum; j++) {
+        hekv_ring_mul(p->rq, &t, &k->a[j].q, &f->sk->sq);
+        hekv_ring_add(p->rq, &t, &t, &k->b[j].q);
+        uint64_t g[HEKV_CKKS_MAX_Q] = {0};
+        for (int i = 0; i < p->nq; i++)
+            if (i / p->alpha == j) g[i] = hekv_mod_neg(p->p_mod_q[i], hekv_ckks_params_q(p, i));
+        hekv_ring_mul_scalar_acc(p->rq, &t, &sf, g);
+        hekv_ring_ntt_inv(p->rq, &t);
+        hekv_ring_mul(p->rp, &tp, &k->a[j].p, &f->sk->sp);
+        hekv_ring_add(p->rp, &tp, &tp, &k->b[j].p);
+        hekv_ring_ntt_inv(p->rp, &tp);
+        for (int side = 0; side < 2; side++) {
+            const hekv_poly *x = side ? &tp : &t;
+            const hekv_ring *r = side ? p->rp : p->rq;
+            for (size_t l = 0; l < x->limbs; l++) {
+                const uint64_t q = hekv_ring_modulus(r, (int)l)->q;
+                for (size_t i = 0; i < n; i++) {
+                    uint64_t v = x->c[l * n + i];
+                    int64_t c = v > q / 2 ? -(int64_t)(q - v) : (int64_t)v;
+                    cr_assert_leq(llabs(c), ENC_SK_NOISE_BOUND,
+                                  "digit %d %s limb %zu coeff %zu: %lld", j, side ? "P" : "Q",
+                                  l, i, (long long)c);
+                }
+            }
+        }
+    }
+    hekv_poly_free(&sf);
+    hekv_poly_free(&t);
+    hekv_poly_free(&tp);
+}
+
+Test(ckks_encrypt, evk_container_and_keys) {
+    fixture f = setup();
+    const size_t n = f.p->n;
+    hekv_evk *evk = NULL;
+    cr_assert_eq(hekv_ckks_evk_new(f.p, &evk, &f.err), HEKV_OK);
+    cr_assert(!hekv_ckks_evk_has_relin(evk));
+    cr_assert_eq(hekv_ckks_evk_galois_count(evk), 0);
+    cr_assert_eq(hekv_ckks_evk_gen_relin(evk, f.sk, &f.err), HEKV_OK, "%s", f.err.msg);
+    cr_assert(hekv_ckks_evk_has_relin(evk));
+    /* relin: from s^2 (negacyclic square of the coefficients) */
+    int64_t *s2 = calloc(n, sizeof *s2), *sg = calloc(n, sizeof *sg);
+    const int64_t *s = f.sk->coeffs;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            int64_t v = s[i] * s[j];
+            if (i + j < n) s2[i + j] += v;
+            else s2[i + j - n] -= v;
+        }
+    check_swk(&f, evk->relin, s2);
+
+    const long rots[] = {1, -1, 3, 1, 0, (long)n / 2 + 1};
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(evk, f.sk, rots, 6, 1, &f.err), HEKV_OK, "%s",
+                 f.err.msg);
+    /* {5, 5^-1, 125, conj}: duplicates and rotation 0 skipped */
+    cr_assert_eq(hekv_ckks_evk_galois_count(evk), 4);
+    for (size_t i = 1; i < 4; i++)
+        cr_assert_lt(hekv_ckks_evk_galois_elt(evk, i - 1), hekv_ckks_evk_galois_elt(evk, i));
+    cr_assert(hekv_ckks_evk_has_galois(evk, 5));
+    cr_assert(hekv_ckks_evk_has_galois(evk, hekv_ckks_galois_rot(f.p, -1)));
+    cr_assert(hekv_ckks_evk_has_galois(evk, 125));
+    cr_assert(hekv_ckks_evk_has_galois(evk, 2 * n - 1));
+    cr_assert(!hekv_ckks_evk_has_galois(evk, 25));
+    cr_assert_null(hekv__evk_find(evk, 25));
+    const uint64_t bad[] = {4};
+    cr_assert_eq(hekv_ckks_evk_gen_galois(evk, f.sk, bad, 1, &f.err), HEKV_ERR_ARG);
+    const uint64_t big[] = {2 * n + 1};
+    cr_assert_eq(hekv_ckks_evk_gen_galois(evk, f.sk, big, 1, &f.err), HEKV_ERR_ARG);
+    /* Galois keys switch from s(X^g), computed here in coefficient form. */
+    const uint64_t gs[] = {5, 2 * n - 1};
+    for (int t = 0; t < 2; t++) {
+        const uint64_t g = gs[t];
+        memset(sg, 0, n * sizeof *sg);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t e = (uint64_t)i * g % (2 * n);
+            if (e < n) sg[e] += s[i];
+            else sg[e - n] -= s[i];
+        }
+        const hekv__swk *k = hekv__evk_find(evk, g);
+        cr_assert_not_null(k);
+        check_swk(&f, k, sg);
+    }
+    /* Keys of another parameter set's secret are refused. */
+    hekv_ckks_params_lit lit;
+    hekv_ckks_params *p2 = NULL;
+    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_params_new(&lit, &p2, &f.err), HEKV_OK);
+    hekv_sk *sk2 = NULL;
+    cr_assert_eq(hekv_ckks_sk_new(p2, &sk2, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_evk_gen_relin(evk, sk2, &f.err), HEKV_ERR_PARAMS);
+    hekv_ckks_sk_free(sk2);
+    hekv_ckks_params_free(p2);
+    free(s2);
+    free(sg);
+    hekv_ckks_evk_free(evk);
+    hekv_ckks_evk_free(NULL);
+    teardown(&f);
+}
+
+/* encode -> encrypt -> decrypt -> decode. Slot error of a fresh sk encryption: the
+ * canonical embedding of e + rounding r is at most sum |e_i + r_i| <= N (19 + 1/2), so
+ * |slot error| <= N * 19.5 / scale (2^40: 7.3e-8 at N = 4096); the FFT adds ~1e-12. */
+#define ENC_SLOT_ERR_SK(n, scale) ((double)(n) * (ENC_SK_NOISE_BOUND + 0.5) / (scale) + 1e-9)
+
+Test(ckks_encrypt, encode_encrypt_decrypt_decode) {
+    fixture f = setup();
+    hekv_encoder *enc = NULL;
+    cr_assert_eq(hekv_ckks_encoder_new(f.p, &enc, &f.err), HEKV_OK, "%s", f.err.msg);
+    hekv_pk *pk = NULL;
+    cr_assert_eq(hekv_ckks_pk_new(f.p, f.sk, &pk, &f.err), HEKV_OK);
+    const size_t slots_list[] = {f.p->n / 2, 16};
+    test_rng g = test_rng_new(21);
+    for (int t = 0; t < 2; t++) {
+        const size_t slots = slots_list[t];
+        double *re = malloc(slots * sizeof *re), *im = malloc(slots * sizeof *im);
+        double *ore = malloc(slots * sizeof *ore), *oim = malloc(slots * sizeof *oim);
+        for (size_t i = 0; i < slots; i++) {
+            re[i] = test_uniform(&g, -1, 1);
+            im[i] = test_uniform(&g, -1, 1);
+        }
+        hekv_pt *pt = NULL, *dec = NULL;
+        hekv_ct *ct = NULL;
+        cr_assert_eq(hekv_pt_new(f.p, &pt, &f.err), HEKV_OK);
+        cr_assert_eq(hekv_pt_new(f.p, &dec, &f.err), HEKV_OK);
+        cr_assert_eq(hekv_ct_new(f.p, &ct, &f.err), HEKV_OK);
+        const double scale = f.p->scale;
+        cr_assert_eq(hekv_ckks_encode(enc, pt, re, im, slots, 7, scale, &f.err), HEKV_OK, "%s",
+                     f.err.msg);
+        for (int mode = 0; mode < 2; mode++) {
+            hekv_status s = mode ? hekv_ckks_encrypt_pk(pk, ct, pt, &f.err)
+                                 : hekv_ckks_encrypt_sk(f.sk, ct, pt, &f.err);
+            cr_assert_eq(s, HEKV_OK, "%s", f.err.msg);
+            cr_assert_eq(hekv_ct_slots(ct), slots);
+            cr_assert_eq(hekv_ckks_decrypt(f.sk, dec, ct, &f.err), HEKV_OK);
+            cr_assert_eq(hekv_ckks_decode(enc, ore, oim, dec, &f.err), HEKV_OK, "%s",
+                         f.err.msg);
+            /* pk noise: coefficient bound ENC_PK_NOISE_SDS sd instead of 19 */
+            const double coeff = mode ? ENC_PK_NOISE_SDS * HEKV_GAUSS_SIGMA *
+                                            sqrt(2.0 * f.p->n * 2.0 / 3.0 + 1.0)
+                                      : ENC_SK_NOISE_BOUND;
+            const double bound = (double)f.p->n * (coeff + 0.5) / scale + 1e-9;
+            if (!mode) cr_assert_eq(bound, ENC_SLOT_ERR_SK(f.p->n, scale));
+            double maxerr = 0;
+            for (size_t i = 0; i < slots; i++)
+                maxerr = fmax(maxerr, fmax(fabs(ore[i] - re[i]), fabs(oim[i] - im[i])));
+            cr_assert_lt(maxerr, bound, "slots %zu %s: max error %g, bound %g", slots,
+                         mode ? "pk" : "sk", maxerr, bound);
+            cr_log_info("encrypt %s, %zu slots: max slot error %.3g (log2 %.1f), bound %.3g",
+                        mode ? "pk" : "sk", slots, maxerr, log2(maxerr), bound);
+        }
+        hekv_pt_free(pt);
+        hekv_pt_free(dec);
+        hekv_ct_free(ct);
+        free(re), free(im), free(ore), free(oim);
+    }
+    hekv_ckks_pk_free(pk);
+    hekv_ckks_encoder_free(enc);
+    teardown(&f);
+}

@@ -1,0 +1,322 @@
+/* test_lintrans.c: BSGS linear transforms. Encrypted y = M x against a plain dense
+ * matrix-vector product (random 16x16 and 64x64 matrices in sparse slots, a complex one,
+ * and a subset of diagonals), the rotation count and list against the BSGS formula
+ * (distinct non-zero baby offsets + distinct non-zero giant steps) for automatic and given
+ * baby steps, levels, sizes, and the error paths. Parameters: toy-N12 (N = 2^12). */
+#include <math.h>
+#include <string.h>
+
+#include "../../src/ckks/ckks_int.h"
+#include "../util.h"
+
+/* y = M x with |M_ij|, |x_j| <= 1 over d terms: each product carries ~2^-31 of error
+ * (encoding of the diagonal, encryption noise, rescale), summed over d diagonals; plus the
+ * key-switching noise of the rotations (small after ModDown). Observed ~2^-28 at d = 64. */
+#define TOL_LT(d) ((double)(d) * 0x1p-28)
+
+typedef struct {
+    hekv_ckks_params *p;
+    hekv_sk *sk;
+    hekv_evk *evk;
+    hekv_encoder *enc;
+    hekv_eval *ev;
+    int top;
+    double scale;
+} ctx;
+
+static ctx ctx_new(void) {
+    ctx c = {0};
+    hekv_err err;
+    hekv_ckks_params_lit lit;
+    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, &c.p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_sk_new(c.p, &c.sk, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_new(c.p, &c.evk, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_encoder_new(c.p, &c.enc, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_eval_new(c.p, c.evk, &c.ev, &err), HEKV_OK, "%s", err.msg);
+    c.top = hekv_ckks_params_max_level(c.p);
+    c.scale = hekv_ckks_params_default_scale(c.p);
+    return c;
+}
+
+static void ctx_free(ctx *c) {
+    hekv_ckks_eval_free(c->ev);
+    hekv_ckks_encoder_free(c->enc);
+    hekv_ckks_evk_free(c->evk);
+    hekv_ckks_sk_free(c->sk);
+    hekv_ckks_params_free(c->p);
+}
+
+static hekv_ct *encrypt(const ctx *c, const double *re, const double *im, size_t slots,
+                        int level) {
+    hekv_pt *pt = NULL;
+    hekv_ct *ct = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_encode(c->enc, pt, re, im, slots, level, c->scale, &err), HEKV_OK,
+                 "%s", err.msg);
+    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
+    hekv_pt_free(pt);
+    return ct;
+}
+
+static void decrypt(const ctx *c, double *re, double *im, const hekv_ct *ct) {
+    hekv_pt *pt = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_decode(c->enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
+    hekv_pt_free(pt);
+}
+
+/* The BSGS rotation count computed here independently: distinct non-zero k mod n1 plus
+ * distinct non-zero k div n1. */
+static size_t formula(const long *off, size_t nd, long n1) {
+    size_t nb = 0, ng = 0;
+    for (long b = 1; b < n1; b++)
+        for (size_t i = 0; i < nd; i++)
+            if (off[i] % n1 == b) {
+                nb++;
+                break;
+            }
+    long maxg = 0;
+    for (size_t i = 0; i < nd; i++)
+        if (off[i] / n1 > maxg) maxg = off[i] / n1;
+    for (long g = 1; g <= maxg; g++)
+        for (size_t i = 0; i < nd; i++)
+            if (off[i] / n1 == g) {
+                ng++;
+                break;
+            }
+    return nb + ng;
+}
+
+/* Builds the transform of the d x d matrix (mre, mim) restricted to the diagonals in off
+ * (generalised diagonal k: diag_k[i] = M[i][(i + k) mod d]), generates its rotation keys,
+ * evaluates it on an encryption of x at level `level`, rescales and compares with the
+ * plain product. Returns the transform's rotation count. */
+static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, const long *off,
+                     size_t nd, long n1, int lt_level, int ct_level, test_rng *g) {
+    double **dre = malloc(nd * sizeof *dre), **dim = malloc(nd * sizeof *dim);
+    for (size_t t = 0; t < nd; t++) {
+        dre[t] = calloc(d, sizeof **dre);
+        dim[t] = calloc(d, sizeof **dim);
+        for (size_t i = 0; i < d; i++) {
+            size_t j = (i + (size_t)off[t]) % d;
+            dre[t][i] = mre[i * d + j];
+            dim[t][i] = mim ? mim[i * d + j] : 0;
+        }
+    }
+    hekv_lintrans *lt = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_ckks_lintrans_new(c->enc, off, (const double *const *)dre,
+                                        mim ? (const double *const *)dim : NULL, nd, d, lt_level,
+                                        c->scale, n1, &lt, &err),
+                 HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_lintrans_bytes(lt), nd * (size_t)(lt_level + 1) * c->p->n * 8);
+
+    long rots[4096];
+    size_t nr = hekv_ckks_lintrans_rotations(lt, rots, 4096);
+    cr_assert_eq(hekv_ckks_lintrans_rotations(lt, NULL, 0), nr);
+    for (size_t i = 0; i < nr; i++) cr_assert(rots[i] > 0 && (size_t)rots[i] < d);
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, nr, 0, &err), HEKV_OK, "%s",
+                 err.msg);
+
+    double *x = malloc(d * sizeof *x), *xi = malloc(d * sizeof *xi);
+    double *yr = calloc(d, sizeof *yr), *yi = calloc(d, sizeof *yi);
+    for (size_t i = 0; i < d; i++) x[i] = test_uniform(g, -1, 1), xi[i] = test_uniform(g, -1, 1);
+    /* plain y = M' x over the chosen diagonals only */
+    for (size_t t = 0; t < nd; t++)
+        for (size_t i = 0; i < d; i++) {
+            size_t j = (i + (size_t)off[t]) % d;
+            double ar = dre[t][i], ai = dim[t][i];
+            yr[i] += ar * x[j] - ai * xi[j];
+            yi[i] += ar * xi[j] + ai * x[j];
+        }
+    hekv_ct *a = encrypt(c, x, xi, d, ct_level), *o = NULL;
+    cr_assert_eq(hekv_ct_new(c->p, &o, &err), HEKV_OK);
+    hekv_status s = hekv_ckks_eval_lintrans(c->ev, o, a, lt);
+    cr_assert_eq(s, HEKV_OK, "lintrans: %s", hekv_eval_last_error(c->ev));
+    int l = ct_level < lt_level ? ct_level : lt_level;
+    cr_assert_eq(hekv_ct_level(o), l);
+    cr_assert_eq(hekv_ct_scale(o), c->scale * c->scale);
+    cr_assert_eq(hekv_ckks_eval_rescale(c->ev, o, o), HEKV_OK, "%s", hekv_eval_last_error(c->ev));
+    double *rr = malloc(d * sizeof *rr), *ri = malloc(d * sizeof *ri);
+    decrypt(c, rr, ri, o);
+    double m = 0;
+    for (size_t i = 0; i < d; i++) m = fmax(m, hypot(rr[i] - yr[i], ri[i] - yi[i]));
+    cr_log_info("lintrans d=%zu ndiag=%zu n1=%ld: %zu rotations, max error 2^%.2f (bound "
+                "2^%.2f)", d, nd, n1, nr, log2(m), log2(TOL_LT(d)));
+    cr_assert(m <= TOL_LT(d), "d=%zu: max error 2^%.2f exceeds 2^%.2f", d, log2(m),
+              log2(TOL_LT(d)));
+
+    for (size_t t = 0; t < nd; t++) free(dre[t]), free(dim[t]);
+    free(dre), free(dim), free(x), free(xi), free(yr), free(yi), free(rr), free(ri);
+    hekv_ct_free(a);
+    hekv_ct_free(o);
+    hekv_ckks_lintrans_free(lt);
+    return nr;
+}
+
+static double *random_matrix(test_rng *g, size_t d) {
+    double *m = malloc(d * d * sizeof *m);
+    for (size_t i = 0; i < d * d; i++) m[i] = test_uniform(g, -1, 1);
+    return m;
+}
+
+static long *all_offsets(size_t d) {
+    long *o = malloc(d * sizeof *o);
+    for (size_t i = 0; i < d; i++) o[i] = (long)i;
+    return o;
+}
+
+Test(ckks_lintrans, dense_16x16) {
+    ctx c = ctx_new();
+    test_rng g = test_rng_new(11);
+    double *m = random_matrix(&g, 16);
+    long *off = all_offsets(16);
+    /* automatic n1: 4 is optimal for 16 diagonals, (4 - 1) + (16/4 - 1) = 6 rotations */
+    size_t nr = run_lt(&c, 16, m, NULL, off, 16, 0, c.top, c.top, &g);
+    cr_assert_eq(nr, 6);
+    cr_assert_eq(nr, formula(off, 16, 4));
+    free(m);
+    free(off);
+    ctx_free(&c);
+}
+
+Test(ckks_lintrans, dense_64x64) {
+    ctx c = ctx_new();
+    test_rng g = test_rng_new(12);
+    double *m = random_matrix(&g, 64);
+    long *off = all_offsets(64);
+    size_t nr = run_lt(&c, 64, m, NULL, off, 64, 0, c.top, c.top, &g);
+    cr_assert_eq(nr, 14, "automatic n1 = 8: 7 + 7 rotations");
+    cr_assert_eq(nr, formula(off, 64, 8));
+    /* a given baby step (not a power of two, not dividing d) and a lower level */
+    nr = run_lt(&c, 64, m, NULL, off, 64, 5, 3, c.top, &g);
+    cr_assert_eq(nr, formula(off, 64, 5));
+    cr_assert_eq(nr, 4 + 12);
+    free(m);
+    free(off);
+    ctx_free(&c);
+}
+
+Test(ckks_lintrans, complex_matrix) {
+    ctx c = ctx_new();
+    test_rng g = test_rng_new(13);
+    double *mr = random_matrix(&g, 32), *mi = random_matrix(&g, 32);
+    long *off = all_offsets(32);
+    /* the ciphertext below the transform's level */
+    size_t nr = run_lt(&c, 32, mr, mi, off, 32, 0, c.top, 4, &g);
+    cr_assert_eq(nr, formula(off, 32, 8) < formula(off, 32, 4) ? formula(off, 32, 8)
+                                                                : formula(off, 32, 4));
+    free(mr);
+    free(mi);
+    free(off);
+    ctx_free(&c);
+}
+
+Test(ckks_lintrans, diagonal_subset) {
+    ctx c = ctx_new();
+    test_rng g = test_rng_new(14);
+    double *m = random_matrix(&g, 64);
+    const long off[] = {63, 0, 1, 5, 17, 33, 2}; /* unsorted on purpose */
+    const size_t nd = sizeof off / sizeof *off;
+    /* given n1 = 8: babies {1, 2, 5, 7} + giants {2, 4, 7} */
+    size_t nr = run_lt(&c, 64, m, NULL, off, nd, 8, c.top, c.top, &g);
+    cr_assert_eq(nr, formula(off, nd, 8));
+    cr_assert_eq(nr, 7);
+    /* automatic: never more rotations than any power-of-two baby step */
+    nr = run_lt(&c, 64, m, NULL, off, nd, 0, c.top, c.top, &g);
+    for (long n1 = 1; n1 <= 64; n1 *= 2) cr_assert_leq(nr, formula(off, nd, n1));
+    /* a single diagonal: one rotation, no plaintext sum */
+    const long one[] = {9};
+    nr = run_lt(&c, 64, m, NULL, one, 1, 0, c.top, c.top, &g);
+    cr_assert_eq(nr, 1);
+    /* only the main diagonal: a slot-wise product, no rotation at all */
+    const long zero[] = {0};
+    nr = run_lt(&c, 64, m, NULL, zero, 1, 0, c.top, c.top, &g);
+    cr_assert_eq(nr, 0);
+    free(m);
+    ctx_free(&c);
+}
+
+Test(ckks_lintrans, rotation_list) {
+    ctx c = ctx_new();
+    double d0[16] = {1}, *diags[3] = {d0, d0, d0};
+    const long off[] = {3, 12, 13};
+    hekv_lintrans *lt = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, off, (const double *const *)diags, NULL, 3, 16,
+                                        c.top, c.scale, 4, &lt, &err),
+                 HEKV_OK, "%s", err.msg);
+    /* k = g*4 + b: 3 = 0*4+3, 12 = 3*4+0, 13 = 3*4+1 -> babies {1, 3}, giant {12} */
+    long rots[8];
+    cr_assert_eq(hekv_ckks_lintrans_rotations(lt, rots, 8), 3);
+    cr_assert_eq(rots[0], 1);
+    cr_assert_eq(rots[1], 3);
+    cr_assert_eq(rots[2], 12);
+    cr_assert_eq(hekv_ckks_lintrans_rotations(lt, rots, 1), 3, "count even when cap is small");
+    hekv_ckks_lintrans_free(lt);
+    hekv_ckks_lintrans_free(NULL);
+    cr_assert_eq(hekv_ckks_lintrans_rotations(NULL, rots, 8), 0);
+    ctx_free(&c);
+}
+
+Test(ckks_lintrans, errors) {
+    ctx c = ctx_new();
+    double d0[16] = {0.5}, *diags[2] = {d0, d0};
+    hekv_lintrans *lt = (hekv_lintrans *)1;
+    hekv_err err;
+    const long dup[] = {1, 1}, bad[] = {16}, neg[] = {-1}, ok[] = {1};
+    const double *const *dd = (const double *const *)diags;
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, dup, dd, NULL, 2, 16, c.top, c.scale, 0, &lt, &err),
+                 HEKV_ERR_ARG);
+    cr_assert_null(lt);
+    cr_assert(strstr(err.msg, "twice"), "%s", err.msg);
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, bad, dd, NULL, 1, 16, c.top, c.scale, 0, &lt, &err),
+                 HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, neg, dd, NULL, 1, 16, c.top, c.scale, 0, &lt, &err),
+                 HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, ok, dd, NULL, 1, 12, c.top, c.scale, 0, &lt, &err),
+                 HEKV_ERR_ARG, "slots not a power of two");
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, ok, dd, NULL, 0, 16, c.top, c.scale, 0, &lt, &err),
+                 HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, ok, dd, NULL, 1, 16, c.top + 1, c.scale, 0, &lt,
+                                        &err),
+                 HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_lintrans_new(NULL, ok, dd, NULL, 1, 16, c.top, c.scale, 0, &lt, &err),
+                 HEKV_ERR_ARG);
+
+    cr_assert_eq(hekv_ckks_lintrans_new(c.enc, ok, dd, NULL, 1, 16, c.top, c.scale, 0, &lt, &err),
+                 HEKV_OK, "%s", err.msg);
+    double x[32] = {0.25};
+    hekv_ct *a = encrypt(&c, x, NULL, 16, c.top), *o = NULL;
+    cr_assert_eq(hekv_ct_new(c.p, &o, &err), HEKV_OK);
+    /* no Galois key for rotation 1 */
+    cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, a, lt), HEKV_ERR_KEY_MISSING);
+    cr_assert(strstr(hekv_eval_last_error(c.ev), "rotation 1"), "%s",
+              hekv_eval_last_error(c.ev));
+    long r = 1;
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(c.evk, c.sk, &r, 1, 0, &err), HEKV_OK);
+    /* out aliasing the input */
+    cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, a, a, lt), HEKV_ERR_ARG);
+    cr_assert(strstr(hekv_eval_last_error(c.ev), "alias"), "%s", hekv_eval_last_error(c.ev));
+    /* slot mismatch */
+    hekv_ct *b = encrypt(&c, x, NULL, 32, c.top);
+    cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, b, lt), HEKV_ERR_ARG);
+    /* a level-0 input cannot hold the product scale */
+    hekv_ct *z = NULL;
+    cr_assert_eq(hekv_ct_new(c.p, &z, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, z, a, 0), HEKV_OK);
+    cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, z, lt), HEKV_ERR_LEVEL);
+    cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, a, lt), HEKV_OK, "%s",
+                 hekv_eval_last_error(c.ev));
+    hekv_ct_free(a);
+    hekv_ct_free(b);
+    hekv_ct_free(z);
+    hekv_ct_free(o);
+    hekv_ckks_lintrans_free(lt);
+    ctx_free(&c);
+}

@@ -1,0 +1,358 @@
+/* test_rotate.c: rotations and conjugation of ciphertexts against the plaintext operation on
+ * the decoded vector, with explicit error bounds: every rotation of a key set at the top,
+ * a middle and the lowest level, sparse slot counts (rotations act mod slots, keys found
+ * through k mod slots), conjugation, hoisted rotations bit-identical to plain ones, in-place
+ * rotation, inner sum and replicate, and the key-missing and argument errors. */
+#include <complex.h>
+#include <math.h>
+#include <string.h>
+
+#include "../../src/ckks/ckks_int.h"
+#include "../util.h"
+
+/* Slot error of a rotated fresh encryption: encryption noise (~6 sigma) plus the
+ * key-switching noise (~100-200 per coefficient, see test_keyswitch.c), zero-mean thanks to
+ * the centred conversions, times ~sqrt(N) through the embedding, over the scale 2^40:
+ * ~2^-27 for N = 2^12..2^13; 2^-24 leaves margin and still catches a biased ModUp/ModDown
+ * (whose mean error concentrates on the slots near X = 1: ~2^-22 at toy-N12). */
+#define ROT_TOL 0x1p-24
+/* inner_sum / replicate: log2(n) rotations and n-fold sums of the noise. */
+#define ROTSUM_TOL 0x1p-21
+
+typedef struct {
+    hekv_ckks_params *p;
+    hekv_sk *sk;
+    hekv_evk *evk;
+    hekv_encoder *enc;
+    hekv_eval *ev;
+    size_t slots; /* N/2 */
+} ctx;
+
+static const long ROTS[] = {1, 2, 5, -1, 0 /* N/4 */, 0 /* slots-1 */, 4, 8, 16, 32, -16, -32};
+#define NROTS (sizeof ROTS / sizeof ROTS[0])
+
+static void ctx_init(ctx *c, const char *name, int conj) {
+    hekv_ckks_params_lit lit;
+    hekv_err err;
+    memset(c, 0, sizeof *c);
+    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, &c->p, &err), HEKV_OK, "%s", err.msg);
+    c->slots = hekv_ckks_params_max_slots(c->p);
+    cr_assert_eq(hekv_ckks_sk_new(c->p, &c->sk, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_new(c->p, &c->evk, &err), HEKV_OK, "%s", err.msg);
+    long rots[NROTS];
+    memcpy(rots, ROTS, sizeof rots);
+    rots[4] = (long)hekv_ckks_params_n(c->p) / 4;
+    rots[5] = (long)c->slots - 1;
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, NROTS, conj, &err), HEKV_OK,
+                 "%s", err.msg);
+    cr_assert_eq(hekv_ckks_encoder_new(c->p, &c->enc, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_eval_new(c->p, c->evk, &c->ev, &err), HEKV_OK, "%s", err.msg);
+}
+
+static void ctx_free(ctx *c) {
+    hekv_ckks_eval_free(c->ev);
+    hekv_ckks_encoder_free(c->enc);
+    hekv_ckks_evk_free(c->evk);
+    hekv_ckks_sk_free(c->sk);
+    hekv_ckks_params_free(c->p);
+}
+
+static hekv_ct *ct_of(const ctx *c) {
+    hekv_ct *ct = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK, "%s", err.msg);
+    return ct;
+}
+
+/* z: slots random complex values in the unit box, encrypted at `level`. */
+static hekv_ct *encrypt_random(const ctx *c, double complex *z, size_t slots, int level,
+                               test_rng *g) {
+    double *re = malloc(slots * sizeof *re), *im = malloc(slots * sizeof *im);
+    for (size_t i = 0; i < slots; i++) {
+        re[i] = test_uniform(g, -1, 1);
+        im[i] = test_uniform(g, -1, 1);
+        z[i] = re[i] + I * im[i];
+    }
+    hekv_pt *pt = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_encode(c->enc, pt, re, im, slots, level,
+                                  hekv_ckks_params_default_scale(c->p), &err),
+                 HEKV_OK, "%s", err.msg);
+    hekv_ct *ct = ct_of(c);
+    cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
+    hekv_pt_free(pt);
+    free(re);
+    free(im);
+    return ct;
+}
+
+/* max_i |dec(ct)_i - want_i| */
+static double max_err(const ctx *c, const hekv_ct *ct, const double complex *want) {
+    const size_t slots = hekv_ct_slots(ct);
+    double *re = malloc(slots * sizeof *re), *im = malloc(slots * sizeof *im);
+    hekv_pt *pt = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_decode(c->enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
+    double mx = 0;
+    for (size_t i = 0; i < slots; i++) {
+        double d = cabs(re[i] + I * im[i] - want[i]);
+        if (!(d <= mx)) mx = d; /* NaN propagates */
+    }
+    hekv_pt_free(pt);
+    free(re);
+    free(im);
+    return mx;
+}
+
+/* want[i] = z[(i + k) mod slots] (left rotation by k) */
+static void rotate_plain(double complex *want, const double complex *z, size_t slots, long k) {
+    long r = k % (long)slots;
+    if (r < 0) r += (long)slots;
+    for (size_t i = 0; i < slots; i++) want[i] = z[(i + (size_t)r) % slots];
+}
+
+static void rotations_at(ctx *c, size_t slots, int level, uint64_t salt, const long *ks,
+                         size_t nk) {
+    test_rng g = test_rng_new(salt);
+    double complex *z = malloc(slots * sizeof *z), *want = malloc(slots * sizeof *want);
+    hekv_ct *a = encrypt_random(c, z, slots, level, &g);
+    hekv_ct *r = ct_of(c);
+    double base = max_err(c, a, z), worst = 0;
+    for (size_t t = 0; t < nk; t++) {
+        hekv_status s = hekv_ckks_eval_rotate(c->ev, r, a, ks[t]);
+        cr_assert_eq(s, HEKV_OK, "rotate %ld: %s", ks[t], hekv_eval_last_error(c->ev));
+        cr_assert_eq(hekv_ct_level(r), level);
+        cr_assert_eq(hekv_ct_scale(r), hekv_ct_scale(a));
+        cr_assert_eq(hekv_ct_slots(r), slots);
+        rotate_plain(want, z, slots, ks[t]);
+        double e = max_err(c, r, want);
+        cr_assert_leq(e, ROT_TOL, "slots %zu level %d rotate %ld: error %g > %g", slots, level,
+                      ks[t], e, ROT_TOL);
+        if (e > worst) worst = e;
+    }
+    cr_log_info("%s slots %zu level %d: fresh error %.3g, after rotation max %.3g",
+                c->p->lit.name, slots, level, base, worst);
+    hekv_ct_free(a);
+    hekv_ct_free(r);
+    free(z);
+    free(want);
+}
+
+Test(ckks_rotate, every_key_full_slots_all_levels) {
+    ctx c;
+    ctx_init(&c, "toy-N12", 0);
+    long ks[NROTS];
+    memcpy(ks, ROTS, sizeof ks);
+    ks[4] = (long)c.p->n / 4;
+    ks[5] = (long)c.slots - 1;
+    const int top = hekv_ckks_params_max_level(c.p);
+    rotations_at(&c, c.slots, top, 10, ks, NROTS);
+    rotations_at(&c, c.slots, top / 2, 11, ks, NROTS);
+    rotations_at(&c, c.slots, 0, 12, ks, NROTS);
+    ctx_free(&c);
+}
+
+Test(ckks_rotate, toy_n13_partial_digits) {
+    ctx c;
+    ctx_init(&c, "toy-N13", 0);
+    const long ks[] = {1, -1, 5, (long)c.slots - 1};
+    /* alpha 3: level 10 has digits of 3, 3, 3, 2 primes; level 4 of 3, 2 */
+    rotations_at(&c, c.slots, 10, 13, ks, 4);
+    rotations_at(&c, c.slots, 4, 14, ks, 4);
+    ctx_free(&c);
+}
+
+/* Sparse packing: rotations act mod slots; keys for k are found as k mod slots or
+ * k mod slots - slots, and multiples of slots are copies. */
+Test(ckks_rotate, sparse_slots) {
+    ctx c;
+    ctx_init(&c, "toy-N12", 0);
+    const long ks[] = {1, 2, 5, -1, 63, 65, -63, 64, 1024, 16, -16, 48};
+    rotations_at(&c, 64, hekv_ckks_params_max_level(c.p), 15, ks, sizeof ks / sizeof ks[0]);
+    const long k8[] = {1, 2, 5, -1, 7, 9};
+    rotations_at(&c, 8, 3, 16, k8, sizeof k8 / sizeof k8[0]);
+    const long k1[] = {1, -1, 5};
+    rotations_at(&c, 1, 2, 17, k1, 3); /* one slot: every rotation is the identity */
+    ctx_free(&c);
+}
+
+Test(ckks_rotate, conjugate) {
+    ctx c;
+    ctx_init(&c, "toy-N12", 1);
+    const size_t sizes[2] = {c.slots, 16};
+    for (int t = 0; t < 2; t++) {
+        const size_t slots = sizes[t];
+        for (int level = hekv_ckks_params_max_level(c.p); level >= 0; level -= 7) {
+            test_rng g = test_rng_new(20 + (uint64_t)level + 100 * (uint64_t)t);
+            double complex *z = malloc(slots * sizeof *z), *want = malloc(slots * sizeof *want);
+            hekv_ct *a = encrypt_random(&c, z, slots, level, &g);
+            hekv_ct *r = ct_of(&c);
+            cr_assert_eq(hekv_ckks_eval_conjugate(c.ev, r, a), HEKV_OK, "%s",
+                         hekv_eval_last_error(c.ev));
+            for (size_t i = 0; i < slots; i++) want[i] = conj(z[i]);
+            double e = max_err(&c, r, want);
+            cr_assert_leq(e, ROT_TOL, "slots %zu level %d conjugate: error %g", slots, level, e);
+            /* in place */
+            cr_assert_eq(hekv_ckks_eval_conjugate(c.ev, a, a), HEKV_OK);
+            cr_assert_eq(memcmp(a->c[0].c, r->c[0].c, (size_t)(level + 1) * c.p->n * 8), 0);
+            cr_assert_eq(memcmp(a->c[1].c, r->c[1].c, (size_t)(level + 1) * c.p->n * 8), 0);
+            hekv_ct_free(a);
+            hekv_ct_free(r);
+            free(z);
+            free(want);
+        }
+    }
+    ctx_free(&c);
+}
+
+static void assert_same_ct(const ctx *c, const hekv_ct *x, const hekv_ct *y, const char *what) {
+    cr_assert_eq(x->level, y->level, "%s: level", what);
+    cr_assert_eq(x->scale, y->scale, "%s: scale", what);
+    cr_assert_eq(x->slots, y->slots, "%s: slots", what);
+    const size_t w = (size_t)(x->level + 1) * c->p->n * sizeof(uint64_t);
+    cr_assert_eq(memcmp(x->c[0].c, y->c[0].c, w), 0, "%s: c0 differs", what);
+    cr_assert_eq(memcmp(x->c[1].c, y->c[1].c, w), 0, "%s: c1 differs", what);
+}
+
+/* Hoisted rotations apply phi to the same decomposition the plain rotation makes: the
+ * results are bit-identical, and identical to an in-place rotation. */
+Test(ckks_rotate, hoisted_equals_unhoisted_bit_exact) {
+    ctx c;
+    ctx_init(&c, "toy-N12", 0);
+    const long ks[] = {1, 0, 5, -1, 2, (long)c.slots - 1, 32};
+    enum { NK = sizeof ks / sizeof ks[0] };
+    test_rng g = test_rng_new(30);
+    double complex *z = malloc(c.slots * sizeof *z), *want = malloc(c.slots * sizeof *want);
+    for (int level = hekv_ckks_params_max_level(c.p); level >= 0; level -= 3) {
+        hekv_ct *a = encrypt_random(&c, z, c.slots, level, &g);
+        hekv_ct *outs[NK], *one = ct_of(&c);
+        for (int i = 0; i < NK; i++) outs[i] = ct_of(&c);
+        cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, outs, a, ks, NK), HEKV_OK, "%s",
+                     hekv_eval_last_error(c.ev));
+        for (int i = 0; i < NK; i++) {
+            char what[64];
+            snprintf(what, sizeof what, "level %d rotation %ld", level, ks[i]);
+            cr_assert_eq(hekv_ckks_eval_rotate(c.ev, one, a, ks[i]), HEKV_OK);
+            assert_same_ct(&c, outs[i], one, what);
+            rotate_plain(want, z, c.slots, ks[i]);
+            double e = max_err(&c, outs[i], want);
+            cr_assert_leq(e, ROT_TOL, "%s: error %g", what, e);
+        }
+        /* in place equals out of place */
+        cr_assert_eq(hekv_ckks_eval_rotate(c.ev, one, a, 5), HEKV_OK);
+        cr_assert_eq(hekv_ckks_eval_rotate(c.ev, a, a, 5), HEKV_OK);
+        assert_same_ct(&c, a, one, "in place");
+        for (int i = 0; i < NK; i++) hekv_ct_free(outs[i]);
+        hekv_ct_free(one);
+        hekv_ct_free(a);
+    }
+    free(z);
+    free(want);
+    ctx_free(&c);
+}
+
+Test(ckks_rotate, inner_sum_and_replicate) {
+    ctx c;
+    ctx_init(&c, "toy-N12", 0);
+    struct { int replicate; size_t slots; long stride; size_t n; } cases[] = {
+        {0, 0, 1, 8},   /* sum of 8 neighbours: keys 1, 2, 4 */
+        {0, 0, 16, 4},  /* keys 16, 32 */
+        {1, 0, 16, 4},  /* keys -16, -32 */
+        {0, 64, 1, 64}, /* the full sum of a sparse 64-slot vector */
+        {1, 64, 16, 4}, /* replicate a 16-slot block 4 times */
+        {0, 0, 5, 1},   /* n = 1: a copy */
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const size_t slots = cases[t].slots ? cases[t].slots : c.slots;
+        const long stride = cases[t].stride;
+        const size_t n = cases[t].n;
+        test_rng g = test_rng_new(40 + t);
+        double complex *z = malloc(slots * sizeof *z), *want = calloc(slots, sizeof *want);
+        double complex *rz = malloc(slots * sizeof *rz);
+        hekv_ct *a = encrypt_random(&c, z, slots, 3, &g);
+        hekv_ct *r = ct_of(&c);
+        for (size_t j = 0; j < n; j++) {
+            long k = (cases[t].replicate ? -1 : 1) * (long)j * stride;
+            rotate_plain(rz, z, slots, k);
+            for (size_t i = 0; i < slots; i++) want[i] += rz[i];
+        }
+        hekv_status s = cases[t].replicate ? hekv_ckks_eval_replicate(c.ev, r, a, stride, n)
+                                           : hekv_ckks_eval_inner_sum(c.ev, r, a, stride, n);
+        cr_assert_eq(s, HEKV_OK, "case %zu: %s", t, hekv_eval_last_error(c.ev));
+        double e = max_err(&c, r, want);
+        cr_assert_leq(e, ROTSUM_TOL, "case %zu (%s stride %ld n %zu slots %zu): error %g", t,
+                      cases[t].replicate ? "replicate" : "inner_sum", stride, n, slots, e);
+        /* in place gives the same ciphertext */
+        s = cases[t].replicate ? hekv_ckks_eval_replicate(c.ev, a, a, stride, n)
+                               : hekv_ckks_eval_inner_sum(c.ev, a, a, stride, n);
+        cr_assert_eq(s, HEKV_OK);
+        assert_same_ct(&c, a, r, "rotate-and-add in place");
+        hekv_ct_free(a);
+        hekv_ct_free(r);
+        free(z);
+        free(want);
+        free(rz);
+    }
+    ctx_free(&c);
+}
+
+Test(ckks_rotate, missing_keys_and_bad_arguments) {
+    ctx c;
+    ctx_init(&c, "toy-N12", 0); /* no conjugation key */
+    test_rng g = test_rng_new(50);
+    double complex *z = malloc(c.slots * sizeof *z);
+    hekv_ct *a = encrypt_random(&c, z, c.slots, 2, &g);
+    hekv_ct *r = ct_of(&c), *r2 = ct_of(&c);
+    const char *msg;
+
+    cr_assert_eq(hekv_ckks_eval_rotate(c.ev, r, a, 3), HEKV_ERR_KEY_MISSING);
+    msg = hekv_eval_last_error(c.ev);
+    cr_assert(strstr(msg, "rotation by 3") && strstr(msg, "hekv_ckks_evk_gen_rotations"),
+              "message: %s", msg);
+    cr_assert_eq(hekv_ckks_eval_conjugate(c.ev, r, a), HEKV_ERR_KEY_MISSING);
+    msg = hekv_eval_last_error(c.ev);
+    cr_assert(strstr(msg, "conjugation") && strstr(msg, "conj = 1"), "message: %s", msg);
+    cr_assert_eq(hekv_ckks_eval_inner_sum(c.ev, r, a, 3, 4), HEKV_ERR_KEY_MISSING);
+    msg = hekv_eval_last_error(c.ev);
+    cr_assert(strstr(msg, "rotation by 3"), "message: %s", msg);
+    const long ks[3] = {1, 7, 2};
+    hekv_ct *outs[3] = {r, r2, ct_of(&c)};
+    cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, outs, a, ks, 3), HEKV_ERR_KEY_MISSING);
+    msg = hekv_eval_last_error(c.ev);
+    cr_assert(strstr(msg, "rotation by 7"), "message: %s", msg);
+
+    /* argument errors */
+    const long ok[2] = {1, 2};
+    hekv_ct *alias[2] = {r, a};
+    cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, alias, a, ok, 2), HEKV_ERR_ARG);
+    hekv_ct *twice[2] = {r, r};
+    cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, twice, a, ok, 2), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_eval_inner_sum(c.ev, r, a, 1, 6), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_eval_rotate(c.ev, NULL, a, 1), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_eval_rotate(c.ev, r, NULL, 1), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_eval_rotate(NULL, r, a, 1), HEKV_ERR_ARG);
+    hekv_ct *empty = ct_of(&c);
+    cr_assert_eq(hekv_ckks_eval_rotate(c.ev, r, empty, 1), HEKV_ERR_ARG);
+    /* rotation 0 needs no key, even without any evaluation keys */
+    hekv_eval *bare = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_ckks_eval_new(c.p, NULL, &bare, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_eval_rotate(bare, r, a, 0), HEKV_OK);
+    assert_same_ct(&c, r, a, "rotation 0");
+    cr_assert_eq(hekv_ckks_eval_rotate(bare, r, a, 1), HEKV_ERR_KEY_MISSING);
+    msg = hekv_eval_last_error(bare);
+    cr_assert(strstr(msg, "no evaluation keys") && strstr(msg, "hekv_ckks_evk_gen_rotations"),
+              "message: %s", msg);
+    hekv_ckks_eval_free(bare);
+    hekv_ct_free(empty);
+    hekv_ct_free(outs[2]);
+    hekv_ct_free(a);
+    hekv_ct_free(r);
+    hekv_ct_free(r2);
+    free(z);
+    ctx_free(&c);
+}
