@@ -1,7 +1,8 @@
 # hekv build. Per-object ISA flags (STYLE R5): only kernels/*_ifma.c get AVX-512 flags;
 # everything else builds for baseline x86-64. HEKV_NO_AVX512=1 drops those objects.
 #
-# Targets: all (lib + CLI), test, test-full, asan, bench, demo, lint, install, clean.
+# Targets: all (lib + CLI), test, test-full, asan, fuzz, fuzz-run, bench, demo, lint, install,
+# clean.
 
 CC      ?= gcc
 CXX     ?= g++
@@ -27,12 +28,13 @@ endif
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_SRCS := $(wildcard src/cli/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
-TEST_SRCS := $(wildcard test/*.c test/*/*.c)
+TEST_SRCS := $(filter-out test/fuzz/%,$(wildcard test/*.c test/*/*.c))
 TEST_CXX  := $(wildcard test/oracles/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_CXX:%.cpp=$(BUILD)/obj/%.o)
 HEADERS := $(foreach d,$(LIB_DIRS) src/cli test test/oracles test/models,$(wildcard $(d)/*.h))
 
-.PHONY: all lib cli test test-full test-scalar-build asan bench demo lint install clean deps
+.PHONY: all lib cli test test-full test-scalar-build asan fuzz fuzz-link fuzz-run bench demo \
+        lint install clean deps
 
 all: lib cli
 lib: $(BUILD)/libhekv.a $(BUILD)/libhekv.so
@@ -90,6 +92,44 @@ asan: deps
 	    LDFLAGS="-fsanitize=address,undefined" $(BUILD)/asan/hekv_tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(BUILD)/asan/hekv_tests --jobs 2
+
+# libFuzzer targets of the file loaders (test/fuzz): the library is rebuilt with clang into
+# $(FUZZ_DIR) through the rules above (so the IFMA objects keep their per-object flags),
+# with coverage instrumentation and ASan + UBSan. fuzz-run generates a seed corpus of valid
+# files and runs each target FUZZ_SECONDS seconds; crashes land in $(FUZZ_DIR)/artifacts.
+FUZZ_CC      ?= clang-14
+FUZZ_DIR     ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_load_ct fuzz_load_keys fuzz_load_params
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -I. -fopenmp $(FUZZ_SAN)
+FUZZ_LIBS    := $(FUZZ_DIR)/libhekv.a -fopenmp -lsodium -lm
+
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_DIR) OPT=-O1 \
+	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/libhekv.a
+	@$(MAKE) --no-print-directory fuzz-link
+
+fuzz-link: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%) $(FUZZ_DIR)/corpus_gen
+
+$(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_DIR)/libhekv.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIBS) -o $@
+
+$(FUZZ_DIR)/corpus_gen: test/fuzz/corpus_gen.c test/fuzz/fuzz.h $(FUZZ_DIR)/libhekv.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $< $(FUZZ_LIBS) -o $@
+
+fuzz-run: fuzz
+	rm -rf $(FUZZ_DIR)/seeds && $(FUZZ_DIR)/corpus_gen $(FUZZ_DIR)/seeds
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
+	        $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$${t#fuzz_load_} || exit 1; \
+	done
 
 bench: deps cli
 	bash scripts/bench.sh

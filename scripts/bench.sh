@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # make bench: runs the microbenchmarks and records them in results/ as CSV, each with a
 # .meta.json beside it naming the commit, date, CPU, thread counts and kernel variant.
-# BENCH_LOGN / BENCH_THREADS override the sweep (defaults: 12 14 16 / 1 2).
+#   results/kernels.csv  hekv bench ntt (NTT, element-wise, basis conversion)
+#   results/ckks.csv     hekv bench ckks (CKKS operations at the top level of a set)
+# BENCH_LOGN / BENCH_THREADS override the kernel sweep (defaults: 12 14 16 / 1 2);
+# BENCH_CKKS_PARAMS / BENCH_CKKS_THREADS / BENCH_CKKS_REPS the CKKS one (defaults:
+# bench-N16-L33 / 1 2 / 5). BENCH_ONLY=kernels|ckks runs one of the two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HEKV=${HEKV:-build/hekv}
 mkdir -p results
 logns=${BENCH_LOGN:-"12 14 16"}
 threads=${BENCH_THREADS:-"1 2"}
+ckks_params=${BENCH_CKKS_PARAMS:-"bench-N16-L33"}
+ckks_threads=${BENCH_CKKS_THREADS:-"1 2"}
+ckks_reps=${BENCH_CKKS_REPS:-5}
+only=${BENCH_ONLY:-}
 
 meta() { # meta FILE THREADS
     local commit cpu dirty
@@ -20,6 +28,7 @@ meta() { # meta FILE THREADS
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "cpu": "${cpu}",
   "cores": $(nproc),
+  "loadavg_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "threads": [$(echo $2 | sed 's/ /, /g')],
   "kernels": "$($HEKV --version | sed -n 's/^kernels: //p')",
   "command": "$3"
@@ -27,13 +36,33 @@ meta() { # meta FILE THREADS
 JSON
 }
 
-out=results/kernels.csv
-echo "kernel,variant,logn,bits,threads,median_us,min_us,max_us" > "$out"
-for t in $threads; do
-    for l in $logns; do
-        $HEKV bench ntt --logn "$l" --bits 50 --threads "$t" --csv | tail -n +2 >> "$out"
+if [ "$only" != ckks ]; then
+    out=results/kernels.csv
+    echo "kernel,variant,logn,bits,threads,median_us,min_us,max_us" > "$out"
+    for t in $threads; do
+        for l in $logns; do
+            $HEKV bench ntt --logn "$l" --bits 50 --threads "$t" --csv | tail -n +2 >> "$out"
+        done
     done
-done
-meta results/kernels.meta.json "$threads" "hekv bench ntt --logn {$logns} --bits 50 --threads {$threads} --csv"
-echo "wrote $out"
-column -s, -t < "$out"
+    meta results/kernels.meta.json "$threads" "hekv bench ntt --logn {$logns} --bits 50 --threads {$threads} --csv"
+    echo "wrote $out"
+    column -s, -t < "$out"
+fi
+
+if [ "$only" != kernels ]; then
+    # Each run checks every operation against plain arithmetic before timing it, and exits
+    # non-zero (failing make bench) rather than record the time of a wrong result.
+    out=results/ckks.csv
+    tmp="$out.tmp" # the CSV appears only when every run passed its check
+    echo "op,params,limbs,threads,median_ms,min_ms,max_ms" > "$tmp"
+    for prm in $ckks_params; do
+        for t in $ckks_threads; do
+            $HEKV bench ckks --params "$prm" --threads "$t" --reps "$ckks_reps" --csv \
+                | tail -n +2 >> "$tmp"
+        done
+    done
+    mv "$tmp" "$out"
+    meta results/ckks.meta.json "$ckks_threads" "hekv bench ckks --params {$ckks_params} --threads {$ckks_threads} --reps $ckks_reps --csv"
+    echo "wrote $out"
+    column -s, -t < "$out"
+fi

@@ -1,13 +1,16 @@
 /* cmd_bench.c: `hekv bench <family>`: microbenchmarks. Every variant is first checked
  * against the scalar reference on the same inputs (R20), then each variant is timed
  * directly; rows are medians of many calls. This file holds the bench dispatcher, the
- * timing helper and the kernel family (`hekv bench ntt`). */
+ * timing helper, the kernel family (`hekv bench ntt`) and the CKKS operations
+ * (`hekv bench ckks`), which are checked against plain double arithmetic first. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../../kernels/primes.h"
+#include "../ckks/ckks_int.h" /* keyswitch has no public entry point: bench it directly */
 #include "../ring/ring.h"
 #include "cli.h"
 
@@ -231,6 +234,368 @@ static int bench_ntt(int argc, char **argv) {
     return 0;
 }
 
+/* ---- hekv bench ckks ----------------------------------------------------------------- */
+
+#define CKKS_HOIST_K 8   /* rotate_hoisted_extra: (hoisted K - hoisted 1) / (K - 1) */
+#define CKKS_TOL 1e-4    /* largest |decoded - expected| the correctness check accepts; the
+                            expected error at scale 2^40 is ~1e-8, a wrong result is O(1) */
+
+enum {
+    C_ENCODE, C_ENCRYPT, C_DECRYPT, C_ADD, C_MULT_RELIN, C_RESCALE, C_ROTATE, C_HOIST_EXTRA,
+    C_KEYSWITCH, C_COUNT
+};
+static const char *ckks_op_names[C_COUNT] = {"encode", "encrypt", "decrypt", "add",
+                                             "mult_relin", "rescale", "rotate",
+                                             "rotate_hoisted_extra", "keyswitch"};
+
+static void bench_ckks_usage(FILE *f) {
+    fprintf(f,
+            "usage: hekv bench ckks --params NAME [--threads T] [--reps R] [--csv]\n\n"
+            "Times the CKKS operations at the top level of a parameter set (all limbs, full\n"
+            "slots), each on one ciphertext:\n"
+            "  encode, encrypt (public key), decrypt (to a plaintext, no decode), add,\n"
+            "  mult_relin (product + relinearisation, no rescale), rescale, rotate (by 1),\n"
+            "  rotate_hoisted_extra ((%d hoisted rotations - 1 hoisted rotation) / %d, i.e.\n"
+            "                       the cost of each rotation after the shared decomposition),\n"
+            "  keyswitch (one polynomial: ModUp, key product, ModDown).\n"
+            "Every operation is first checked: its result is decrypted and compared with the\n"
+            "same computation on doubles (max error %g); nothing is timed if one is wrong.\n\n"
+            "options:\n"
+            "  --params NAME  parameter set (hekv params lists them; toy-* and bench-* are\n"
+            "                 insecure and only for tests and benchmarks)\n"
+            "  --threads T    threads over RNS limbs (default HEKV_THREADS or 1)\n"
+            "  --reps R       timed calls per operation, 1..1000 (default 5)\n"
+            "  --csv          CSV: op,params,limbs,threads,median_ms,min_ms,max_ms\n",
+            CKKS_HOIST_K, CKKS_HOIST_K - 1, CKKS_TOL);
+}
+
+typedef struct {
+    hekv_ckks_params *p;
+    hekv_sk *sk;
+    hekv_pk *pk;
+    hekv_evk *evk;
+    hekv_encoder *enc;
+    hekv_eval *ev;
+    hekv_pt *pt, *dpt;
+    hekv_ct *a, *b, *out, *mul, *res, *rot[CKKS_HOIST_K];
+    hekv_poly d0, d1, d2, k0, k1;         /* keyswitch: tensor of a*b and switched d2 */
+    double *xr, *xi, *yr, *yi, *zr, *zi;  /* [slots] inputs and a decoded result */
+    double check_err[C_COUNT];            /* max error of each op's correctness check */
+    size_t slots;
+    int top;
+} ckks_bench;
+
+static void ckks_bench_free(ckks_bench *c) {
+    hekv_poly_free(&c->d0), hekv_poly_free(&c->d1), hekv_poly_free(&c->d2);
+    hekv_poly_free(&c->k0), hekv_poly_free(&c->k1);
+    for (int i = 0; i < CKKS_HOIST_K; i++) hekv_ct_free(c->rot[i]);
+    hekv_ct_free(c->a), hekv_ct_free(c->b), hekv_ct_free(c->out), hekv_ct_free(c->mul);
+    hekv_ct_free(c->res);
+    hekv_pt_free(c->pt), hekv_pt_free(c->dpt);
+    hekv_ckks_eval_free(c->ev);
+    hekv_ckks_encoder_free(c->enc);
+    hekv_ckks_evk_free(c->evk);
+    hekv_ckks_pk_free(c->pk);
+    hekv_ckks_sk_free(c->sk);
+    hekv_ckks_params_free(c->p);
+    free(c->xr), free(c->xi), free(c->yr), free(c->yi), free(c->zr), free(c->zi);
+}
+
+/* Builds the set, keys (relinearisation + rotations 1..K) and two encrypted inputs. */
+static int ckks_bench_new(ckks_bench *c, const char *name, int threads, hekv_err *err) {
+    memset(c, 0, sizeof *c);
+    hekv_ckks_params_lit lit;
+    if (hekv_ckks_params_lit_named(name, &lit, err) != HEKV_OK) return 0;
+    lit.threads = threads;
+    if (hekv_ckks_params_new(&lit, &c->p, err) != HEKV_OK) return 0;
+    c->top = hekv_ckks_params_max_level(c->p);
+    c->slots = hekv_ckks_params_max_slots(c->p);
+    long rots[CKKS_HOIST_K];
+    for (int i = 0; i < CKKS_HOIST_K; i++) rots[i] = i + 1;
+    if (hekv_ckks_sk_new(c->p, &c->sk, err) || hekv_ckks_pk_new(c->p, c->sk, &c->pk, err) ||
+        hekv_ckks_evk_new(c->p, &c->evk, err) || hekv_ckks_evk_gen_relin(c->evk, c->sk, err) ||
+        hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, CKKS_HOIST_K, 0, err) ||
+        hekv_ckks_encoder_new(c->p, &c->enc, err) ||
+        hekv_ckks_eval_new(c->p, c->evk, &c->ev, err) || hekv_pt_new(c->p, &c->pt, err) ||
+        hekv_pt_new(c->p, &c->dpt, err) || hekv_ct_new(c->p, &c->a, err) ||
+        hekv_ct_new(c->p, &c->b, err) || hekv_ct_new(c->p, &c->out, err) ||
+        hekv_ct_new(c->p, &c->mul, err) || hekv_ct_new(c->p, &c->res, err))
+        return 0;
+    for (int i = 0; i < CKKS_HOIST_K; i++)
+        if (hekv_ct_new(c->p, &c->rot[i], err)) return 0;
+    size_t nq = (size_t)c->p->nq;
+    if (hekv_poly_new(c->p->rq, nq, &c->d0) || hekv_poly_new(c->p->rq, nq, &c->d1) ||
+        hekv_poly_new(c->p->rq, nq, &c->d2) || hekv_poly_new(c->p->rq, nq, &c->k0) ||
+        hekv_poly_new(c->p->rq, nq, &c->k1)) {
+        hekv_err_set(err, HEKV_ERR_NOMEM, "bench ckks: out of memory");
+        return 0;
+    }
+    double **v[] = {&c->xr, &c->xi, &c->yr, &c->yi, &c->zr, &c->zi};
+    for (int i = 0; i < 6; i++)
+        if (!(*v[i] = malloc(c->slots * sizeof(double)))) {
+            hekv_err_set(err, HEKV_ERR_NOMEM, "bench ckks: out of memory");
+            return 0;
+        }
+    uint64_t x = 0x5eed;
+    for (size_t i = 0; i < c->slots; i++)
+        for (int k = 0; k < 4; k++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            (*v[k])[i] = (double)(x >> 11) * 0x1p-52 - 1.0; /* [-1, 1) */
+        }
+    double scale = hekv_ckks_params_default_scale(c->p);
+    if (hekv_ckks_encode(c->enc, c->pt, c->yr, c->yi, c->slots, c->top, scale, err) ||
+        hekv_ckks_encrypt_pk(c->pk, c->b, c->pt, err) ||
+        hekv_ckks_encode(c->enc, c->pt, c->xr, c->xi, c->slots, c->top, scale, err) ||
+        hekv_ckks_encrypt_pk(c->pk, c->a, c->pt, err))
+        return 0;
+    /* The tensor (d0, d1, d2) of a*b, whose d2 the keyswitch row switches from s^2 to s. */
+    const hekv_ring *rq = c->p->rq;
+    hekv_ring_mul(rq, &c->d0, &c->a->c[0], &c->b->c[0]);
+    hekv_ring_mul(rq, &c->d1, &c->a->c[0], &c->b->c[1]);
+    hekv_ring_mul_acc(rq, &c->d1, &c->a->c[1], &c->b->c[0]);
+    hekv_ring_mul(rq, &c->d2, &c->a->c[1], &c->b->c[1]);
+    c->k0.ntt = c->k1.ntt = 1;
+    return 1;
+}
+
+/* One call of op (hoisted rotations: `nrot` of them). Outputs never alias inputs, so every
+ * call sees the same inputs. */
+static hekv_status ckks_run(ckks_bench *c, int op, int nrot, hekv_err *err) {
+    double scale = hekv_ckks_params_default_scale(c->p);
+    switch (op) {
+    case C_ENCODE:
+        return hekv_ckks_encode(c->enc, c->pt, c->xr, c->xi, c->slots, c->top, scale, err);
+    case C_ENCRYPT: return hekv_ckks_encrypt_pk(c->pk, c->out, c->pt, err);
+    case C_DECRYPT: return hekv_ckks_decrypt(c->sk, c->dpt, c->a, err);
+    case C_ADD: return hekv_ckks_eval_add(c->ev, c->out, c->a, c->b);
+    case C_MULT_RELIN: return hekv_ckks_eval_mul(c->ev, c->mul, c->a, c->b);
+    case C_RESCALE: return hekv_ckks_eval_rescale(c->ev, c->res, c->mul);
+    case C_ROTATE: return hekv_ckks_eval_rotate(c->ev, c->out, c->a, 1);
+    case C_HOIST_EXTRA: {
+        long ks[CKKS_HOIST_K];
+        for (int i = 0; i < CKKS_HOIST_K; i++) ks[i] = i + 1;
+        return hekv_ckks_eval_rotate_hoisted(c->ev, c->rot, c->a, ks, (size_t)nrot);
+    }
+    case C_KEYSWITCH:
+        hekv__keyswitch(c->ev, &c->k0, &c->k1, &c->d2, c->top, c->evk->relin);
+        return HEKV_OK;
+    }
+    return HEKV_ERR_ARG;
+}
+
+/* Decrypts and decodes ct into zr/zi; the largest error against (er[i + k], ei[i + k])
+ * (indices mod slots; er*fr - ei*fi etc. when f is given: the product x*y). */
+static int ckks_check(ckks_bench *c, const hekv_ct *ct, long k, int product, double *maxerr,
+                      hekv_err *err) {
+    if (hekv_ckks_decrypt(c->sk, c->dpt, ct, err) ||
+        hekv_ckks_decode(c->enc, c->zr, c->zi, c->dpt, err))
+        return 0;
+    double m = 0;
+    for (size_t i = 0; i < c->slots; i++) {
+        size_t j = (i + (size_t)k) % c->slots;
+        double er = c->xr[j], ei = c->xi[j];
+        if (product == 1) {
+            er = c->xr[j] * c->yr[j] - c->xi[j] * c->yi[j];
+            ei = c->xr[j] * c->yi[j] + c->xi[j] * c->yr[j];
+        } else if (product == 2) {
+            er = c->xr[j] + c->yr[j];
+            ei = c->xi[j] + c->yi[j];
+        }
+        double d = fmax(fabs(c->zr[i] - er), fabs(c->zi[i] - ei));
+        if (!(d <= m)) m = d; /* NaN propagates */
+    }
+    *maxerr = m;
+    return 1;
+}
+
+/* Runs every operation once and compares its decrypted result with plain arithmetic. */
+static int ckks_verify(ckks_bench *c, hekv_err *err) {
+    for (int op = 0; op < C_COUNT; op++) {
+        hekv_status s = ckks_run(c, op, CKKS_HOIST_K, err);
+        if (s != HEKV_OK) {
+            hekv_cli_error("bench ckks: %s failed: %s", ckks_op_names[op],
+                           op <= C_DECRYPT ? err->msg : hekv_eval_last_error(c->ev));
+            return 0;
+        }
+        double e = 0, worst = 0;
+        int ok = 1;
+        switch (op) {
+        case C_ENCODE: /* decode the encoding directly */
+            ok = !hekv_ckks_decode(c->enc, c->zr, c->zi, c->pt, err);
+            for (size_t i = 0; ok && i < c->slots; i++) {
+                double d = fmax(fabs(c->zr[i] - c->xr[i]), fabs(c->zi[i] - c->xi[i]));
+                if (!(d <= worst)) worst = d;
+            }
+            break;
+        case C_ENCRYPT: ok = ckks_check(c, c->out, 0, 0, &worst, err); break;
+        case C_DECRYPT:
+            ok = !hekv_ckks_decode(c->enc, c->zr, c->zi, c->dpt, err);
+            for (size_t i = 0; ok && i < c->slots; i++) {
+                double d = fmax(fabs(c->zr[i] - c->xr[i]), fabs(c->zi[i] - c->xi[i]));
+                if (!(d <= worst)) worst = d;
+            }
+            break;
+        case C_ADD: ok = ckks_check(c, c->out, 0, 2, &worst, err); break;
+        case C_MULT_RELIN: ok = ckks_check(c, c->mul, 0, 1, &worst, err); break;
+        case C_RESCALE: ok = ckks_check(c, c->res, 0, 1, &worst, err); break;
+        case C_ROTATE: ok = ckks_check(c, c->out, 1, 0, &worst, err); break;
+        case C_HOIST_EXTRA:
+            for (int i = 0; ok && i < CKKS_HOIST_K; i++) {
+                ok = ckks_check(c, c->rot[i], i + 1, 0, &e, err);
+                if (!(e <= worst)) worst = e;
+            }
+            break;
+        case C_KEYSWITCH: {
+            /* (d0 + k0, d1 + k1) is a relinearised a*b: it must decrypt to x*y. */
+            if (hekv__ct_resize(c->out, c->top) != HEKV_OK) {
+                hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory");
+                ok = 0;
+                break;
+            }
+            hekv_ring_add(c->p->rq, &c->out->c[0], &c->d0, &c->k0);
+            hekv_ring_add(c->p->rq, &c->out->c[1], &c->d1, &c->k1);
+            c->out->scale = c->a->scale * c->b->scale;
+            c->out->slots = c->slots;
+            c->out->has_seed = 0;
+            ok = ckks_check(c, c->out, 0, 1, &worst, err);
+            break;
+        }
+        }
+        if (!ok) {
+            hekv_cli_error("bench ckks: checking %s failed: %s", ckks_op_names[op], err->msg);
+            return 0;
+        }
+        c->check_err[op] = worst;
+        if (!(worst <= CKKS_TOL)) {
+            hekv_cli_error("bench ckks: %s gives a wrong result (max error %.3g > %g against "
+                           "plain arithmetic); not timing it",
+                           ckks_op_names[op], worst, CKKS_TOL);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Times one operation `reps` times into ms[] (milliseconds). rotate_hoisted_extra: sample
+ * r is (time of K hoisted rotations, rep r - median time of 1 hoisted rotation) / (K - 1). */
+static int ckks_time(ckks_bench *c, int op, int reps, double *ms, hekv_err *err) {
+    double base = 0;
+    if (op == C_HOIST_EXTRA) {
+        for (int r = 0; r < reps; r++) {
+            double t0 = hekv_cli_now_us();
+            if (ckks_run(c, op, 1, err)) return 0;
+            ms[r] = (hekv_cli_now_us() - t0) * 1e-3;
+        }
+        double mn, mx;
+        hekv_cli_stats(ms, reps, &base, &mn, &mx);
+    }
+    for (int r = 0; r < reps; r++) {
+        double t0 = hekv_cli_now_us();
+        if (ckks_run(c, op, CKKS_HOIST_K, err)) return 0;
+        ms[r] = (hekv_cli_now_us() - t0) * 1e-3;
+        if (op == C_HOIST_EXTRA) ms[r] = (ms[r] - base) / (CKKS_HOIST_K - 1);
+    }
+    return 1;
+}
+
+static int bench_ckks(int argc, char **argv) {
+    const char *name = NULL;
+    long threads = 0, reps = 5;
+    int csv = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            bench_ckks_usage(stdout);
+            return 0;
+        } else if (!strcmp(o, "--csv")) {
+            csv = 1;
+        } else if (!strcmp(o, "--params")) {
+            if (i + 1 >= argc) {
+                hekv_cli_error("--params needs a value");
+                return 2;
+            }
+            name = argv[++i];
+        } else if (!strcmp(o, "--threads")) {
+            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 256, &threads)) return 2;
+        } else if (!strcmp(o, "--reps")) {
+            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 1000, &reps)) return 2;
+        } else {
+            hekv_cli_error("bench ckks: unknown option '%s'", o);
+            bench_ckks_usage(stderr);
+            return 2;
+        }
+    }
+    if (!name) {
+        hekv_cli_error("bench ckks: --params NAME is required (hekv params lists the sets)");
+        bench_ckks_usage(stderr);
+        return 2;
+    }
+    int T = hekv_cli_threads(threads);
+    ckks_bench c;
+    hekv_err err = {0};
+    double t0 = hekv_cli_now_us();
+    if (!ckks_bench_new(&c, name, T, &err)) {
+        hekv_cli_error("bench ckks: %s", err.msg[0] ? err.msg : "setup failed");
+        ckks_bench_free(&c);
+        return 1;
+    }
+    double setup_s = (hekv_cli_now_us() - t0) * 1e-6;
+    if (!ckks_verify(&c, &err)) {
+        ckks_bench_free(&c);
+        return 1;
+    }
+    const int limbs = c.top + 1;
+    if (csv) {
+        printf("op,params,limbs,threads,median_ms,min_ms,max_ms\n");
+    } else {
+        printf("# %s: N = 2^%d, %d + %d limbs, dnum %d, %zu slots, kernels %s, %d thread%s; "
+               "keys and inputs in %.1f s; all operations checked (max error <= %g)\n",
+               name, c.p->logn, c.p->nq, c.p->np, c.p->dnum, c.slots,
+               hekv_ring_ops(c.p->rq, 0)->name, T, T > 1 ? "s" : "", setup_s, CKKS_TOL);
+        /* Sizes of the serialised objects: one switching key (the relinearisation key,
+         * seeded as generated and in full) and a top-level ciphertext. */
+        hekv_evk one = *c.evk;
+        one.ngal = 0;
+        size_t seeded = 0, full = 0, ctlen = 0, len;
+        uint8_t *buf;
+        if (!hekv_ckks_evk_save(&one, &buf, &len, &err)) seeded = len, free(buf);
+        c.evk->relin->has_seed = 0;
+        if (!hekv_ckks_evk_save(&one, &buf, &len, &err)) full = len, free(buf);
+        c.evk->relin->has_seed = 1;
+        if (!hekv_ckks_ct_save(c.p, c.a, &buf, &len, &err)) ctlen = len, free(buf);
+        const double mib = 1.0 / (1 << 20);
+        printf("# switching key: %.1f MiB in memory, %.1f MiB as a file (%.1f MiB "
+               "seed-compressed); top-level ciphertext file: %.1f MiB\n",
+               (double)hekv_ckks_params_swk_bytes(c.p) * mib, (double)full * mib,
+               (double)seeded * mib, (double)ctlen * mib);
+        printf("%-22s %-14s %5s %7s %10s %10s %10s %10s\n", "op", "params", "limbs", "threads",
+               "median_ms", "min_ms", "max_ms", "check_err");
+    }
+    fflush(stdout);
+    double *ms = malloc(sizeof(double) * (size_t)reps);
+    int rc = ms ? 0 : 1;
+    for (int op = 0; op < C_COUNT && !rc; op++) {
+        if (!ckks_time(&c, op, (int)reps, ms, &err)) {
+            hekv_cli_error("bench ckks: %s failed: %s", ckks_op_names[op],
+                           op <= C_DECRYPT ? err.msg : hekv_eval_last_error(c.ev));
+            rc = 1;
+            break;
+        }
+        double med, mn, mx;
+        hekv_cli_stats(ms, (int)reps, &med, &mn, &mx);
+        if (csv)
+            printf("%s,%s,%d,%d,%.3f,%.3f,%.3f\n", ckks_op_names[op], name, limbs, T, med, mn,
+                   mx);
+        else
+            printf("%-22s %-14s %5d %7d %10.3f %10.3f %10.3f %10.2e\n", ckks_op_names[op], name,
+                   limbs, T, med, mn, mx, c.check_err[op]);
+        fflush(stdout);
+    }
+    free(ms);
+    ckks_bench_free(&c);
+    return rc;
+}
+
 /* ---- dispatcher ----------------------------------------------------------------------- */
 
 static const struct {
@@ -239,6 +604,7 @@ static const struct {
     const char *summary;
 } families[] = {
     {"ntt", bench_ntt, "NTT, element-wise and basis-conversion kernels, scalar vs AVX-512"},
+    {"ckks", bench_ckks, "CKKS operations of a parameter set (encode ... key switching)"},
 };
 
 static void bench_usage(FILE *f) {
