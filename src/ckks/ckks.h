@@ -1,6 +1,7 @@
 /* ckks.h: the public RNS-CKKS API of hekv: parameter sets with a security check, the
  * encoder, keys, encryption, homomorphic evaluation (arithmetic, rescaling, rotations,
- * hoisting, BSGS linear transforms) and serialization. Everything above this layer
+ * hoisting, BSGS linear transforms, Chebyshev polynomials and the transformer
+ * nonlinearities built on them) and serialization. Everything above this layer
  * (bootstrapping, packing, the encrypted model, the CLI) uses only what is declared here
  * and, inside the library, the internals in ckks_int.h.
  *
@@ -331,6 +332,206 @@ HEKV_API size_t hekv_ckks_lintrans_bytes(const hekv_lintrans *lt);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_lintrans(hekv_eval *ev, hekv_ct *out,
                                                             const hekv_ct *a,
                                                             const hekv_lintrans *lt);
+
+/* ------------------------------------------------------------------ polynomials (approx.c,
+ * polyeval.c) */
+
+#define HEKV_CHEBY_MAX_COEFFS 8192 /**< most coefficients of a series (as "hekv-approx 1") */
+#define HEKV_REMEZ_MAX_DEGREE 255  /**< highest degree hekv_ckks_cheby_remez designs */
+
+/** A real function for the designers, evaluated in long double (ctx is passed through). */
+typedef long double (*hekv_real_fn)(long double x, void *ctx);
+
+/** A Chebyshev series on [a, b]:  p(x) = sum_{k<n} c_k T_k(u),  u = (2x - a - b)/(b - a),
+ *  c_0 at full weight (numpy.polynomial.chebyshev's convention, and that of the
+ *  "hekv-approx 1" files of models/approx.c). Immutable once built. */
+typedef struct hekv_cheby hekv_cheby;
+
+/** Copies c[0..n) (1 <= n <= HEKV_CHEBY_MAX_COEFFS, finite) on [a, b] (finite, a < b);
+ *  trailing zero coefficients are dropped. @return HEKV_ERR_ARG, HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_cheby_new(const double *c, int n, double a,
+                                                        double b, hekv_cheby **out,
+                                                        hekv_err *err);
+HEKV_API void hekv_ckks_cheby_free(hekv_cheby *p);
+/** Degree (index of the last non-zero coefficient; 0 for a constant). */
+HEKV_API int hekv_ckks_cheby_degree(const hekv_cheby *p);
+/** The degree + 1 coefficients. */
+HEKV_API const double *hekv_ckks_cheby_coeffs(const hekv_cheby *p);
+HEKV_API double hekv_ckks_cheby_lo(const hekv_cheby *p); /**< a */
+HEKV_API double hekv_ckks_cheby_hi(const hekv_cheby *p); /**< b */
+/** p(x) by Clenshaw's recurrence in long double; no clamping (outside [a, b] the series
+ *  grows like T_deg, as it does under encryption). */
+HEKV_API double hekv_ckks_cheby_eval(const hekv_cheby *p, double x);
+/** Max over [lo, hi] of |p - f| (relative != 0: |p - f| / |f|), sampled at npts
+ *  Chebyshev-spaced and npts uniform points. */
+HEKV_API double hekv_ckks_cheby_max_err(const hekv_cheby *p, hekv_real_fn f, void *ctx,
+                                        double lo, double hi, int npts, int relative);
+
+/** Interpolates f at the deg + 1 Chebyshev points of the first kind of [a, b] (long double
+ *  DCT). Near-minimax for smooth f (within a factor ~ 2 + (2/pi) log(deg + 1)).
+ *  @return HEKV_ERR_ARG (deg outside 0..HEKV_CHEBY_MAX_COEFFS-1, interval, f not finite at
+ *          a node), HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_cheby_interp(hekv_real_fn f, void *ctx, double a,
+                                                           double b, int deg, hekv_cheby **out,
+                                                           hekv_err *err);
+
+/** Options of the Remez exchange; zero fields take the defaults. */
+typedef struct hekv_remez_opts {
+    double lo, hi; /**< where the error is minimised, inside [a, b] (both 0: [a, b]) */
+    int relative;  /**< 1: minimise max |f - p| / |f| (f finite and non-zero there) */
+    int parity;    /**< 0: all T_k; 1: odd T_k only; 2: even T_k only (needs a = -b) */
+    int max_iter;  /**< exchange iterations (0: 60) */
+} hekv_remez_opts;
+
+/** Minimax approximation of degree deg <= HEKV_REMEZ_MAX_DEGREE in the Chebyshev basis of
+ *  [a, b], by the multi-point Remez exchange in long double (stops when the largest error
+ *  is within 1e-6 of the levelled error). *max_err (may be NULL) receives the weighted
+ *  max error reached. With parity 1 (2) the degree is lowered to odd (even) if needed.
+ *  @return HEKV_ERR_ARG (degree, intervals, parity on an asymmetric interval, f not finite
+ *          or zero with relative), HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_cheby_remez(hekv_real_fn f, void *ctx, double a,
+                                                          double b, int deg,
+                                                          const hekv_remez_opts *opts,
+                                                          hekv_cheby **out, double *max_err,
+                                                          hekv_err *err);
+
+/** Levels hekv_ckks_eval_poly consumes on p: ceil(log2(deg + 1)), plus 1 for the linear
+ *  map of [a, b] onto [-1, 1] unless [a, b] is exactly [-1, 1]. */
+HEKV_API int hekv_ckks_cheby_depth(const hekv_cheby *p);
+/** Relinearised (ciphertext-ciphertext) products hekv_ckks_eval_poly performs on p: the
+ *  Chebyshev powers it builds plus one per giant-step product (baby bound chosen to
+ *  minimise the sum; zero coefficients skipped). */
+HEKV_API int hekv_ckks_cheby_ct_mults(const hekv_cheby *p);
+
+/** out = p(in) slot-wise, by baby-step giant-step in the Chebyshev basis (polyeval.c).
+ *  Level: in's level - hekv_ckks_cheby_depth(p), exactly; scale: target_scale (0: in's
+ *  scale) to a relative 2^-40, whatever the primes (scale-invariant constants). The input
+ *  values must lie in [a, b]: outside it the result follows the series, which grows like
+ *  T_deg(u) (|T_k(u)| ~ (|u| + sqrt(u^2 - 1))^k / 2), so nothing is clamped. The input
+ *  scale should be near the current prime (the default scale) when [a, b] = [-1, 1], as
+ *  no rescale normalises it then. out may alias in.
+ *  @return HEKV_ERR_ARG (NULL, empty input, degree 0), HEKV_ERR_PARAMS, HEKV_ERR_LEVEL
+ *          (fewer levels than the depth), HEKV_ERR_SCALE (target <= 1),
+ *          HEKV_ERR_KEY_MISSING (no relinearisation key), HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_poly(hekv_eval *ev, hekv_ct *out,
+                                                        const hekv_ct *in, const hekv_cheby *p,
+                                                        double target_scale);
+
+/* ------------------------------------------------------------------ nonlinearities (nonlin.c) */
+
+typedef enum {
+    HEKV_NONLIN_EXP = 0,     /**< e^x */
+    HEKV_NONLIN_RECIP = 1,   /**< 1/x, 0 < lo */
+    HEKV_NONLIN_INVSQRT = 2, /**< 1/sqrt(x), 0 < lo */
+    HEKV_NONLIN_SILU = 3,    /**< x / (1 + e^-x) */
+    HEKV_NONLIN_GELU = 4,    /**< x (1 + erf(x / sqrt 2)) / 2 */
+    HEKV_NONLIN_SIGN = 5,    /**< sign(x) on [-A, A] with |x| >= gap; lo = -hi */
+    HEKV_NONLIN_COUNT = 6
+} hekv_nonlin_kind;
+
+/** Design options; zero fields take the defaults. */
+typedef struct hekv_nonlin_opts {
+    double tol;     /**< target max |error| of the plaintext circuit, relative to the range
+                         (max f - min f) of f on the interval (0: 2^-12) */
+    int max_depth;  /**< 0: no limit; else refuse designs deeper (HEKV_ERR_UNSUPPORTED) */
+    double gap;     /**< sign: the bound holds for |x| >= gap (0: hi / 64) */
+    int min_newton; /**< recip, invsqrt: at least this many Newton steps */
+    int relative;   /**< exp, recip, invsqrt: tol bounds max |g - f| / |f| instead */
+    int max_degree; /**< cap on each polynomial stage's degree (0: 255); a low cap makes
+                         exp use squarings and recip/invsqrt use Newton steps */
+} hekv_nonlin_opts;
+
+/** A designed approximation of one nonlinearity on [lo, hi]: polynomial stages (Remez
+ *  minimax in the Chebyshev basis, computed at design time in long double), then squarings
+ *  (exp) or Newton steps (recip, invsqrt). The design is the one of least depth, then
+ *  fewest relinearised products, whose plaintext circuit meets the tolerance; see nonlin.c
+ *  for the candidates and the error tables. */
+typedef struct hekv_nonlin hekv_nonlin;
+
+/** Designs kind on [lo, hi] (finite, lo < hi; recip/invsqrt need lo > 0; sign needs
+ *  lo = -hi). Takes milliseconds (Remez on a few candidates).
+ *  @return HEKV_ERR_ARG (kind, interval, options), HEKV_ERR_UNSUPPORTED (no candidate
+ *          meets tol within max_depth; the message gives the best error reached),
+ *          HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_nonlin_new(hekv_nonlin_kind kind, double lo,
+                                                         double hi,
+                                                         const hekv_nonlin_opts *opts,
+                                                         hekv_nonlin **out, hekv_err *err);
+HEKV_API void hekv_ckks_nonlin_free(hekv_nonlin *nl);
+/** "exp", "reciprocal", "invsqrt", "silu", "gelu", "sign" (NULL out of range). */
+HEKV_API const char *hekv_ckks_nonlin_name(hekv_nonlin_kind kind);
+/** The exact function in double (for sign: -1, 0, 1). */
+HEKV_API double hekv_ckks_nonlin_exact(hekv_nonlin_kind kind, double x);
+HEKV_API hekv_nonlin_kind hekv_ckks_nonlin_kind(const hekv_nonlin *nl);
+HEKV_API double hekv_ckks_nonlin_lo(const hekv_nonlin *nl);
+HEKV_API double hekv_ckks_nonlin_hi(const hekv_nonlin *nl);
+/** Levels hekv_ckks_eval_nonlin consumes (exactly). */
+HEKV_API int hekv_ckks_nonlin_depth(const hekv_nonlin *nl);
+/** Relinearised products hekv_ckks_eval_nonlin performs. */
+HEKV_API int hekv_ckks_nonlin_ct_mults(const hekv_nonlin *nl);
+/** Degree of the whole circuit as a polynomial in x (e.g. (d + 1) 2^k - 1 for a degree-d
+ *  start and k Newton steps of 1/x). */
+HEKV_API int hekv_ckks_nonlin_degree(const hekv_nonlin *nl);
+/** Max |circuit - f| of the plaintext circuit over the interval (for sign: over
+ *  gap <= |x| <= hi; with opts.relative: max |circuit - f| / |f|), measured at design time
+ *  in long double on 4000 points; and the range of f. */
+HEKV_API double hekv_ckks_nonlin_max_err(const hekv_nonlin *nl);
+HEKV_API double hekv_ckks_nonlin_range(const hekv_nonlin *nl);
+HEKV_API double hekv_ckks_nonlin_gap(const hekv_nonlin *nl); /**< sign; 0 otherwise */
+/** Stages: count, and stage i (0 first) as a series; squarings (exp) and Newton steps. */
+HEKV_API int hekv_ckks_nonlin_stages(const hekv_nonlin *nl);
+HEKV_API const hekv_cheby *hekv_ckks_nonlin_stage(const hekv_nonlin *nl, int i);
+HEKV_API int hekv_ckks_nonlin_squarings(const hekv_nonlin *nl);
+HEKV_API int hekv_ckks_nonlin_newton(const hekv_nonlin *nl);
+/** A short description of the design, e.g. "remez15+newton2" (always NUL-terminated). */
+HEKV_API void hekv_ckks_nonlin_describe(const hekv_nonlin *nl, char *buf, size_t len);
+/** The plaintext circuit: the same coefficients and steps as the encrypted evaluation, in
+ *  long double, returned as double (the FHE simulation of this function). No clamping. */
+HEKV_API double hekv_ckks_nonlin_eval_plain(const hekv_nonlin *nl, double x);
+
+/** out = f(in) slot-wise with the design nl: level in - hekv_ckks_nonlin_depth(nl),
+ *  scale target_scale (0: in's scale). Inputs outside [lo, hi] (for sign, inside the gap)
+ *  get no guarantee: polynomial stages diverge outside, Newton steps may not converge.
+ *  out may alias in. Errors as hekv_ckks_eval_poly. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_nonlin(hekv_eval *ev, hekv_ct *out,
+                                                          const hekv_ct *in,
+                                                          const hekv_nonlin *nl,
+                                                          double target_scale);
+
+/** Softmax over groups of slots: exp(x - shift), the group sum by rotations, 1/sum by a
+ *  polynomial start and Newton steps (the last one fused with the final product). */
+typedef struct hekv_softmax hekv_softmax;
+
+/** Designs a softmax for scores in [lo, hi] shifted by the constant `shift` (calibrated:
+ *  exp runs on [lo - shift, hi - shift]) whose group sums sum_j exp(x_j - shift) lie in
+ *  [sum_lo, sum_hi] (0 < sum_lo < sum_hi). The shift strategy is a documented choice, see
+ *  nonlin.c. opts apply to both designs (min_newton is raised to 1).
+ *  @return as hekv_ckks_nonlin_new */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_softmax_new(double lo, double hi, double shift,
+                                                          double sum_lo, double sum_hi,
+                                                          const hekv_nonlin_opts *opts,
+                                                          hekv_softmax **out, hekv_err *err);
+HEKV_API void hekv_ckks_softmax_free(hekv_softmax *sm);
+HEKV_API const hekv_nonlin *hekv_ckks_softmax_exp(const hekv_softmax *sm);
+HEKV_API const hekv_nonlin *hekv_ckks_softmax_recip(const hekv_softmax *sm);
+HEKV_API double hekv_ckks_softmax_shift(const hekv_softmax *sm);
+/** Levels (exp depth + reciprocal depth: the final product is fused) and relinearised
+ *  products (exp + reciprocal + 1). */
+HEKV_API int hekv_ckks_softmax_depth(const hekv_softmax *sm);
+HEKV_API int hekv_ckks_softmax_ct_mults(const hekv_softmax *sm);
+/** The left rotations hekv_ckks_eval_softmax needs: stride * 2^i, i < log2 n. Writes up
+ *  to cap of them (rots may be NULL); returns log2 n. */
+HEKV_API size_t hekv_ckks_softmax_rotations(long stride, size_t n, long *rots, size_t cap);
+/** out = softmax over each group g = {g + j stride : j < n}, g < stride, of in, whose slot
+ *  count must be n * stride (so that the rotations of the group sum are cyclic within a
+ *  group); n a power of two. Level in - hekv_ckks_softmax_depth(sm), scale target_scale (0:
+ *  in's scale). out may alias in.
+ *  @return as hekv_ckks_eval_nonlin, plus HEKV_ERR_ARG (slots != n * stride, n) and
+ *          HEKV_ERR_KEY_MISSING (a rotation key) */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_softmax(hekv_eval *ev, hekv_ct *out,
+                                                           const hekv_ct *in,
+                                                           const hekv_softmax *sm, long stride,
+                                                           size_t n, double target_scale);
 
 /* ------------------------------------------------------------------ serialization */
 
