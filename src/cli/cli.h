@@ -10,8 +10,13 @@
 typedef int (*hekv_cli_fn)(int argc, char **argv);
 
 int hekv_cli_bench(int argc, char **argv);
+/* cmd_bench_pack.c: hekv bench matvec / attention (packing layer) */
+int hekv_cli_bench_matvec(int argc, char **argv);
+int hekv_cli_bench_attention(int argc, char **argv);
+int hekv_cli_bench_poly(int argc, char **argv); /* cmd_bench_poly.c: hekv bench poly */
 int hekv_cli_model(int argc, char **argv); /* run, calibrate, eval (cmd_model.c) */
 int hekv_cli_params(int argc, char **argv); /* cmd_params.c */
+int hekv_cli_approx(int argc, char **argv); /* cmd_approx.c: hekv approx */
 
 /** Parses a decimal integer option value in [lo, hi]; prints an error naming the option
  *  and returns 0 on failure, 1 on success. */

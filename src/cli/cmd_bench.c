@@ -605,6 +605,9 @@ static const struct {
 } families[] = {
     {"ntt", bench_ntt, "NTT, element-wise and basis-conversion kernels, scalar vs AVX-512"},
     {"ckks", bench_ckks, "CKKS operations of a parameter set (encode ... key switching)"},
+    {"matvec", hekv_cli_bench_matvec, "IRP vector-matrix product against the diagonal BSGS"},
+    {"attention", hekv_cli_bench_attention, "packed K/V cache: append, QK^T, scores x V"},
+    {"poly", hekv_cli_bench_poly, "nonlinearities: exp, 1/x, 1/sqrt, SiLU, GELU, sign, softmax"},
 };
 
 static void bench_usage(FILE *f) {

@@ -18,6 +18,7 @@ static const struct {
     {"calibrate", hekv_cli_model, "record the input ranges of every nonlinearity"},
     {"eval", hekv_cli_model, "perplexity and LAMBADA accuracy of a model"},
     {"params", hekv_cli_params, "list the CKKS parameter sets and their security"},
+    {"approx", hekv_cli_approx, "design the nonlinearities' polynomials from a calibration"},
 };
 
 static void usage(FILE *f) {
