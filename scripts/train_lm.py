@@ -455,11 +455,11 @@ def verify(out_dir, name, test_path):
     diff = float(np.abs(logits - glog.astype(np.float64)).max())
     print("verify: config %s" % cfg)
     print("verify: golden tokens re-encoded with naive run.c encode from .tok: %s" % ("OK" if tok_ok else "MISMATCH"))
-    print("verify: max |numpy(.bin) - golden| = %.3g (%s)" % (diff, "OK" if diff < 1e-5 else "FAIL"))
+    print("verify: max |numpy(.bin) - golden| = %.3g (%s)" % (diff, "OK" if diff < 1e-4 else "FAIL"))
     # chunked vs naive encode on a sample of test lines
     mism = sum(enc.encode(l.strip(" \t\r")) != enc.encode_naive(l.strip(" \t\r")) for l in lines[:60])
     print("verify: chunked vs naive encode mismatches on 60 test lines: %d" % mism)
-    return tok_ok and diff < 1e-5 and mism == 0
+    return tok_ok and diff < 1e-4 and mism == 0
 
 
 # --------------------------------------------------------------------------
