@@ -22,6 +22,13 @@ def run(cmd):
     return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
+def shown(cmd):
+    """The command as a reader on a checkout would type it (build/hekv, ../shared/...)."""
+    shared = os.path.realpath(os.path.join(ROOT, "..", "shared"))
+    return " ".join(["build/hekv" if i == 0 else a.replace(shared, "../shared")
+                     for i, a in enumerate(cmd)])
+
+
 def field(out, name):
     m = re.search(r"^%s:\s+([-0-9.e+]+)" % re.escape(name), out, re.M)
     return float(m.group(1)) if m else float("nan")
@@ -48,7 +55,7 @@ def main():
         test = meta["files"]["test"]
         cmd = [args.hekv, "eval", "--model", model, "--tokenizer", tok, "--data", test, "--lines",
                "--precision", "f32", "--threads", str(args.threads)]
-        cmds.append(" ".join(cmd))
+        cmds.append(shown(cmd))
         out = run(cmd)
         lam = float("nan")
         lam_path = os.path.join(os.path.dirname(os.path.dirname(test)), "lambada", "lambada_test_plain_text.txt")
@@ -57,7 +64,7 @@ def main():
                     "--precision", "f32", "--threads", str(args.threads)]
             if args.lambada_max:
                 lcmd += ["--max-examples", str(args.lambada_max)]
-            cmds.append(" ".join(lcmd))
+            cmds.append(shown(lcmd))
             lo = run(lcmd)
             m = re.search(r"= ([0-9.]+)% last-word accuracy", lo)
             lam = float(m.group(1)) if m else float("nan")
