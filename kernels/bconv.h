@@ -17,6 +17,14 @@ extern "C" {
 
 #define HEKV_BCONV_MAX_K 64
 
+/* The preparation of one input row: y[x] = in[x] * s mod q (s = (B/b_i)^-1 mod b_i, q = b_i,
+ * in and s in [0, q)), and when w is not NULL, w[x] += 1 where y[x] > q/2 (the count of
+ * residues the centred conversion lifts to y - q, an extra input row). */
+void hekv_bconv_scale_ref(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,
+                          const hekv_modulus *m);
+void hekv_bconv_scale_ifma(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,
+                           const hekv_modulus *m);
+
 void hekv_bconv_ref(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
                     size_t n, const hekv_modulus *m);
 void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,

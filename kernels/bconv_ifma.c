@@ -4,12 +4,8 @@
  * Each product in*coef < 2^100 is accumulated exactly as two 52-bit-digit sums,
  *   lo += lo52(in*coef), hi += floor(in*coef / 2^52) <= 2^48 - 1,
  * with no reduction per term. A chunk of at most CHUNK = 16 terms keeps
- * hi + (lo >> 52) <= 16 * (2^48 - 1) + 15 < 2^52, so after one carry step the chunk sum is
- * S = h1 * 2^52 + h0 with h0, h1 < 2^52 (valid 52-bit multiplicands). It is reduced once:
- *   S = h0 + h1 * R (mod q), R = 2^52 mod q,
- * both terms by Shoup multiplication with 52-bit quotients (w = 1 and w = R), each in
- * [0, 2q), so their sum is in [0, 4q) < 2^52 and is computed mod 2^52. Chunks (k > 16) are
- * added mod q.
+ * hi + (lo >> 52) <= 16 * (2^48 - 1) + 15 < 2^52 and is reduced once (ifma52.h:
+ * S = h0 + h1 * R mod q, R = 2^52 mod q). Chunks (k > 16) are added mod q.
  *
  * Blocking: the k input rows sit n words apart (n usually a power of two, so they share
  * cache sets). A block is BLOCK = 8 consecutive vectors (64 outputs, 16 accumulators in
@@ -20,12 +16,12 @@
 #include <immintrin.h>
 
 #include "bconv.h"
+#include "ifma52.h"
 
 #define LANES 8
 #define BLOCK 8
 #define ROWS 4
 #define CHUNK 16 /* a multiple of ROWS */
-#define MASK52 ((1ULL << 52) - 1)
 
 /* Preconditions, checked only under HEKV_DEBUG (R11). */
 #ifdef HEKV_DEBUG
@@ -37,24 +33,8 @@ static void debug_check_below(const uint64_t *v, size_t n, uint64_t bound) {
 #define DEBUG_CHECK_BELOW(v, n, bound) ((void)0)
 #endif
 
-typedef struct {
-    __m512i one_p, r, r_p, negq, q, q2, mask;
-} bconv_consts;
-
-/* lo, hi: digit sums of at most CHUNK products -> their sum mod q, in [0, q). */
-static inline __attribute__((always_inline)) __m512i
-reduce_digits(__m512i lo, __m512i hi, const bconv_consts *c) {
-    __m512i h1 = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52)); /* < 2^52 */
-    __m512i h0 = _mm512_and_si512(lo, c->mask);
-    __m512i qa = _mm512_madd52hi_epu64(_mm512_setzero_si512(), h0, c->one_p);
-    __m512i qb = _mm512_madd52hi_epu64(_mm512_setzero_si512(), h1, c->r_p);
-    __m512i s = _mm512_madd52lo_epu64(h0, h1, c->r);
-    s = _mm512_madd52lo_epu64(s, qa, c->negq);
-    s = _mm512_madd52lo_epu64(s, qb, c->negq);
-    s = _mm512_and_si512(s, c->mask);                      /* [0, 4q) */
-    s = _mm512_min_epu64(s, _mm512_sub_epi64(s, c->q2));   /* [0, 2q) */
-    return _mm512_min_epu64(s, _mm512_sub_epi64(s, c->q)); /* [0, q) */
-}
+typedef hekv__ifma_digit_consts bconv_consts;
+#define reduce_digits hekv__ifma_reduce_digits
 
 /* lo, hi += digits of row[0 .. 8*nv) * w; the last vector loads under mask t. */
 static inline __attribute__((always_inline)) void
@@ -115,19 +95,40 @@ void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, si
         for (size_t x = 0; x < n; x++) out[x] = 0;
         return;
     }
-    const uint64_t q = m->q, r = (1ULL << 52) % q;
-    bconv_consts c;
-    c.one_p = _mm512_set1_epi64((long long)((1ULL << 52) / q)); /* Shoup quotient of 1 */
-    c.r = _mm512_set1_epi64((long long)r);
-    c.r_p = _mm512_set1_epi64((long long)(((hekv_u128)r << 52) / q));
-    c.negq = _mm512_set1_epi64((long long)((1ULL << 52) - q));
-    c.q = _mm512_set1_epi64((long long)q);
-    c.q2 = _mm512_set1_epi64((long long)(2 * q));
-    c.mask = _mm512_set1_epi64((long long)MASK52);
+    const bconv_consts c = hekv__ifma_digit_consts_make(m->q);
     size_t x = 0;
     for (; x + BLOCK * LANES <= n; x += BLOCK * LANES)
         dot_block(out + x, in + x, coef, k, n, BLOCK, (__mmask8)0xFF, &c);
     for (; x + LANES <= n; x += LANES)
         dot_block(out + x, in + x, coef, k, n, 1, (__mmask8)0xFF, &c);
     if (x < n) dot_block(out + x, in + x, coef, k, n, 1, (__mmask8)((1u << (n - x)) - 1), &c);
+}
+
+void hekv_bconv_scale_ifma(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,
+                           const hekv_modulus *m) {
+    HEKV_DASSERT(m->bits <= HEKV_IFMA_MAX_BITS && s < m->q);
+    DEBUG_CHECK_BELOW(x, n, m->q);
+    const uint64_t q = m->q;
+    const __m512i vq = _mm512_set1_epi64((long long)q);
+    const __m512i half = _mm512_set1_epi64((long long)(q / 2));
+    const __m512i negq = _mm512_set1_epi64((long long)((1ULL << 52) - q));
+    const __m512i mask = _mm512_set1_epi64((long long)((1ULL << 52) - 1));
+    const __m512i vs = _mm512_set1_epi64((long long)s);
+    const __m512i vsp = _mm512_set1_epi64((long long)(((hekv_u128)s << 52) / q));
+    const __m512i one = _mm512_set1_epi64(1);
+    for (size_t i = 0; i < n; i += LANES) {
+        const __mmask8 t = n - i >= LANES ? (__mmask8)0xFF : (__mmask8)((1u << (n - i)) - 1);
+        __m512i v = _mm512_maskz_loadu_epi64(t, x + i);
+        /* Shoup with a 52-bit quotient: v*s - qhat*q in [0, 2q) */
+        __m512i qh = _mm512_madd52hi_epu64(_mm512_setzero_si512(), v, vsp);
+        __m512i r = _mm512_madd52lo_epu64(_mm512_setzero_si512(), v, vs);
+        r = _mm512_and_si512(_mm512_madd52lo_epu64(r, qh, negq), mask);
+        r = _mm512_min_epu64(r, _mm512_sub_epi64(r, vq));
+        _mm512_mask_storeu_epi64(y + i, t, r);
+        if (w) {
+            __mmask8 big = _mm512_mask_cmpgt_epu64_mask(t, r, half);
+            __m512i c = _mm512_maskz_loadu_epi64(t, w + i);
+            _mm512_mask_storeu_epi64(w + i, t, _mm512_mask_add_epi64(c, big, c, one));
+        }
+    }
 }

@@ -16,3 +16,12 @@ void hekv_bconv_ref(uint64_t *out, const uint64_t *in, const uint64_t *coef, siz
         out[x] = acc;
     }
 }
+
+void hekv_bconv_scale_ref(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,
+                          const hekv_modulus *m) {
+    const uint64_t sp = hekv_mod_shoup(s, m->q), half = m->q / 2;
+    for (size_t i = 0; i < n; i++) {
+        y[i] = hekv_mod_mul_shoup(x[i], s, sp, m->q);
+        if (w) w[i] += y[i] > half;
+    }
+}

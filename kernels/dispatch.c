@@ -14,6 +14,10 @@ const hekv_kern_ops hekv_kern_scalar = {
     .mul_scalar = hekv_elt_mul_scalar_ref,
     .fma = hekv_elt_fma_ref,
     .fma_scalar = hekv_elt_fma_scalar_ref,
+    .sub_mul_scalar = hekv_elt_sub_mul_scalar_ref,
+    .reduce = hekv_elt_reduce_ref,
+    .dot2 = hekv_elt_dot2_ref,
+    .bconv_scale = hekv_bconv_scale_ref,
     .bconv = hekv_bconv_ref,
     .automorph = hekv_automorph_apply_ref,
 };
@@ -32,6 +36,10 @@ const hekv_kern_ops hekv_kern_avx512 = {
     .mul_scalar = hekv_elt_mul_scalar_ifma,
     .fma = hekv_elt_fma_ifma,
     .fma_scalar = hekv_elt_fma_scalar_ifma,
+    .sub_mul_scalar = hekv_elt_sub_mul_scalar_ifma,
+    .reduce = hekv_elt_reduce_ifma,
+    .dot2 = hekv_elt_dot2_ifma,
+    .bconv_scale = hekv_bconv_scale_ifma,
     .bconv = hekv_bconv_ifma,
     .automorph = hekv_automorph_apply_ifma,
 };

@@ -33,6 +33,14 @@ typedef struct hekv_kern_ops {
                 const hekv_modulus *m);
     void (*fma_scalar)(uint64_t *out, const uint64_t *a, uint64_t s, size_t n,
                        const hekv_modulus *m);
+    void (*sub_mul_scalar)(uint64_t *out, const uint64_t *a, const uint64_t *b, uint64_t s,
+                           size_t n, const hekv_modulus *m);
+    void (*reduce)(uint64_t *out, const uint64_t *a, size_t n, const hekv_modulus *m);
+    void (*dot2)(uint64_t *out0, uint64_t *out1, const uint64_t *const *x,
+                 const uint64_t *const *b, const uint64_t *const *a, size_t k, size_t n,
+                 const hekv_modulus *m);
+    void (*bconv_scale)(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,
+                        const hekv_modulus *m);
     void (*bconv)(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k, size_t n,
                   const hekv_modulus *m);
     void (*automorph)(uint64_t *out, const uint64_t *in, const uint32_t *src, size_t n,

@@ -119,6 +119,8 @@ struct hekv_eval {
     hekv__qp_poly acc0, acc1;  /* key-switch accumulators */
     hekv_poly tmp[4];          /* Q-basis scratch, all nq limbs */
     uint64_t *bconv_scratch;   /* max scratch words of every plan */
+    uint64_t *limb_scratch;    /* [limb_scratch_limbs][N]: rescale's per-thread limbs */
+    size_t limb_scratch_limbs; /* 2 + the ring's thread count at creation */
     hekv_encoder *enc;         /* for add_const / lintrans helpers (lazy) */
     /* Key-switching scratch added by keyswitch.c: allocate with hekv__ks_scratch_new in
      * eval_new/clone, release with hekv__ks_scratch_free in eval_free. */
@@ -170,9 +172,21 @@ void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int lev
  * galois (1 = identity); outputs in NTT form over Q limbs 0..d->level. */
 void hekv__keyswitch_decomp(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
                             const hekv__decomp *d, const hekv__swk *k, uint64_t galois);
-/* convenience: decompose + keyswitch of one polynomial */
+/* As hekv__keyswitch_decomp, plus the terms of add (ring.h: hekv_ring_ks_add) added to the
+ * outputs in the same pass. NULL add: none. */
+void hekv__keyswitch_decomp_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
+                                const hekv__decomp *d, const hekv__swk *k, uint64_t galois,
+                                const hekv_ring_ks_add *add);
+/* convenience: decompose + keyswitch of one polynomial (not hoisted: the decomposition is
+ * left in ev->dec in coefficient form, not usable by hekv__keyswitch_decomp) */
 void hekv__keyswitch(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
                      int level, const hekv__swk *k);
+/* hekv__keyswitch of x = c * c2 (c2 given), x = phi(c) (cmap given: an NTT-form map) or
+ * x = c, formed as it is read (never stored), plus the terms of add in the same pass.
+ * Outputs may alias the add terms as hekv_ring_ks_dot_moddown allows, never c or c2. */
+void hekv__keyswitch_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
+                         const hekv_poly *c2, const uint32_t *cmap, int level,
+                         const hekv__swk *k, const hekv_ring_ks_add *add);
 const hekv__swk *hekv__evk_find(const hekv_evk *evk, uint64_t galois);
 
 #ifdef __cplusplus

@@ -161,39 +161,39 @@ hekv_status hekv_ckks_encrypt_pk(const hekv_pk *pk, hekv_ct *ct, const hekv_pt *
         return hekv_err_set(err, HEKV_ERR_PARAMS,
                             "%s: the ciphertext belongs to other parameters than the key", fn);
     const int level = pt->level;
-    const size_t limbs = (size_t)level + 1;
-    int64_t *buf = malloc(p->n * sizeof *buf);
-    hekv_poly v = {0}, tmp = {0};
-    if (!buf || hekv_poly_new(p->rq, limbs, &v) != HEKV_OK ||
-        hekv_poly_new(p->rq, limbs, &tmp) != HEKV_OK || hekv__ct_resize(ct, level) != HEKV_OK) {
+    const int threads = hekv_ring_threads(p->rq);
+    const size_t scratch_limbs = 2 * (size_t)(threads > 0 ? threads : 1);
+    int64_t *buf = malloc(3 * p->n * sizeof *buf); /* v, e0, e1 */
+    uint64_t *scratch = hekv_alloc_aligned(scratch_limbs * p->n * sizeof(uint64_t));
+    if (!buf || !scratch || hekv__ct_resize(ct, level) != HEKV_OK) {
         s = hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
         goto done;
     }
     hekv_prng prng;
     if ((s = hekv_prng_init_os(&prng, err)) != HEKV_OK) goto done;
-    /* v ternary (NTT form); c0 = v b + e0 + m; c1 = v a + e1. */
-    hekv_sample_ternary(&prng, buf, p->n);
-    hekv_poly_set_small(p->rq, &v, buf);
-    hekv_ring_ntt_fwd(p->rq, &v);
-    v.ntt = 1;
-    gaussian_ntt(p, &prng, buf, &tmp);
-    hekv_ring_mul(p->rq, &ct->c[0], &v, &pk->b.q);
-    hekv_ring_add(p->rq, &ct->c[0], &ct->c[0], &tmp);
-    hekv_ring_add(p->rq, &ct->c[0], &ct->c[0], &pt->m);
-    gaussian_ntt(p, &prng, buf, &tmp);
+    /* v ternary; c0 = v b + e0 + m; c1 = v a + e1 (NTT form), in one limb-fused pass */
+    int64_t *v = buf, *e[2] = {buf + p->n, buf + 2 * p->n};
+    hekv_sample_ternary(&prng, v, p->n);
+    hekv_sample_gaussian(&prng, e[0], p->n, p->lit.sigma, HEKV_GAUSS_TAIL);
+    hekv_sample_gaussian(&prng, e[1], p->n, p->lit.sigma, HEKV_GAUSS_TAIL);
     hekv_prng_wipe(&prng);
-    hekv_ring_mul(p->rq, &ct->c[1], &v, &pk->a.q);
-    hekv_ring_add(p->rq, &ct->c[1], &ct->c[1], &tmp);
+    {
+        hekv_poly c0 = ct->c[0], c1 = ct->c[1], m = pt->m, b = pk->b.q, a = pk->a.q;
+        c0.limbs = c1.limbs = m.limbs = b.limbs = a.limbs = (size_t)level + 1;
+        hekv_poly *outs[2] = {&c0, &c1};
+        const hekv_poly *keys[2] = {&b, &a};
+        const int64_t *errs[2] = {e[0], e[1]};
+        hekv_ring_small_mul_add_ntt(p->rq, outs, v, keys, errs, &m, 2, scratch, scratch_limbs);
+    }
     ct->c[0].ntt = ct->c[1].ntt = 1;
     ct->scale = pt->scale;
     ct->slots = pt->slots;
     ct->has_seed = 0;
     s = HEKV_OK;
 done:
-    if (buf) hekv_memzero(buf, p->n * sizeof *buf);
+    if (buf) hekv_memzero(buf, 3 * p->n * sizeof *buf);
     free(buf);
-    hekv_poly_free(&v);
-    hekv_poly_free(&tmp);
+    hekv_free_aligned(scratch);
     return s;
 }
 

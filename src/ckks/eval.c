@@ -21,6 +21,7 @@ static void eval_release(hekv_eval *ev) {
     hekv__qp_free(&ev->acc1);
     for (int i = 0; i < 4; i++) hekv_poly_free(&ev->tmp[i]);
     hekv_free_aligned(ev->bconv_scratch);
+    hekv_free_aligned(ev->limb_scratch);
     hekv_ckks_encoder_free(ev->enc);
     free(ev);
 }
@@ -64,6 +65,12 @@ hekv_status hekv_ckks_eval_new(const hekv_ckks_params *p, const hekv_evk *evk, h
         if (words == 0) words = 1;
         ev->bconv_scratch = hekv_alloc_aligned(words * sizeof(uint64_t));
         if (!ev->bconv_scratch) s = HEKV_ERR_NOMEM;
+    }
+    if (s == HEKV_OK) {
+        /* rescale: one coefficient-form limb per polynomial plus one per thread */
+        ev->limb_scratch_limbs = 2 + (size_t)hekv_ring_threads(p->rq);
+        ev->limb_scratch = hekv_alloc_aligned(ev->limb_scratch_limbs * p->n * sizeof(uint64_t));
+        if (!ev->limb_scratch) s = HEKV_ERR_NOMEM;
     }
     if (s == HEKV_OK) s = hekv__ks_scratch_new(ev);
     if (s != HEKV_OK) {
@@ -457,30 +464,16 @@ static hekv_status check_relin(hekv_eval *ev, const char *fn) {
 
 /* The tensor (d0, d1, d2) of a and b at level l, then d2 switched from s^2 to s and added:
  *   d0 = a0 b0, d1 = a0 b1 + a1 b0, d2 = a1 b1;  out = (d0, d1) + KS_relin(d2).
- * Everything is computed in evaluator scratch before out is written, so out may alias a
- * or b. */
+ * Nothing is stored: the key switch forms d2 = a1 b1 limb by limb where it reads it, and
+ * its last pass adds d0 and d1 limb by limb, reading each block of a and b before it
+ * writes that block of out, so out may alias a or b (and must already hold limbs 0..l:
+ * it does when it is a or b). */
 static void mul_relin(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b, int l) {
-    const hekv_ring *rq = ev->params->rq;
     hekv_poly a0 = view(&a->c[0], l), a1 = view(&a->c[1], l);
     hekv_poly b0 = view(&b->c[0], l), b1 = view(&b->c[1], l);
-    hekv_poly d2 = view(&ev->tmp[0], l), r0 = view(&ev->tmp[1], l), r1 = view(&ev->tmp[2], l);
-    hekv_ring_mul(rq, &d2, &a1, &b1);
-    hekv__keyswitch(ev, &r0, &r1, &d2, l, ev->evk->relin);
-    r0.ntt = r1.ntt = 1;
-    hekv_ring_mul_acc(rq, &r0, &a0, &b0);
-    if (a == b) {
-        /* square: d1 = 2 a0 a1 */
-        hekv_poly t = view(&ev->tmp[3], l);
-        hekv_ring_mul(rq, &t, &a0, &a1);
-        hekv_ring_add(rq, &r1, &r1, &t);
-        hekv_ring_add(rq, &r1, &r1, &t);
-    } else {
-        hekv_ring_mul_acc(rq, &r1, &a0, &b1);
-        hekv_ring_mul_acc(rq, &r1, &a1, &b0);
-    }
-    hekv_poly o0 = view(&out->c[0], l), o1 = view(&out->c[1], l);
-    hekv_poly_copy(rq, &o0, &r0);
-    hekv_poly_copy(rq, &o1, &r1);
+    const hekv_ring_ks_add tensor = {NULL, NULL, &a0, &a1, &b0, &b1};
+    hekv__keyswitch_add(ev, &out->c[0], &out->c[1], &a1, &b1, NULL, l, ev->evk->relin,
+                        &tensor);
 }
 
 static hekv_status mul_common(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b,
@@ -514,39 +507,6 @@ hekv_status hekv_ckks_eval_square(hekv_eval *ev, hekv_ct *out, const hekv_ct *a)
 
 /* ------------------------------------------------------------------ rescale, drop */
 
-/* Exact rounding division by q_l of one polynomial x (NTT form, limbs 0..l) into o (limbs
- * 0..l-1; o may alias x):
- *   y   = [x + h]_{q_l} in coefficient form, h = floor(q_l / 2)
- *   o_i = (x_i + h - y) * q_l^-1 mod q_i  =  round(x / q_l) mod q_i.
- * The correction t_i = (y mod q_i) - h is built per coefficient and brought to NTT form
- * over q_0..q_{l-1} with one prefix transform. */
-static void rescale_poly(hekv_eval *ev, hekv_poly *o, const hekv_poly *x, int l,
-                         const uint64_t *qinv) {
-    const hekv_ring *rq = ev->params->rq;
-    const size_t n = ev->params->n;
-    const uint64_t ql = hekv_ring_modulus(rq, l)->q, h = ql >> 1;
-    /* the last limb to coefficient form, at its own index of the scratch */
-    hekv_poly t = view(&ev->tmp[0], l);
-    memcpy(t.c + (size_t)l * n, x->c + (size_t)l * n, n * sizeof(uint64_t));
-    hekv_ring_ntt_inv_range(rq, &t, (size_t)l, (size_t)l + 1);
-    uint64_t *y = t.c + (size_t)l * n;
-    for (size_t j = 0; j < n; j++) y[j] = hekv_mod_add(y[j], h, ql);
-    for (int i = 0; i < l; i++) {
-        /* y mod q_i as a Shoup product by 1 (exact for any 64-bit y) */
-        const uint64_t qi = hekv_ring_modulus(rq, i)->q, hi = h % qi;
-        const uint64_t one_sh = hekv_mod_shoup(1, qi);
-        uint64_t *ti = t.c + (size_t)i * n;
-        for (size_t j = 0; j < n; j++)
-            ti[j] = hekv_mod_sub(hekv_mod_mul_shoup(y[j], 1, one_sh, qi), hi, qi);
-    }
-    hekv_poly tl = view(&ev->tmp[0], l - 1);
-    tl.ntt = 0;
-    hekv_ring_ntt_fwd(rq, &tl);
-    hekv_poly ol = view(o, l - 1), xl = view(x, l - 1);
-    hekv_ring_sub(rq, &ol, &xl, &tl);
-    hekv_ring_mul_scalar(rq, &ol, &ol, qinv);
-}
-
 hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out, const hekv_ct *a) {
     static const char fn[] = "hekv_ckks_eval_rescale";
     if (!ev) return HEKV_ERR_ARG;
@@ -567,7 +527,13 @@ hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     /* out (when distinct) is sized first; when it is a, the level l limb is read before
      * anything is written and the block is kept when shrinking */
     if ((s = prepare_out(ev, fn, out, l - 1))) return s;
-    for (int k = 0; k < 2; k++) rescale_poly(ev, &out->c[k], &a->c[k], l, qinv);
+    /* o = round(x / q_l) for both polynomials: the ring's limb-fused division by the last
+     * prime, in the evaluator's limb scratch */
+    hekv_poly x0 = view(&a->c[0], l), x1 = view(&a->c[1], l);
+    hekv_poly o0 = view(&out->c[0], l - 1), o1 = view(&out->c[1], l - 1);
+    hekv_poly *o[2] = {&o0, &o1};
+    const hekv_poly *x[2] = {&x0, &x1};
+    hekv_ring_div_round_last_ntt(p->rq, o, x, 2, qinv, ev->limb_scratch, ev->limb_scratch_limbs);
     finish_out(out, l - 1, scale, slots, NULL);
     return HEKV_OK;
 }

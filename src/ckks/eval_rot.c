@@ -87,17 +87,12 @@ static hekv_status conj_key(hekv_eval *ev, const char *fn, uint64_t *g, const he
     return HEKV_OK;
 }
 
-/* (r0, r1) = phi_g(c0, c1) switched back to s, given dec = the decomposition of c1.
- * r0/r1 may alias c0 (phi(c0) goes through ev->tmp[0] first); none may alias ev->tmp[0]. */
+/* (r0, r1) = phi_g(c0, c1) switched back to s, given dec = the decomposition of c1; phi(c0)
+ * is gathered and added by the key switch's last pass. r0/r1 must not alias c0. */
 static void rot_from_decomp(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                             const hekv__decomp *dec, const hekv__swk *key, uint64_t g) {
-    const hekv_ring *rq = ev->params->rq;
-    const int level = dec->level;
-    hekv_poly t = view(&ev->tmp[0], level + 1), c0v = view(c0, level + 1);
-    hekv_ring_automorph(rq, &t, &c0v, hekv__galois_map(ev, g));
-    hekv__keyswitch_decomp(ev, r0, r1, dec, key, g);
-    hekv_poly r0v = view(r0, level + 1);
-    hekv_ring_add(rq, &r0v, &r0v, &t);
+    const hekv_ring_ks_add add = {c0, hekv__galois_map(ev, g), NULL, NULL, NULL, NULL};
+    hekv__keyswitch_decomp_add(ev, r0, r1, dec, key, g, &add);
 }
 
 /* The key-switching scratch beyond what eval_new allocates (idempotent, see keyswitch.c). */
@@ -109,21 +104,28 @@ static hekv_status ensure_scratch(hekv_eval *ev, const char *fn) {
 }
 
 /* (r0, r1) = phi_g(c0, c1) switched back to s, one rotation: phi is applied to c1 before
- * its decomposition (one automorphism of l+1 limbs instead of one per digit and limb).
- * Bit-identical to rot_from_decomp on the decomposition of c1: the centred ModUp commutes
- * exactly with phi. r0/r1 may alias c0/c1; none may alias ev->tmp[0..1]. */
+ * its decomposition (one automorphism of l+1 limbs instead of one per digit and limb),
+ * which is not hoisted (hekv__keyswitch_add: phi(c1) is formed where it is read, and
+ * phi(c0) is added by the last pass). Bit-identical to rot_from_decomp on the
+ * decomposition of c1: the centred ModUp commutes exactly with phi. r0/r1 may alias
+ * c0/c1 (then phi(c0), phi(c1) go through ev->tmp[0..1] first); none may alias
+ * ev->tmp[0..1]. */
 static void rot_single(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                        const hekv_poly *c1, int level, const hekv__swk *key, uint64_t g) {
     const hekv_ring *rq = ev->params->rq;
     const uint32_t *map = hekv__galois_map(ev, g);
+    if (r0->c != c0->c && r1->c != c1->c && r0->c != c1->c && r1->c != c0->c) {
+        const hekv_ring_ks_add add = {c0, map, NULL, NULL, NULL, NULL};
+        hekv__keyswitch_add(ev, r0, r1, c1, NULL, map, level, key, &add);
+        return;
+    }
+    /* in place: the gathers would read blocks the outputs have overwritten */
     hekv_poly t0 = view(&ev->tmp[0], level + 1), t1 = view(&ev->tmp[1], level + 1);
     hekv_poly c0v = view(c0, level + 1), c1v = view(c1, level + 1);
     hekv_ring_automorph(rq, &t1, &c1v, map);
     hekv_ring_automorph(rq, &t0, &c0v, map);
-    hekv__decompose(ev, &ev->dec, &t1, level);
-    hekv__keyswitch_decomp(ev, r0, r1, &ev->dec, key, 1);
-    hekv_poly r0v = view(r0, level + 1);
-    hekv_ring_add(rq, &r0v, &r0v, &t0);
+    const hekv_ring_ks_add add = {&t0, NULL, NULL, NULL, NULL, NULL};
+    hekv__keyswitch_add(ev, r0, r1, &t1, NULL, NULL, level, key, &add);
 }
 
 static void set_meta(hekv_ct *out, const hekv_ct *a) {

@@ -19,10 +19,24 @@
  *
  * Transforms per switch at level l with k_d digits present: l+1 inverse NTTs (ModUp),
  * k_d*(l+1+np) - (l+1) forward NTTs (every converted limb once; the digit's own limbs are
- * copied from c, not converted), and per output np inverse plus l+1 forward (ModDown).
- * The product is one cache-blocked pass (hekv_ring_dot2) and ModDown's last step one fused
- * (a - b) * P^-1 pass, since at N = 2^16 the switch is bound by memory traffic as much as
- * by arithmetic.
+ * c's, not converted), and per output np inverse plus l+1 forward (ModDown).
+ *
+ * At N = 2^16 a limb is 512 KiB and a switch at the top of bench-N16-L33 streams a 126 MiB
+ * key, so the switch is bound by memory traffic as much as by arithmetic, and the order of
+ * the work is chosen for it:
+ *   1. INTT(c) limb by limb (c formed on the fly when it is a product or an automorphism
+ *      image: relinearisation, rotation), then the conversions of every digit, blocked
+ *      over coefficients, in coefficient form;
+ *   2. the P side, limb by limb: transform the digits' limb, the product with the key,
+ *      back to coefficients (hekv_ring_ks_dot_inv); then conv_{P->Q} of both outputs;
+ *   3. the Q side, limb by limb: transform the digits' limb and the two conversions, the
+ *      product with the key (the own limbs read from c), (acc - conv) * P^-1 and the
+ *      terms a caller adds (phi(c0) of a rotation, the tensor of a product), written once
+ *      (hekv_ring_ks_dot_moddown).
+ * Each limb's transforms share the prime's NTT tables and its data stays in cache between
+ * the steps; the lifted digits are never written back in NTT form and the products never
+ * stored. Hoisted rotations (hekv__decompose once, then hekv__keyswitch_decomp per
+ * rotation) keep the decomposition in NTT form, as before, and run steps 2-3 on it.
  *
  * This file does not check its inputs (the public callers in eval.c / eval_rot.c do) and
  * does not allocate on the switching path: it works in the evaluator's scratch.
@@ -31,8 +45,8 @@
  * after allocating dec/acc0/acc1/tmp/bconv_scratch, and hekv_ckks_eval_free must call
  * hekv__ks_scratch_free(ev). (hekv__ks_scratch_new is idempotent; the public rotation
  * calls in eval_rot.c also call it, so a missing call in eval_new costs only the free.)
- * The routines here use ev->dec (hekv__keyswitch only), ev->acc0/acc1, ev->gal_map and
- * ev->bconv_scratch, never ev->tmp[]. */
+ * The routines here use ev->dec (hekv__keyswitch / _add only: left in coefficient form
+ * there, level -1), ev->acc0/acc1, ev->gal_map and ev->bconv_scratch, never ev->tmp[]. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,84 +224,124 @@ void hekv__decomp_free(hekv__decomp *d) {
     d->level = -1;
 }
 
-void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int level) {
+/* ModUp without the forward transforms: INTT(x) limb by limb into ev->acc0.q, x = c * c2
+ * (c2 given), phi(c) (map given) or c, then for each digit j its centred value lifted to
+ * Q[0, start), Q[end, level] and P at once, in coefficient form, into d->d[j] (the digit's
+ * own limbs [start, end) are not written: they are x's, exact, and in NTT form already). */
+static void modup_coef(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, const hekv_poly *c2,
+                       const uint32_t *map, int level) {
     const hekv_ckks_params *prm = ev->params;
-    const size_t n = prm->n, limb = n * sizeof(uint64_t);
+    const size_t n = prm->n;
     const int alpha = prm->alpha, ndig = level / alpha + 1;
     uint64_t *scratch = ev->bconv_scratch;
     HEKV_DASSERT(c->ntt && c->limbs >= (size_t)level + 1 && ndig <= d->ndigits);
 
-    /* Coefficient form of c's limbs 0..level, in acc0 (free until the product). */
     hekv_poly coef = view(&ev->acc0.q, level + 1);
-    memcpy(coef.c, c->c, (size_t)(level + 1) * limb);
-    hekv_ring_ntt_inv(prm->rq, &coef);
-
+    hekv_ring_ntt_inv_from(prm->rq, &coef, c, c2, map);
     for (int j = 0; j < ndig; j++) {
         const int start = j * alpha;
         const int k = level + 1 - start < alpha ? level + 1 - start : alpha;
         const int end = start + k; /* digit limbs [start, end) */
         const hekv__modup_plan *mp = &prm->modup[j * alpha + k - 1];
         const uint64_t *in = coef.c + (size_t)start * n;
-        hekv_poly q = view(&d->d[j].q, level + 1);
-        hekv_poly *p = &d->d[j].p;
-
-        /* the digit's centred value lifted to Q[0, start), Q[end, level] and P at once */
         const hekv_bconv *plan[3];
         uint64_t *dst[3];
         int cnt[3], np_ = 0;
-        if (start > 0) plan[np_] = mp->lo, dst[np_] = q.c, cnt[np_++] = start;
+        if (start > 0) plan[np_] = mp->lo, dst[np_] = d->d[j].q.c, cnt[np_++] = start;
         if (end <= level)
-            plan[np_] = mp->hi, dst[np_] = q.c + (size_t)end * n, cnt[np_++] = level + 1 - end;
-        plan[np_] = mp->p, dst[np_] = p->c, cnt[np_++] = prm->np;
+            plan[np_] = mp->hi, dst[np_] = d->d[j].q.c + (size_t)end * n,
+            cnt[np_++] = level + 1 - end;
+        plan[np_] = mp->p, dst[np_] = d->d[j].p.c, cnt[np_++] = prm->np;
         hekv_bconv_apply_multi(plan, dst, cnt, np_, in, scratch, 1);
-        /* the digit's own limbs are c's: already exact and in NTT form */
-        memcpy(q.c + (size_t)start * n, c->c + (size_t)start * n, (size_t)k * limb);
-        if (start > 0) hekv_ring_ntt_fwd_range(prm->rq, &q, 0, (size_t)start);
-        if (end <= level) hekv_ring_ntt_fwd_range(prm->rq, &q, (size_t)end, (size_t)level + 1);
-        hekv_ring_ntt_fwd(prm->rp, p);
-        d->d[j].q.ntt = 1;
     }
     d->level = level;
 }
 
+void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int level) {
+    const hekv_ckks_params *prm = ev->params;
+    const size_t n = prm->n, limb = n * sizeof(uint64_t);
+    const int alpha = prm->alpha, ndig = level / alpha + 1;
+    modup_coef(ev, d, c, NULL, NULL, level);
+    for (int j = 0; j < ndig; j++) {
+        const int start = j * alpha;
+        const int end = level + 1 < start + alpha ? level + 1 : start + alpha;
+        hekv_poly q = view(&d->d[j].q, level + 1);
+        /* the digit's own limbs are c's: already exact and in NTT form */
+        memcpy(q.c + (size_t)start * n, c->c + (size_t)start * n, (size_t)(end - start) * limb);
+        if (start > 0) hekv_ring_ntt_fwd_range(prm->rq, &q, 0, (size_t)start);
+        if (end <= level) hekv_ring_ntt_fwd_range(prm->rq, &q, (size_t)end, (size_t)level + 1);
+        hekv_ring_ntt_fwd(prm->rp, &d->d[j].p);
+        d->d[j].q.ntt = 1;
+    }
+}
+
 /* ------------------------------------------------------------------ product + ModDown */
 
-/* out = (acc_Q - conv_{P->Q}(acc_P)) * P^-1 on limbs 0..level; acc_P is consumed. */
-static void moddown(hekv_eval *ev, hekv_poly *out, hekv_poly *acc_q, hekv_poly *acc_p,
-                    int level) {
+/* (out0, out1) = ModDown(sum_j phi(x_j) (b_j, a_j)) (+ add), where x_j is the digit d_j
+ * (NTT form, or coefficient form when coef: transformed in place, limb by limb) with its
+ * own limbs read from the switched polynomial (own, own2, own_map as in
+ * hekv_ring_ks_args) when own is given. Limb by limb on each side: the P side of the
+ * product is transformed back at once (ev->acc0.p/acc1.p), converted to Q (into
+ * ev->acc0.q/acc1.q), and the Q side subtracts and scales as it goes. */
+static void ks_apply(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv__decomp *d,
+                     const hekv_poly *own, const hekv_poly *own2, const uint32_t *own_map,
+                     int coef, const hekv__swk *k, const uint32_t *map,
+                     const hekv_ring_ks_add *add) {
     const hekv_ckks_params *prm = ev->params;
-    hekv_poly o = view(out, level + 1);
-    hekv_ring_ntt_inv(prm->rp, acc_p);
-    hekv_bconv_apply_centered(prm->moddown, o.c, acc_p->c, ev->bconv_scratch, level + 1);
-    hekv_ring_ntt_fwd(prm->rq, &o);
-    hekv_ring_sub_mul_scalar(prm->rq, &o, acc_q, &o, prm->p_inv_mod_q);
-    out->ntt = 1;
+    const int level = d->level, alpha = prm->alpha, ndig = level / alpha + 1;
+    HEKV_DASSERT(level >= 0 && ndig <= k->ndigits && ndig <= HEKV_RING_KS_MAX_DIGITS);
+    hekv_poly dq[HEKV_RING_KS_MAX_DIGITS];
+    hekv_poly *dqp[HEKV_RING_KS_MAX_DIGITS], *dpp[HEKV_RING_KS_MAX_DIGITS];
+    const hekv_poly *bq[HEKV_RING_KS_MAX_DIGITS], *bp[HEKV_RING_KS_MAX_DIGITS];
+    const hekv_poly *aq[HEKV_RING_KS_MAX_DIGITS], *ap[HEKV_RING_KS_MAX_DIGITS];
+    int own_b[HEKV_RING_KS_MAX_DIGITS], own_e[HEKV_RING_KS_MAX_DIGITS];
+    for (int j = 0; j < ndig; j++) {
+        dq[j] = view(&d->d[j].q, level + 1);
+        dqp[j] = &dq[j], dpp[j] = &d->d[j].p;
+        bq[j] = &k->b[j].q, bp[j] = &k->b[j].p;
+        aq[j] = &k->a[j].q, ap[j] = &k->a[j].p;
+        own_b[j] = j * alpha;
+        own_e[j] = level + 1 < (j + 1) * alpha ? level + 1 : (j + 1) * alpha;
+    }
+    /* P side: the product, back to coefficients */
+    const hekv_ring_ks_args ksp = {ndig, dpp, coef, NULL, NULL, NULL, NULL, NULL, map, bp, ap};
+    hekv_ring_ks_dot_inv(prm->rp, &ev->acc0.p, &ev->acc1.p, &ksp);
+    /* conv_{P->Q} of both, centred (ModDown rounds) */
+    hekv_poly c0 = view(&ev->acc0.q, level + 1), c1 = view(&ev->acc1.q, level + 1);
+    hekv_bconv_apply_centered(prm->moddown, c0.c, ev->acc0.p.c, ev->bconv_scratch, level + 1);
+    hekv_bconv_apply_centered(prm->moddown, c1.c, ev->acc1.p.c, ev->bconv_scratch, level + 1);
+    /* Q side: the product, minus the conversion, times P^-1 */
+    const hekv_ring_ks_args ksq = {ndig, dqp, coef, own, own2, own_map, own_b, own_e, map, bq, aq};
+    hekv_poly o0 = view(out0, level + 1), o1 = view(out1, level + 1);
+    hekv_ring_ks_dot_moddown(prm->rq, &o0, &o1, &ksq, &c0, &c1, prm->p_inv_mod_q, add);
+    out0->ntt = out1->ntt = 1;
 }
 
 void hekv__keyswitch_decomp(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
                             const hekv__decomp *d, const hekv__swk *k, uint64_t galois) {
-    const hekv_ckks_params *prm = ev->params;
-    const int level = d->level, ndig = level / prm->alpha + 1;
-    HEKV_DASSERT(level >= 0 && ndig <= k->ndigits && ndig <= HEKV_CKKS_MAX_Q);
+    hekv__keyswitch_decomp_add(ev, out0, out1, d, k, galois, NULL);
+}
+
+void hekv__keyswitch_decomp_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
+                                const hekv__decomp *d, const hekv__swk *k, uint64_t galois,
+                                const hekv_ring_ks_add *add) {
     const uint32_t *map = galois != 1 ? hekv__galois_map(ev, galois) : NULL;
-    const hekv_poly *dq[HEKV_CKKS_MAX_Q], *dp[HEKV_CKKS_MAX_Q];
-    const hekv_poly *bq[HEKV_CKKS_MAX_Q], *bp[HEKV_CKKS_MAX_Q];
-    const hekv_poly *aq[HEKV_CKKS_MAX_Q], *ap[HEKV_CKKS_MAX_Q];
-    for (int j = 0; j < ndig; j++) {
-        dq[j] = &d->d[j].q, dp[j] = &d->d[j].p;
-        bq[j] = &k->b[j].q, bp[j] = &k->b[j].p;
-        aq[j] = &k->a[j].q, ap[j] = &k->a[j].p;
-    }
-    /* (acc0, acc1) = sum_j phi(d_j) (b_j, a_j) over Q[0..level] and P, one blocked pass */
-    hekv_poly a0q = view(&ev->acc0.q, level + 1), a1q = view(&ev->acc1.q, level + 1);
-    hekv_ring_dot2(prm->rq, &a0q, &a1q, dq, bq, aq, ndig, map);
-    hekv_ring_dot2(prm->rp, &ev->acc0.p, &ev->acc1.p, dp, bp, ap, ndig, map);
-    moddown(ev, out0, &a0q, &ev->acc0.p, level);
-    moddown(ev, out1, &a1q, &ev->acc1.p, level);
+    ks_apply(ev, out0, out1, d, NULL, NULL, NULL, 0, k, map, add);
+}
+
+void hekv__keyswitch_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
+                         const hekv_poly *c2, const uint32_t *cmap, int level,
+                         const hekv__swk *k, const hekv_ring_ks_add *add) {
+    /* Not hoisted: the digits stay in coefficient form until the fused pass transforms
+     * each limb right before its product, and their own limbs are formed from c as they
+     * are read. */
+    hekv_poly cv = view(c, level + 1), c2v = c2 ? view(c2, level + 1) : cv;
+    modup_coef(ev, &ev->dec, &cv, c2 ? &c2v : NULL, cmap, level);
+    ks_apply(ev, out0, out1, &ev->dec, &cv, c2 ? &c2v : NULL, cmap, 1, k, NULL, add);
+    ev->dec.level = -1; /* transformed in part, and without its own limbs: no decomposition */
 }
 
 void hekv__keyswitch(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
                      int level, const hekv__swk *k) {
-    hekv__decompose(ev, &ev->dec, c, level);
-    hekv__keyswitch_decomp(ev, out0, out1, &ev->dec, k, 1);
+    hekv__keyswitch_add(ev, out0, out1, c, NULL, NULL, level, k, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *hekv_status_str(hekv_status s) {
     switch (s) {
@@ -42,8 +43,21 @@ void hekv_err_clear(hekv_err *err) {
     }
 }
 
+/* Blocks of at least this size (a few RNS limbs at N = 2^16) are placed on 2 MiB
+ * boundaries and marked for transparent huge pages: the key-switching passes stream many
+ * such blocks at once, and with 4 KiB pages each 4 KiB step of each stream is a TLB miss
+ * and a new page for the hardware prefetchers. */
+#define HUGE_MIN ((size_t)4 << 20)
+#define HUGE_ALIGN ((size_t)2 << 20)
+
 void *hekv_alloc_aligned(size_t size) {
-    if (size == 0 || size > SIZE_MAX - 63) return NULL;
+    if (size == 0 || size > SIZE_MAX - HUGE_ALIGN) return NULL;
+    if (size >= HUGE_MIN) {
+        size = (size + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+        void *p = aligned_alloc(HUGE_ALIGN, size);
+        if (p) (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: failure only costs speed */
+        return p;
+    }
     return aligned_alloc(64, (size + 63) & ~(size_t)63);
 }
 

@@ -129,24 +129,16 @@ void hekv_bconv_apply_multi(const hekv_bconv *const *bcs, uint64_t *const *outs,
     for (size_t b = 0; b < nb; b++) {
         const size_t x0 = b * bs;
         uint64_t *y = scratch + x0 * rows; /* block b's own [rows][bs] slice of the scratch */
-        /* y_i = x_i * (B/b_i)^-1 mod b_i */
+        /* y_i = x_i * (B/b_i)^-1 mod b_i; centred: y_i - b_i for y_i > b_i/2, i.e. the
+         * same dot product plus w * (-B), w the number of lifted residues of the
+         * coefficient (an extra input row) */
+        uint64_t *w = centered ? y + k * bs : NULL;
+        if (w) memset(w, 0, bs * sizeof *w);
         for (size_t i = 0; i < k; i++) {
             int fi = bc->from_begin + (int)i;
-            hekv_ring_ops(bc->from, fi)->mul_scalar(y + i * bs, in + i * n + x0,
-                                                    bc->qhat_inv[i], bs,
-                                                    hekv_ring_modulus(bc->from, fi));
-        }
-        if (centered) {
-            /* y_i - b_i for y_i > b_i/2: the same dot product plus w * (-B), w the number
-             * of lifted residues of the coefficient (an extra input row) */
-            uint64_t *w = y + k * bs;
-            memset(w, 0, bs * sizeof *w);
-            for (size_t i = 0; i < k; i++) {
-                const uint64_t half = hekv_ring_modulus(bc->from, bc->from_begin + (int)i)->q / 2;
-                const uint64_t *yi = y + i * bs;
-                /* y > half <=> half - y wraps (y < 2^61): branch-free, vectorisable */
-                for (size_t x = 0; x < bs; x++) w[x] += (half - yi[x]) >> 63;
-            }
+            hekv_ring_ops(bc->from, fi)->bconv_scale(y + i * bs, w, in + i * n + x0,
+                                                     bc->qhat_inv[i], bs,
+                                                     hekv_ring_modulus(bc->from, fi));
         }
         /* out_j = sum_i y_i * (B/b_i) mod c_j */
         for (int p = 0; p < nplans; p++) {

@@ -111,6 +111,96 @@ HEKV_API void hekv_ring_sub_mul_scalar(const hekv_ring *r, hekv_poly *out, const
 HEKV_API void hekv_ring_dot2(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                              const hekv_poly *const *d, const hekv_poly *const *b,
                              const hekv_poly *const *a, int k, const uint32_t *map);
+/** out = INTT(x) limb by limb on the first out->limbs limbs, with x (NTT form) formed in the
+ *  same pass while each limb is in cache: x = a * b (pointwise) when b is given, x = phi(a)
+ *  when map is given (an NTT-form automorphism map, as hekv_ring_automorph), else x = a.
+ *  Inputs are unchanged; out aliases none of them. */
+HEKV_API void hekv_ring_ntt_inv_from(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+                                     const hekv_poly *b, const uint32_t *map);
+
+/** Division by the last prime with rounding, in NTT form (the CKKS rescale; Lattigo's
+ *  DivRoundByLastModulusNTT), of `count` polynomials at once: with l = in[c]->limbs - 1
+ *  >= 1 (the same for every c),
+ *      out_i = round(x / q_l) mod q_i = (x_i + h - [x_l + h]_{q_l}) * qinv[i]  (i < l),
+ *  h = floor(q_l / 2), x the CRT value of in[c], qinv[i] = q_l^-1 mod q_i. Computed limb by
+ *  limb in one pass (reduce [x_l + h]_{q_l} mod q_i, NTT, subtract, scale), all
+ *  polynomials of a limb together, so that each limb's temporary and the prime's NTT table
+ *  stay in cache. out[c] holds at least l limbs (written: limbs 0..l-1) and may alias
+ *  in[c]. scratch: scratch_limbs >= count + 1 limbs of N words, aliasing no polynomial;
+ *  min(threads, scratch_limbs - count) threads are used. */
+HEKV_API void hekv_ring_div_round_last_ntt(const hekv_ring *r, hekv_poly *const *out,
+                                           const hekv_poly *const *in, int count,
+                                           const uint64_t *qinv, uint64_t *scratch,
+                                           size_t scratch_limbs);
+
+/** The products of a small polynomial with public polynomials, plus small errors, as in
+ *  public-key encryption, limb by limb on the first out[k]->limbs limbs (the same for
+ *  every k):
+ *      out[k] = NTT(v) * a[k] + NTT(e[k])  (+ m for k = 0 when m is given),
+ *  v and e[k] signed coefficients with |.| < every q_i (lifted as hekv_poly_set_small
+ *  lifts them), a[k] and m in NTT form. Each limb of NTT(v) is computed once and, with the
+ *  errors, transformed while in cache; nothing but the outputs is written to memory.
+ *  scratch: scratch_limbs >= 2 limbs of N words (wiped before returning: it held v and e);
+ *  min(threads, scratch_limbs / 2) threads. out[k] may alias m or a[k]. */
+HEKV_API void hekv_ring_small_mul_add_ntt(const hekv_ring *r, hekv_poly *const *out,
+                                          const int64_t *v, const hekv_poly *const *a,
+                                          const int64_t *const *e, const hekv_poly *m,
+                                          int count, uint64_t *scratch, size_t scratch_limbs);
+
+/** Most digits a fused key-switching pass takes. */
+#define HEKV_RING_KS_MAX_DIGITS 64
+
+/** The lifted digits and the key of one key-switching inner product over one ring (Q at
+ *  some level, or P), read limb by limb:
+ *      dot0 = sum_{j<k} phi(x_j) * b[j],  dot1 = sum_{j<k} phi(x_j) * a[j]   (NTT form)
+ *  where limb i of x_j is limb i of the switched polynomial c when own_begin[j] <= i <
+ *  own_end[j] (the digit's own primes: exact), else limb i of d[j]. c is read from own in
+ *  NTT form, and formed as it is read: c = own * own2 when own2 is given, c = phi_o(own)
+ *  when own_map is given, else c = own. */
+typedef struct hekv_ring_ks_args {
+    int k;                        /**< digits, 1..HEKV_RING_KS_MAX_DIGITS */
+    hekv_poly *const *d;          /**< [k] lifted digits over the ring's first limbs */
+    int coef;                     /**< 1: the d limbs read hold coefficients and are
+                                       transformed in place first (d is scratch) */
+    const hekv_poly *own;         /**< NULL (the own limbs are in d), or c's source */
+    const hekv_poly *own2;        /**< NULL, or c's second factor */
+    const uint32_t *own_map;      /**< NULL, or the automorphism map phi_o of c */
+    const int *own_begin;         /**< [k] (only with own) */
+    const int *own_end;           /**< [k] (only with own) */
+    const uint32_t *map;          /**< NULL, or the NTT-form automorphism map phi (as in
+                                       hekv_ring_dot2); only with coef = 0 and own = NULL */
+    const hekv_poly *const *b;    /**< [k] key parts, NTT form */
+    const hekv_poly *const *a;    /**< [k] key parts, NTT form */
+} hekv_ring_ks_args;
+
+/** The P side of a key switch: (out0, out1) = INTT(dot0, dot1) on the first out0->limbs
+ *  limbs, in coefficient form (ready for the P -> Q conversion of ModDown). out0, out1
+ *  alias nothing else. */
+HEKV_API void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+                                   const hekv_ring_ks_args *ks);
+
+/** Terms added to the Q side of a key switch after ModDown (all optional, NTT form):
+ *      out0 += phi_e(e0)                 (e0_map NULL: the identity)
+ *      out0 += t0*u0, out1 += t0*u1 + t1*u0   (the tensor of a ciphertext product) */
+typedef struct hekv_ring_ks_add {
+    const hekv_poly *e0;
+    const uint32_t *e0_map;
+    const hekv_poly *t0, *t1, *u0, *u1; /**< all four or none */
+} hekv_ring_ks_add;
+
+/** The Q side of a key switch with ModDown fused, limb by limb on the first out0->limbs
+ *  limbs:
+ *      out0 = (dot0 - NTT(conv0)) * s[i] (+ add),  out1 = (dot1 - NTT(conv1)) * s[i] (+ add)
+ *  where conv0/conv1 hold the conversions of the P side to Q in coefficient form (they
+ *  are transformed in place: scratch) and s[i] = P^-1 mod q_i. Every step of a limb runs
+ *  while its data is in cache. out0/out1 may alias add->t*, add->u*, and ks->own,
+ *  ks->own2 when ks->own_map is NULL (each block is read before it is written), but not
+ *  ks->own with ks->own_map set, add->e0 with add->e0_map set, the digits, key or conv. */
+HEKV_API void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+                                       const hekv_ring_ks_args *ks, hekv_poly *conv0,
+                                       hekv_poly *conv1, const uint64_t *s,
+                                       const hekv_ring_ks_add *add);
+
 /** out = a(X^k) using a map from hekv_automorph_map_coeff / _ntt matching a's form;
  *  out must not alias a. */
 HEKV_API void hekv_ring_automorph(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,

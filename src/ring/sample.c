@@ -124,12 +124,30 @@ void hekv_sample_uniform(const hekv_ring *r, hekv_prng *prng, hekv_poly *p) {
     const size_t n = hekv_ring_n(r);
     for (size_t i = 0; i < p->limbs; i++) {
         const hekv_modulus *m = hekv_ring_modulus(r, (int)i);
-        const uint64_t mask = m->bits >= 64 ? ~0ULL : (1ULL << m->bits) - 1;
+        const uint64_t mask = m->bits >= 64 ? ~0ULL : (1ULL << m->bits) - 1, q = m->q;
         uint64_t *c = p->c + i * n;
-        /* Rejection on masked words: the public a polynomials are exactly uniform. */
+        /* Rejection on masked words: the public a polynomials are exactly uniform. The
+         * words are read straight from the keystream buffer (the same stream as
+         * hekv_prng_u64, without a call per word) and the consumed bytes wiped at once. */
         for (size_t j = 0; j < n;) {
-            uint64_t v = hekv_prng_u64(prng) & mask;
-            if (v < m->q) c[j++] = v;
+            if (sizeof prng->buf - prng->pos < 8) {
+                /* a word straddles the refill (or the buffer is empty) */
+                uint64_t v = hekv_prng_u64(prng) & mask;
+                if (v < q) c[j++] = v;
+                continue;
+            }
+            const size_t pos0 = prng->pos;
+            size_t pos = pos0;
+            while (j < n && pos + 8 <= sizeof prng->buf) {
+                uint64_t v;
+                memcpy(&v, prng->buf + pos, 8);
+                pos += 8;
+                v &= mask;
+                c[j] = v;
+                j += v < q;
+            }
+            memset(prng->buf + pos0, 0, pos - pos0);
+            prng->pos = pos;
         }
     }
 }

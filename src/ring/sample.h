@@ -23,7 +23,7 @@ extern "C" {
 typedef struct hekv_prng {
     uint8_t key[HEKV_SEED_BYTES];
     uint64_t block;    /**< next ChaCha20 block counter */
-    uint8_t buf[512];  /**< keystream not yet handed out */
+    uint8_t buf[4096]; /**< keystream not yet handed out (64 blocks per refill) */
     size_t pos;        /**< first unused byte of buf (sizeof buf when empty) */
 } hekv_prng;
 

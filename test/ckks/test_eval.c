@@ -219,6 +219,47 @@ Test(ckks_eval, aliasing) {
     ctx_free(&c);
 }
 
+/* The products and the rescale computed in place equal the out-of-place results bit for
+ * bit (the key switch writes its output limb by limb while it still reads a and b), with
+ * the output aliasing either operand and operands at different levels. */
+static void assert_same_ct(const ctx *c, const hekv_ct *x, const hekv_ct *y, const char *what) {
+    cr_assert_eq(hekv_ct_level(x), hekv_ct_level(y), "%s: levels", what);
+    const size_t w = ((size_t)hekv_ct_level(x) + 1) * c->p->n * sizeof(uint64_t);
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(memcmp(x->c[k].c, y->c[k].c, w), 0, "%s: polynomial %d", what, k);
+}
+
+Test(ckks_eval, in_place_products_bit_exact) {
+    ctx c = ctx_new(64, 1);
+    test_rng g = test_rng_new(12);
+    double x[64], y[64];
+    fill(&g, x, c.slots, -1, 1);
+    fill(&g, y, c.slots, -1, 1);
+    hekv_ct *a = ct_encrypt(&c, x, NULL, c.top, c.scale), *b = ct_encrypt(&c, y, NULL, 5, c.scale);
+    hekv_ct *want = ct_new(&c), *t = ct_new(&c);
+    hekv_err err;
+    /* out = a (a above b's level), out = b */
+    OK(c.ev, hekv_ckks_eval_mul(c.ev, want, a, b));
+    cr_assert_eq(hekv_ct_copy(t, a, &err), HEKV_OK);
+    OK(c.ev, hekv_ckks_eval_mul(c.ev, t, t, b));
+    assert_same_ct(&c, t, want, "mul out = a");
+    cr_assert_eq(hekv_ct_copy(t, b, &err), HEKV_OK);
+    OK(c.ev, hekv_ckks_eval_mul(c.ev, t, a, t));
+    assert_same_ct(&c, t, want, "mul out = b");
+    /* square and mul(a, a), in place */
+    OK(c.ev, hekv_ckks_eval_square(c.ev, want, b));
+    cr_assert_eq(hekv_ct_copy(t, b, &err), HEKV_OK);
+    OK(c.ev, hekv_ckks_eval_mul(c.ev, t, t, t));
+    assert_same_ct(&c, t, want, "mul(b, b) in place = square");
+    /* rescale in place */
+    hekv_ct *r = ct_new(&c);
+    OK(c.ev, hekv_ckks_eval_rescale(c.ev, r, want));
+    OK(c.ev, hekv_ckks_eval_rescale(c.ev, want, want));
+    assert_same_ct(&c, want, r, "rescale in place");
+    hekv_ct_free(a), hekv_ct_free(b), hekv_ct_free(want), hekv_ct_free(t), hekv_ct_free(r);
+    ctx_free(&c);
+}
+
 Test(ckks_eval, plaintext_ops) {
     ctx c = ctx_new(128, 0);
     test_rng g = test_rng_new(3);

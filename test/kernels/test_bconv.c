@@ -178,3 +178,91 @@ Test(kernels, bconv_ifma_vs_gmp_max) {
     free(in);
 #endif
 }
+
+/* bconv_scale: y = x s mod q and the count of y > q/2, the reference against __int128, the
+ * IFMA kernel (direct and dispatched) against the reference, with and without the count,
+ * on the lengths around the 8-lane boundary and values at 0, q/2, q/2 + 1 and q - 1. */
+static void scale_fill(test_rng *g, uint64_t *x, size_t n, uint64_t q) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = test_u64(g);
+        switch (r & 7) {
+        case 0: x[i] = 0; break;
+        case 1: x[i] = q - 1; break;
+        case 2: x[i] = q / 2; break;
+        case 3: x[i] = q / 2 + 1 < q ? q / 2 + 1 : 0; break;
+        default: x[i] = (r >> 3) % q;
+        }
+    }
+}
+
+Test(kernels, bconv_scale_ref_vs_oracle) {
+    static const int bits[] = {2, 17, 31, 40, 49, 50, 51, 59, 61};
+    test_rng g = test_rng_new(203);
+    enum { N = 131 };
+    uint64_t x[N], y[N], w[N];
+    for (size_t bi = 0; bi < sizeof bits / sizeof bits[0]; bi++) {
+        uint64_t qs[2];
+        moduli_of_bits(bits[bi], qs);
+        for (int qi = 0; qi < 2; qi++) {
+            hekv_modulus m;
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            const uint64_t q = m.q, ss[3] = {0, q - 1, test_below(&g, q)};
+            for (int si = 0; si < 3; si++) {
+                scale_fill(&g, x, N, q);
+                for (size_t i = 0; i < N; i++) w[i] = i;
+                hekv_bconv_scale_ref(y, w, x, ss[si], N, &m);
+                for (size_t i = 0; i < N; i++) {
+                    uint64_t want = (uint64_t)((unsigned __int128)x[i] * ss[si] % q);
+                    cr_assert_eq(y[i], want, "scale q=%llu i=%zu", (unsigned long long)q, i);
+                    cr_assert_eq(w[i], i + (want > q / 2), "count q=%llu i=%zu",
+                                 (unsigned long long)q, i);
+                }
+            }
+        }
+    }
+}
+
+Test(kernels, bconv_scale_ifma_vs_ref) {
+#ifdef HEKV_NO_AVX512
+    cr_skip_test("built with HEKV_NO_AVX512: no IFMA kernels");
+#else
+    if (!hekv_cpu_has_avx512_kernels()) cr_skip_test("no AVX-512 IFMA on this CPU");
+    static const int bits[] = {2, 17, 30, 31, 40, 48, 49, 50};
+    static const size_t ns[] = {1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255, 256, 257, 4096};
+    test_rng g = test_rng_new(204);
+    enum { MAXN = 4096 };
+    static uint64_t x[MAXN], y0[MAXN + GUARD], y1[MAXN + GUARD], w0[MAXN + GUARD],
+        w1[MAXN + GUARD];
+    for (size_t bi = 0; bi < sizeof bits / sizeof bits[0]; bi++) {
+        uint64_t qs[2];
+        moduli_of_bits(bits[bi], qs);
+        for (int qi = 0; qi < 2; qi++) {
+            hekv_modulus m;
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            const uint64_t q = m.q, s = test_below(&g, q);
+            const hekv_kern_ops *disp = hekv_kern_select(HEKV_ISA_AVX512, q, 1 << 16);
+            for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+                const size_t n = ns[ni];
+                scale_fill(&g, x, n, q);
+                for (int counted = 0; counted < 2; counted++) {
+                    for (int via = 0; via < 2; via++) {
+                        for (size_t i = 0; i < n + GUARD; i++)
+                            w0[i] = w1[i] = i < n ? i % 5 : CANARY, y1[i] = CANARY;
+                        hekv_bconv_scale_ref(y0, counted ? w0 : NULL, x, s, n, &m);
+                        if (via == 0)
+                            hekv_bconv_scale_ifma(y1, counted ? w1 : NULL, x, s, n, &m);
+                        else
+                            disp->bconv_scale(y1, counted ? w1 : NULL, x, s, n, &m);
+                        cr_assert(test_first_diff(y0, y1, n) < 0, "scale q=%llu n=%zu",
+                                  (unsigned long long)q, n);
+                        cr_assert(test_first_diff(w0, w1, n + GUARD) < 0,
+                                  "count q=%llu n=%zu", (unsigned long long)q, n);
+                        for (size_t i = n; i < n + GUARD; i++)
+                            cr_assert_eq(y1[i], CANARY, "wrote past n=%zu", n);
+                    }
+                }
+            }
+        }
+    }
+#endif
+}

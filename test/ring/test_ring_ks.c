@@ -1,13 +1,17 @@
 /* test_ring_ks.c: the ring operations added for key switching: NTTs on a limb range, the
  * centred basis conversion against an exact GMP CRT (x' + u*B with x' centred, |u| <= k/2)
  * and its oddness, several plans in one pass equal to separate calls, the fused key-switching
- * inner product (with and without an automorphism) and the fused (a - b) * s, each against
- * the composition of the plain ring operations, bit for bit, on scalar and AVX-512 rings. */
+ * inner product (with and without an automorphism), the fused (a - b) * s, the limb-fused
+ * key-switching passes (digits transformed on the fly, own limbs formed from c, ModDown and
+ * the added terms), the fused INTT of a product / an automorphism, the fused public-key
+ * encryption products and the rounding division by the last prime, each against the
+ * composition of the plain ring operations, bit for bit, on scalar and AVX-512 rings. */
 #include <gmp.h>
 #include <string.h>
 
 #include "../../kernels/primes.h"
 #include "../../src/ring/ring.h"
+#include "../../src/ring/sample.h"
 #include "../util.h"
 
 static hekv_ring *ring_of(int logn, int nprimes, int bits, const uint64_t *avoid, int navoid,
@@ -174,7 +178,7 @@ Test(ring_ks, bconv_multi_equals_separate) {
 /* dot2 and sub_mul_scalar against automorph + mul/mul_acc and sub + mul_scalar. */
 static void check_fused(int logn, hekv_isa isa, int threads, uint64_t salt) {
     if (!isa_ok(isa)) return;
-    enum { L = 5, K = 3 };
+    enum { L = 5, K = 10 }; /* K > 8: the gathered digits go through the kernel in groups */
     uint64_t pr[L];
     hekv_ring *r = ring_of(logn, L, 49, NULL, 0, pr, isa, threads);
     test_rng g = test_rng_new(salt);
@@ -248,4 +252,282 @@ Test(ring_ks, fused_ops_equal_composition) {
     check_fused(4, HEKV_ISA_AVX512, 1, 52);
     check_fused(11, HEKV_ISA_AVX512, 2, 53);
     check_fused(12, HEKV_ISA_AVX512, 1, 54);
+}
+
+/* hekv_ring_ntt_inv_from, hekv_ring_ks_dot_inv and hekv_ring_ks_dot_moddown against the
+ * plain ring operations: digits in coefficient form or NTT form (with an automorphism),
+ * own limbs of c = own, own * own2 or phi(own), the added automorphism and tensor terms,
+ * and outputs aliasing the tensor operands. */
+static void check_ks_pipeline(int logn, hekv_isa isa, int threads, uint64_t salt) {
+    if (!isa_ok(isa)) return;
+    enum { L = 7, K = 3, ALPHA = 3 };
+    uint64_t pr[L];
+    hekv_ring *r = ring_of(logn, L, 48, NULL, 0, pr, isa, threads);
+    test_rng g = test_rng_new(salt);
+    const size_t n = (size_t)1 << logn;
+    hekv_poly d[K], dn[K], b[K], a[K], c, c2, cx, conv[2], cv[2], o[2], e[2], t[4], x, e0;
+    hekv_poly *dp[K];
+    const hekv_poly *bp[K], *ap[K];
+    for (int j = 0; j < K; j++) {
+        cr_assert_eq(hekv_poly_new(r, L, &d[j]), HEKV_OK);
+        cr_assert_eq(hekv_poly_new(r, L, &dn[j]), HEKV_OK);
+        cr_assert_eq(hekv_poly_new(r, L, &b[j]), HEKV_OK);
+        cr_assert_eq(hekv_poly_new(r, L, &a[j]), HEKV_OK);
+        random_poly(r, &b[j], &g), random_poly(r, &a[j], &g);
+        b[j].ntt = a[j].ntt = 1;
+        dp[j] = &d[j], bp[j] = &b[j], ap[j] = &a[j];
+    }
+    hekv_poly *all[] = {&c, &c2, &cx, &conv[0], &conv[1], &cv[0], &cv[1], &o[0], &o[1],
+                        &e[0], &e[1], &t[0], &t[1], &t[2], &t[3], &x, &e0};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        cr_assert_eq(hekv_poly_new(r, L, all[i]), HEKV_OK);
+    random_poly(r, &c, &g), random_poly(r, &c2, &g), random_poly(r, &e0, &g);
+    for (int u = 0; u < 4; u++) random_poly(r, &t[u], &g);
+    c.ntt = c2.ntt = e0.ntt = 1;
+    uint32_t *map = malloc(n * sizeof *map);
+    cr_assert_eq(hekv_automorph_map_ntt(map, logn, 5), HEKV_OK);
+    uint64_t s[L];
+    for (int i = 0; i < L; i++) s[i] = test_below(&g, pr[i]);
+    int ob[K], oe[K];
+    for (int j = 0; j < K; j++) ob[j] = j * ALPHA, oe[j] = (j + 1) * ALPHA < L ? (j + 1) * ALPHA : L;
+
+    /* ntt_inv_from: the three forms of x */
+    for (int form = 0; form < 3; form++) {
+        hekv_ring_ntt_inv_from(r, &o[0], &c, form == 1 ? &c2 : NULL, form == 2 ? map : NULL);
+        if (form == 1) hekv_ring_mul(r, &x, &c, &c2);
+        else if (form == 2) hekv_ring_automorph(r, &x, &c, map);
+        else hekv_poly_copy(r, &x, &c);
+        hekv_ring_ntt_inv(r, &x);
+        cr_assert_eq(memcmp(o[0].c, x.c, L * n * 8), 0, "ntt_inv_from form %d", form);
+    }
+
+    for (int mode = 0; mode < 5; mode++) {
+        /* mode 0: coef digits, own c; 1: own c * c2; 2: own phi(c); 3: NTT digits with the
+         * automorphism on all, no own; 4: as 1 with outputs aliasing t[0] and t[3] */
+        const int coef = mode != 3;
+        for (int j = 0; j < K; j++) {
+            random_poly(r, &d[j], &g);
+            hekv_poly_copy(r, &dn[j], &d[j]);
+            d[j].ntt = !coef;
+        }
+        random_poly(r, &conv[0], &g), random_poly(r, &conv[1], &g);
+        hekv_poly_copy(r, &cv[0], &conv[0]), hekv_poly_copy(r, &cv[1], &conv[1]);
+        /* the expected digits x_j, NTT form */
+        if (mode == 1 || mode == 4) hekv_ring_mul(r, &cx, &c, &c2);
+        else if (mode == 2) hekv_ring_automorph(r, &cx, &c, map);
+        else hekv_poly_copy(r, &cx, &c);
+        hekv_poly xs[K];
+        for (int j = 0; j < K; j++) {
+            cr_assert_eq(hekv_poly_new(r, L, &xs[j]), HEKV_OK);
+            hekv_poly_copy(r, &xs[j], &dn[j]);
+            if (coef) hekv_ring_ntt_fwd(r, &xs[j]);
+            if (mode == 3) {
+                hekv_ring_automorph(r, &x, &xs[j], map);
+                hekv_poly_copy(r, &xs[j], &x);
+            } else {
+                memcpy(xs[j].c + (size_t)ob[j] * n, cx.c + (size_t)ob[j] * n,
+                       (size_t)(oe[j] - ob[j]) * n * 8);
+            }
+        }
+        hekv_ring_ks_args ks = {K, dp, coef, mode == 3 ? NULL : &c,
+                                mode == 1 || mode == 4 ? &c2 : NULL, mode == 2 ? map : NULL,
+                                ob, oe, mode == 3 ? map : NULL, bp, ap};
+        /* P-like side: INTT of the dot */
+        hekv_ring_ks_dot_inv(r, &o[0], &o[1], &ks);
+        hekv_poly_zero(r, &e[0]), hekv_poly_zero(r, &e[1]);
+        for (int j = 0; j < K; j++) {
+            hekv_ring_mul_acc(r, &e[0], &xs[j], &b[j]);
+            hekv_ring_mul_acc(r, &e[1], &xs[j], &a[j]);
+        }
+        hekv_poly dot0 = e[0], dot1 = e[1];
+        hekv_poly d0c, d1c;
+        cr_assert_eq(hekv_poly_new(r, L, &d0c), HEKV_OK);
+        cr_assert_eq(hekv_poly_new(r, L, &d1c), HEKV_OK);
+        hekv_poly_copy(r, &d0c, &dot0), hekv_poly_copy(r, &d1c, &dot1);
+        hekv_ring_ntt_inv(r, &d0c), hekv_ring_ntt_inv(r, &d1c);
+        cr_assert_eq(memcmp(o[0].c, d0c.c, L * n * 8), 0, "ks_dot_inv out0 mode %d", mode);
+        cr_assert_eq(memcmp(o[1].c, d1c.c, L * n * 8), 0, "ks_dot_inv out1 mode %d", mode);
+        /* Q-like side with ModDown and the added terms; the digits are transformed again */
+        for (int j = 0; j < K; j++) hekv_poly_copy(r, &d[j], &dn[j]);
+        hekv_poly tt[4];
+        for (int u = 0; u < 4; u++) {
+            cr_assert_eq(hekv_poly_new(r, L, &tt[u]), HEKV_OK);
+            hekv_poly_copy(r, &tt[u], &t[u]);
+        }
+        hekv_ring_ks_add add = {&e0, mode == 0 ? NULL : map, &tt[0], &tt[1], &tt[2], &tt[3]};
+        hekv_poly *out0 = &o[0], *out1 = &o[1];
+        if (mode == 4) out0 = &tt[0], out1 = &tt[3]; /* out0 = t0, out1 = u1 */
+        hekv_ring_ks_dot_moddown(r, out0, out1, &ks, &conv[0], &conv[1], s, &add);
+        /* expected: (dot - NTT(conv)) * s + phi(e0) + tensor */
+        hekv_ring_ntt_fwd(r, &cv[0]), hekv_ring_ntt_fwd(r, &cv[1]);
+        hekv_ring_sub_mul_scalar(r, &d0c, &dot0, &cv[0], s);
+        hekv_ring_sub_mul_scalar(r, &d1c, &dot1, &cv[1], s);
+        if (mode == 0) hekv_poly_copy(r, &x, &e0);
+        else hekv_ring_automorph(r, &x, &e0, map);
+        hekv_ring_add(r, &d0c, &d0c, &x);
+        hekv_ring_mul_acc(r, &d0c, &t[0], &t[2]);
+        hekv_ring_mul_acc(r, &d1c, &t[0], &t[3]);
+        hekv_ring_mul_acc(r, &d1c, &t[1], &t[2]);
+        cr_assert_eq(memcmp(out0->c, d0c.c, L * n * 8), 0, "ks_dot_moddown out0 mode %d", mode);
+        cr_assert_eq(memcmp(out1->c, d1c.c, L * n * 8), 0, "ks_dot_moddown out1 mode %d", mode);
+        for (int j = 0; j < K; j++) hekv_poly_free(&xs[j]);
+        for (int u = 0; u < 4; u++) hekv_poly_free(&tt[u]);
+        hekv_poly_free(&d0c), hekv_poly_free(&d1c);
+    }
+    free(map);
+    for (int j = 0; j < K; j++)
+        hekv_poly_free(&d[j]), hekv_poly_free(&dn[j]), hekv_poly_free(&b[j]),
+            hekv_poly_free(&a[j]);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) hekv_poly_free(all[i]);
+    hekv_ring_free(r);
+}
+
+Test(ring_ks, fused_keyswitch_passes_equal_composition) {
+    check_ks_pipeline(4, HEKV_ISA_SCALAR, 1, 60);
+    check_ks_pipeline(11, HEKV_ISA_SCALAR, 2, 61);
+    check_ks_pipeline(4, HEKV_ISA_AVX512, 1, 62);
+    check_ks_pipeline(11, HEKV_ISA_AVX512, 2, 63);
+}
+
+/* hekv_ring_div_round_last_ntt against the direct computation on coefficients: y = [x_l +
+ * h]_{q_l}, t_i = y mod q_i - h, out_i = (x_i - NTT(t_i)) q_l^-1; one and two polynomials,
+ * out aliasing in, and a scratch that allows fewer threads than asked for. */
+static void check_div_round(int logn, hekv_isa isa, int threads, uint64_t salt) {
+    if (!isa_ok(isa)) return;
+    enum { L = 6 };
+    uint64_t pr[L];
+    hekv_ring *r = ring_of(logn, L, 45, NULL, 0, pr, isa, threads);
+    test_rng g = test_rng_new(salt);
+    const size_t n = (size_t)1 << logn;
+    const int l = L - 1;
+    hekv_poly in[2], out[2], want[2], y, t;
+    for (int c = 0; c < 2; c++) {
+        cr_assert_eq(hekv_poly_new(r, L, &in[c]), HEKV_OK);
+        cr_assert_eq(hekv_poly_new(r, L, &out[c]), HEKV_OK);
+        cr_assert_eq(hekv_poly_new(r, L, &want[c]), HEKV_OK);
+        random_poly(r, &in[c], &g);
+        in[c].ntt = 1;
+    }
+    cr_assert_eq(hekv_poly_new(r, L, &y), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(r, L, &t), HEKV_OK);
+    const hekv_modulus *ml = hekv_ring_modulus(r, l);
+    const uint64_t h = ml->q >> 1;
+    uint64_t qinv[L];
+    for (int i = 0; i < l; i++) {
+        const hekv_modulus *mi = hekv_ring_modulus(r, i);
+        qinv[i] = hekv_mod_inv_prime(ml->q % mi->q, mi);
+    }
+    for (int c = 0; c < 2; c++) {
+        hekv_poly_copy(r, &y, &in[c]);
+        hekv_ring_ntt_inv_range(r, &y, (size_t)l, (size_t)L);
+        const uint64_t *yl = y.c + (size_t)l * n;
+        hekv_poly tl = t;
+        tl.limbs = (size_t)l;
+        for (int i = 0; i < l; i++) {
+            const uint64_t qi = hekv_ring_modulus(r, i)->q;
+            for (size_t x = 0; x < n; x++)
+                t.c[(size_t)i * n + x] =
+                    hekv_mod_sub(hekv_mod_add(yl[x], h, ml->q) % qi, h % qi, qi);
+        }
+        hekv_ring_ntt_fwd(r, &tl);
+        hekv_poly wl = want[c], il = in[c];
+        wl.limbs = il.limbs = (size_t)l;
+        hekv_ring_sub(r, &wl, &il, &tl);
+        hekv_ring_mul_scalar(r, &wl, &wl, qinv);
+    }
+    uint64_t *scratch = hekv_alloc_aligned((2 + 4) * n * 8);
+    for (int count = 1; count <= 2; count++) {
+        for (int sl = count + 1; sl <= count + 4; sl += 3) { /* 1 thread, then up to 4 */
+            hekv_poly *op[2] = {&out[0], &out[1]};
+            const hekv_poly *ip[2] = {&in[0], &in[1]};
+            for (int c = 0; c < 2; c++) hekv_poly_zero(r, &out[c]);
+            hekv_ring_div_round_last_ntt(r, op, ip, count, qinv, scratch, (size_t)sl);
+            for (int c = 0; c < count; c++)
+                cr_assert_eq(memcmp(out[c].c, want[c].c, (size_t)l * n * 8), 0,
+                             "div_round poly %d of %d, scratch %d", c, count, sl);
+        }
+    }
+    /* in place, both polynomials */
+    hekv_poly *op[2] = {&in[0], &in[1]};
+    const hekv_poly *ip[2] = {&in[0], &in[1]};
+    hekv_ring_div_round_last_ntt(r, op, ip, 2, qinv, scratch, 6);
+    for (int c = 0; c < 2; c++)
+        cr_assert_eq(memcmp(in[c].c, want[c].c, (size_t)l * n * 8), 0, "div_round in place %d",
+                     c);
+    hekv_free_aligned(scratch);
+    for (int c = 0; c < 2; c++)
+        hekv_poly_free(&in[c]), hekv_poly_free(&out[c]), hekv_poly_free(&want[c]);
+    hekv_poly_free(&y), hekv_poly_free(&t);
+    hekv_ring_free(r);
+}
+
+Test(ring_ks, div_round_last_equals_direct) {
+    check_div_round(4, HEKV_ISA_SCALAR, 1, 70);
+    check_div_round(11, HEKV_ISA_SCALAR, 2, 71);
+    check_div_round(4, HEKV_ISA_AVX512, 1, 72);
+    check_div_round(12, HEKV_ISA_AVX512, 3, 73);
+}
+
+/* hekv_ring_small_mul_add_ntt against set_small + NTT + mul + add, with and without m, one
+ * and two outputs, outputs aliasing m and a[k], and fewer scratch limbs than threads. */
+static void check_small_mul_add(int logn, hekv_isa isa, int threads, uint64_t salt) {
+    if (!isa_ok(isa)) return;
+    enum { L = 5 };
+    uint64_t pr[L];
+    hekv_ring *r = ring_of(logn, L, 45, NULL, 0, pr, isa, threads);
+    test_rng g = test_rng_new(salt);
+    const size_t n = (size_t)1 << logn;
+    int64_t *v = malloc(n * 8), *e0 = malloc(n * 8), *e1 = malloc(n * 8);
+    for (size_t x = 0; x < n; x++) {
+        v[x] = (int64_t)test_below(&g, 3) - 1;
+        e0[x] = (int64_t)test_below(&g, 41) - 20;
+        e1[x] = (int64_t)test_below(&g, 41) - 20;
+    }
+    v[0] = -1, e0[0] = -20, e1[n - 1] = 20;
+    hekv_poly a0, a1, m, o0, o1, w0, w1, t;
+    hekv_poly *all[] = {&a0, &a1, &m, &o0, &o1, &w0, &w1, &t};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        cr_assert_eq(hekv_poly_new(r, L, all[i]), HEKV_OK);
+    random_poly(r, &a0, &g), random_poly(r, &a1, &g), random_poly(r, &m, &g);
+    a0.ntt = a1.ntt = m.ntt = 1;
+    /* expected */
+    hekv_poly vv = w1;
+    hekv_poly_set_small(r, &t, v);
+    hekv_ring_ntt_fwd(r, &t);
+    hekv_poly_set_small(r, &w0, e0);
+    hekv_ring_ntt_fwd(r, &w0);
+    hekv_ring_mul_acc(r, &w0, &t, &a0);
+    hekv_poly_set_small(r, &vv, e1);
+    hekv_ring_ntt_fwd(r, &vv);
+    hekv_ring_mul_acc(r, &w1, &t, &a1);
+    uint64_t *scratch = hekv_alloc_aligned(4 * n * 8);
+    const int64_t *errs[2] = {e0, e1};
+    const hekv_poly *keys[2] = {&a0, &a1};
+    for (int sl = 2; sl <= 4; sl += 2) {
+        hekv_poly *outs[2] = {&o0, &o1};
+        hekv_ring_small_mul_add_ntt(r, outs, v, keys, errs, NULL, 2, scratch, (size_t)sl);
+        cr_assert_eq(memcmp(o0.c, w0.c, L * n * 8), 0, "no m, out0, scratch %d", sl);
+        cr_assert_eq(memcmp(o1.c, w1.c, L * n * 8), 0, "no m, out1, scratch %d", sl);
+        hekv_ring_small_mul_add_ntt(r, outs, v, keys, errs, NULL, 1, scratch, (size_t)sl);
+        cr_assert_eq(memcmp(o0.c, w0.c, L * n * 8), 0, "one output, scratch %d", sl);
+    }
+    for (size_t x = 0; x < 4 * n; x++) cr_assert_eq(scratch[x], 0, "scratch not wiped");
+    hekv_ring_add(r, &w0, &w0, &m);
+    hekv_poly_copy(r, &o1, &a1);
+    hekv_poly *outs[2] = {&m, &o1}; /* out0 aliasing m, out1 aliasing its a (a copy) */
+    const hekv_poly *keys2[2] = {&a0, &o1};
+    hekv_ring_small_mul_add_ntt(r, outs, v, keys2, errs, &m, 2, scratch, 2);
+    cr_assert_eq(memcmp(m.c, w0.c, L * n * 8), 0, "with m, aliasing");
+    cr_assert_eq(memcmp(o1.c, w1.c, L * n * 8), 0, "aliasing a[1]");
+    hekv_free_aligned(scratch);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) hekv_poly_free(all[i]);
+    free(v), free(e0), free(e1);
+    hekv_ring_free(r);
+}
+
+Test(ring_ks, small_mul_add_equals_composition) {
+    check_small_mul_add(4, HEKV_ISA_SCALAR, 1, 80);
+    check_small_mul_add(10, HEKV_ISA_SCALAR, 2, 81);
+    check_small_mul_add(4, HEKV_ISA_AVX512, 1, 82);
+    check_small_mul_add(12, HEKV_ISA_AVX512, 2, 83);
 }
