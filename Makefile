@@ -31,7 +31,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(filter-out test/fuzz/%,$(wildcard test/*.c test/*/*.c))
 TEST_CXX  := $(wildcard test/oracles/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_CXX:%.cpp=$(BUILD)/obj/%.o)
-HEADERS := $(foreach d,$(LIB_DIRS) src/cli test test/oracles test/models test/packing,$(wildcard $(d)/*.h))
+HEADERS := $(foreach d,$(LIB_DIRS) src/cli test test/oracles test/models test/packing test/ckks,$(wildcard $(d)/*.h))
 
 .PHONY: all lib cli test test-full test-scalar-build asan fuzz fuzz-link fuzz-run bench demo \
         lint install clean deps

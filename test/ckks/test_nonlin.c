@@ -17,8 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../src/ckks/ckks.h"
-#include "../util.h"
+#include "ckks_fixture.h"
 
 /* Named bounds, relative to the range of f on the interval (observed, seed 0x6865b76):
  * the encrypted circuit vs its plaintext simulation [2^-24 .. 2^-30], the bar of the issue. */
@@ -26,70 +25,9 @@
 #define TOL_BAR 0x1p-10 /* |encrypted - f| / range, the acceptance bar */
 #define TOL_SCALE 0x1p-30
 
-typedef struct {
-    hekv_ckks_params *p;
-    hekv_sk *sk;
-    hekv_evk *evk;
-    hekv_encoder *enc;
-    hekv_eval *ev;
-    size_t slots;
-    int top;
-    double scale;
-} ctx;
-
 static ctx ctx_new(const char *name, size_t slots, const long *rots, size_t nrot) {
-    ctx c = {0};
-    hekv_err err;
-    hekv_ckks_params_lit lit;
-    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_params_new(&lit, &c.p, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_sk_new(c.p, &c.sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_new(c.p, &c.evk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_gen_relin(c.evk, c.sk, &err), HEKV_OK, "%s", err.msg);
-    if (nrot)
-        cr_assert_eq(hekv_ckks_evk_gen_rotations(c.evk, c.sk, rots, nrot, 0, &err), HEKV_OK,
-                     "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encoder_new(c.p, &c.enc, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_eval_new(c.p, c.evk, &c.ev, &err), HEKV_OK, "%s", err.msg);
-    c.slots = slots;
-    c.top = hekv_ckks_params_max_level(c.p);
-    c.scale = hekv_ckks_params_default_scale(c.p);
-    return c;
+    return ctx_new_keys(name, slots, 1, rots, nrot);
 }
-
-static void ctx_free(ctx *c) {
-    hekv_ckks_eval_free(c->ev);
-    hekv_ckks_encoder_free(c->enc);
-    hekv_ckks_evk_free(c->evk);
-    hekv_ckks_sk_free(c->sk);
-    hekv_ckks_params_free(c->p);
-}
-
-static hekv_ct *ct_encrypt(const ctx *c, const double *x, int level) {
-    hekv_err err;
-    hekv_pt *pt = NULL;
-    hekv_ct *ct = NULL;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
-    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_encode(c->enc, pt, x, NULL, c->slots, level, c->scale, &err), HEKV_OK,
-                 "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
-    return ct;
-}
-
-static void ct_decrypt(const ctx *c, double *re, const hekv_ct *ct) {
-    hekv_err err;
-    hekv_pt *pt = NULL;
-    double *im = malloc(c->slots * sizeof *im);
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_decode(c->enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
-    free(im);
-}
-
-#define OK(ev, call) cr_assert_eq((call), HEKV_OK, "%s: %s", #call, hekv_eval_last_error(ev))
 
 static hekv_nonlin *design(hekv_nonlin_kind kind, double lo, double hi,
                            const hekv_nonlin_opts *o) {
