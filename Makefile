@@ -31,7 +31,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(filter-out test/fuzz/%,$(wildcard test/*.c test/*/*.c))
 TEST_CXX  := $(wildcard test/oracles/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_CXX:%.cpp=$(BUILD)/obj/%.o)
-HEADERS := $(foreach d,$(LIB_DIRS) src/cli test test/oracles test/models test/packing test/ckks,$(wildcard $(d)/*.h))
+HEADERS := src/hekv.h $(foreach d,$(LIB_DIRS) src/cli test test/oracles test/models test/packing test/ckks,$(wildcard $(d)/*.h))
 
 .PHONY: all lib cli test test-full test-scalar-build asan fuzz fuzz-link fuzz-run bench demo \
         lint install clean deps
@@ -145,7 +145,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/include/hekv $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(BUILD)/libhekv.a $(BUILD)/libhekv.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/hekv $(DESTDIR)$(PREFIX)/bin/
-	for h in $(filter-out test/% src/cli/%,$(HEADERS)); do \
+	for h in $(filter-out test/% src/cli/% %_int.h kernels/ifma52.h,$(HEADERS)); do \
 	    install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/hekv/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' scripts/hekv.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hekv.pc

@@ -8,6 +8,7 @@ rank() {
     case "$1" in
         src/common/*) echo 0 ;; kernels/*) echo 1 ;; src/ring/*) echo 2 ;; src/ckks/*) echo 3 ;;
         bootstrap/*) echo 4 ;; packing/*) echo 5 ;; models/*) echo 6 ;; src/cli/*) echo 7 ;;
+        src/hekv.h) echo 8 ;;
         *) echo -1 ;;
     esac
 }
