@@ -73,7 +73,7 @@ $(BUILD)/hekv_tests: $(TEST_OBJS) $(BUILD)/libhekv.a
 # passes the kernel and ring tests.
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hekv_tests $(BUILD)/hekv
-	$(BUILD)/hekv_tests --jobs 2
+	HEKV_CLI=$(BUILD)/hekv $(BUILD)/hekv_tests --jobs 2
 	@$(MAKE) --no-print-directory test-scalar-build
 
 test-scalar-build:
@@ -84,7 +84,7 @@ test-scalar-build:
 # Slow, full-size checks (run by hand): larger sweeps and models.
 test-full: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hekv_tests $(BUILD)/hekv
-	HEKV_TEST_FULL=1 $(BUILD)/hekv_tests --jobs 2
+	HEKV_TEST_FULL=1 HEKV_CLI=$(BUILD)/hekv $(BUILD)/hekv_tests --jobs 2
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT=-O1 \

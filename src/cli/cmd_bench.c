@@ -250,7 +250,8 @@ static const char *ckks_op_names[C_COUNT] = {"encode", "encrypt", "decrypt", "ad
 
 static void bench_ckks_usage(FILE *f) {
     fprintf(f,
-            "usage: hekv bench ckks --params NAME [--threads T] [--reps R] [--csv]\n\n"
+            "usage: hekv bench ckks --params NAME [--threads T] [--reps R] [--ops LIST]\n"
+            "                       [--csv]\n\n"
             "Times the CKKS operations at the top level of a parameter set (all limbs, full\n"
             "slots), each on one ciphertext:\n"
             "  encode, encrypt (public key), decrypt (to a plaintext, no decode), add,\n"
@@ -265,6 +266,8 @@ static void bench_ckks_usage(FILE *f) {
             "                 insecure and only for tests and benchmarks)\n"
             "  --threads T    threads over RNS limbs (default HEKV_THREADS or 1)\n"
             "  --reps R       timed calls per operation, 1..1000 (default 5)\n"
+            "  --ops LIST     time only these operations (comma-separated names from the\n"
+            "                 list above; all are still checked)\n"
             "  --csv          CSV: op,params,limbs,threads,median_ms,min_ms,max_ms\n",
             CKKS_HOIST_K, CKKS_HOIST_K - 1, CKKS_TOL);
 }
@@ -498,10 +501,36 @@ static int ckks_time(ckks_bench *c, int op, int reps, double *ms, hekv_err *err)
     return 1;
 }
 
+/* Parses a comma-separated list of operation names into want[] (1 = time it). */
+static int ckks_parse_ops(const char *list, int *want) {
+    for (int op = 0; op < C_COUNT; op++) want[op] = 0;
+    const char *s = list;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        int found = 0;
+        for (int op = 0; op < C_COUNT; op++)
+            if (len == strlen(ckks_op_names[op]) && !strncmp(s, ckks_op_names[op], len))
+                want[op] = found = 1;
+        if (!found) {
+            hekv_cli_error("bench ckks: unknown operation '%.*s' in --ops (known: encode, "
+                           "encrypt, decrypt, add, mult_relin, rescale, rotate, "
+                           "rotate_hoisted_extra, keyswitch)", (int)len, s);
+            return 0;
+        }
+        s += len;
+        if (*s == ',') s++;
+    }
+    for (int op = 0; op < C_COUNT; op++)
+        if (want[op]) return 1;
+    hekv_cli_error("bench ckks: --ops names no operation");
+    return 0;
+}
+
 static int bench_ckks(int argc, char **argv) {
     const char *name = NULL;
     long threads = 0, reps = 5;
-    int csv = 0;
+    int csv = 0, want[C_COUNT];
+    for (int op = 0; op < C_COUNT; op++) want[op] = 1;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
@@ -519,6 +548,12 @@ static int bench_ckks(int argc, char **argv) {
             if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 256, &threads)) return 2;
         } else if (!strcmp(o, "--reps")) {
             if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 1000, &reps)) return 2;
+        } else if (!strcmp(o, "--ops")) {
+            if (i + 1 >= argc) {
+                hekv_cli_error("--ops needs a value");
+                return 2;
+            }
+            if (!ckks_parse_ops(argv[++i], want)) return 2;
         } else {
             hekv_cli_error("bench ckks: unknown option '%s'", o);
             bench_ckks_usage(stderr);
@@ -575,6 +610,7 @@ static int bench_ckks(int argc, char **argv) {
     double *ms = malloc(sizeof(double) * (size_t)reps);
     int rc = ms ? 0 : 1;
     for (int op = 0; op < C_COUNT && !rc; op++) {
+        if (!want[op]) continue;
         if (!ckks_time(&c, op, (int)reps, ms, &err)) {
             hekv_cli_error("bench ckks: %s failed: %s", ckks_op_names[op],
                            op <= C_DECRYPT ? err.msg : hekv_eval_last_error(c.ev));
