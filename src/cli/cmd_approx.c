@@ -3,7 +3,6 @@
  * file ("hekv-approx 1") whose series are exactly the polynomials the encrypted engine
  * evaluates, so that `hekv eval --approx FILE` measures the model under the encrypted
  * circuits' approximation error. It deliberately only parses options and prints. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,56 +33,22 @@ static void usage(FILE *f) {
             "  --quiet          no table\n");
 }
 
-static int parse_pos(const char *opt, const char *val, double lo, double hi, double *out) {
-    char *end = NULL;
-    if (!val) {
-        hekv_cli_error("%s needs a value", opt);
-        return 0;
-    }
-    errno = 0;
-    double v = strtod(val, &end);
-    if (!*val || *end || errno || !(v >= lo && v <= hi)) {
-        hekv_cli_error("%s: '%s' is not a number in [%g, %g]", opt, val, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 int hekv_cli_approx(int argc, char **argv) {
     const char *calp = NULL, *outp = NULL;
     double margin = 0.1, tol = 0x1p-12;
     long max_depth = 0;
     int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(o, "--calib") || !strcmp(o, "--out")) {
-            if (!v) {
-                hekv_cli_error("%s needs a value", o);
-                return 2;
-            }
-            *(!strcmp(o, "--calib") ? &calp : &outp) = v;
-            i++;
-        } else if (!strcmp(o, "--margin")) {
-            if (!parse_pos(o, v, 0, 10, &margin)) return 2;
-            i++;
-        } else if (!strcmp(o, "--tol")) {
-            if (!parse_pos(o, v, 1e-15, 0.5, &tol)) return 2;
-            i++;
-        } else if (!strcmp(o, "--max-depth")) {
-            if (!hekv_cli_parse_int(o, v, 1, 100, &max_depth)) return 2;
-            i++;
-        } else if (!strcmp(o, "--quiet")) {
-            quiet = 1;
-        } else {
-            hekv_cli_error("approx: unknown option '%s' (try hekv approx --help)", o);
-            return 2;
-        }
-    }
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_STR("--calib", &calp),
+        HEKV_CLI_OPT_STR("--out", &outp),
+        HEKV_CLI_OPT_DOUBLE("--margin", &margin, 0, 10),
+        HEKV_CLI_OPT_DOUBLE("--tol", &tol, 1e-15, 0.5),
+        HEKV_CLI_OPT_INT("--max-depth", &max_depth, 1, 100),
+        HEKV_CLI_OPT_FLAG("--quiet", &quiet),
+    };
+    int parsed = hekv_cli_opts_parse("approx", argc, argv, opts, sizeof opts / sizeof opts[0],
+                                     usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     if (!calp) {
         hekv_cli_error("approx: --calib FILE is required (write one with hekv calibrate)");
         return 2;

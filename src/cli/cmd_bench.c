@@ -132,27 +132,16 @@ static const uint64_t *kern_result(kern_bench *k, int which) {
 static int bench_ntt(int argc, char **argv) {
     long logn = 16, bits = 50, threads = 0, reps = 0;
     int csv = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            bench_ntt_usage(stdout);
-            return 0;
-        } else if (!strcmp(o, "--csv")) {
-            csv = 1;
-        } else if (!strcmp(o, "--logn")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 10, 17, &logn)) return 2;
-        } else if (!strcmp(o, "--bits")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 20, 61, &bits)) return 2;
-        } else if (!strcmp(o, "--threads")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 256, &threads)) return 2;
-        } else if (!strcmp(o, "--reps")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 5, 100000, &reps)) return 2;
-        } else {
-            hekv_cli_error("bench ntt: unknown option '%s'", o);
-            bench_ntt_usage(stderr);
-            return 2;
-        }
-    }
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_FLAG("--csv", &csv),
+        HEKV_CLI_OPT_INT("--logn", &logn, 10, 17),
+        HEKV_CLI_OPT_INT("--bits", &bits, 20, 61),
+        HEKV_CLI_OPT_INT("--threads", &threads, 1, 256),
+        HEKV_CLI_OPT_INT("--reps", &reps, 5, 100000),
+    };
+    int parsed = hekv_cli_opts_parse("bench ntt", argc, argv, opts,
+                                     sizeof opts / sizeof opts[0], bench_ntt_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     int T = hekv_cli_threads(threads);
     if (bits < logn + 2) {
         hekv_cli_error("bench ntt: --bits %ld too small for N = 2^%ld", bits, logn);
@@ -527,39 +516,21 @@ static int ckks_parse_ops(const char *list, int *want) {
 }
 
 static int bench_ckks(int argc, char **argv) {
-    const char *name = NULL;
+    const char *name = NULL, *ops = NULL;
     long threads = 0, reps = 5;
     int csv = 0, want[C_COUNT];
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_FLAG("--csv", &csv),
+        HEKV_CLI_OPT_STR("--params", &name),
+        HEKV_CLI_OPT_INT("--threads", &threads, 1, 256),
+        HEKV_CLI_OPT_INT("--reps", &reps, 1, 1000),
+        HEKV_CLI_OPT_STR("--ops", &ops),
+    };
+    int parsed = hekv_cli_opts_parse("bench ckks", argc, argv, opts,
+                                     sizeof opts / sizeof opts[0], bench_ckks_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     for (int op = 0; op < C_COUNT; op++) want[op] = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            bench_ckks_usage(stdout);
-            return 0;
-        } else if (!strcmp(o, "--csv")) {
-            csv = 1;
-        } else if (!strcmp(o, "--params")) {
-            if (i + 1 >= argc) {
-                hekv_cli_error("--params needs a value");
-                return 2;
-            }
-            name = argv[++i];
-        } else if (!strcmp(o, "--threads")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 256, &threads)) return 2;
-        } else if (!strcmp(o, "--reps")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 1000, &reps)) return 2;
-        } else if (!strcmp(o, "--ops")) {
-            if (i + 1 >= argc) {
-                hekv_cli_error("--ops needs a value");
-                return 2;
-            }
-            if (!ckks_parse_ops(argv[++i], want)) return 2;
-        } else {
-            hekv_cli_error("bench ckks: unknown option '%s'", o);
-            bench_ckks_usage(stderr);
-            return 2;
-        }
-    }
+    if (ops && !ckks_parse_ops(ops, want)) return 2;
     if (!name) {
         hekv_cli_error("bench ckks: --params NAME is required (hekv params lists the sets)");
         bench_ckks_usage(stderr);

@@ -73,50 +73,36 @@ static int decrypt_slots(hekv_encoder *enc, const hekv_sk *sk, double *v, const 
     return ok;
 }
 
-static int parse_common(int argc, char **argv, pack_opts *o, int attention) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long *dst = NULL, lo = 1, hi = 1L << 20;
-        if (!strcmp(a, "--csv")) {
-            o->csv = 1;
-            continue;
-        } else if (!strcmp(a, "--params")) {
-            if (!v) {
-                hekv_cli_error("--params needs a value");
-                return 0;
-            }
-            o->name = v;
-            i++;
-            continue;
-        } else if (!strcmp(a, "--d")) {
-            dst = &o->d;
-        } else if (!strcmp(a, "--d-out") && !attention) {
-            dst = &o->d_out;
-        } else if (!strcmp(a, "--threads")) {
-            dst = &o->threads, hi = 256;
-        } else if (!strcmp(a, "--reps")) {
-            dst = &o->reps, hi = 1000;
-        } else if (!strcmp(a, "--limbs")) {
-            dst = &o->limbs, lo = 2, hi = 64;
-        } else if (!strcmp(a, "--heads") && attention) {
-            dst = &o->heads;
-        } else if (!strcmp(a, "--kv-heads") && attention) {
-            dst = &o->kv_heads;
-        } else if (!strcmp(a, "--n") && attention) {
-            dst = &o->n, hi = 1L << 24;
-        } else {
-            hekv_cli_error("bench %s: unknown option '%s'", attention ? "attention" : "matvec",
-                           a);
-            return 0;
-        }
-        if (!hekv_cli_parse_int(a, v, lo, hi, dst)) return 0;
-        i++;
-    }
+/* The options of bench attention (attention = 1) or bench matvec (0) into o, which holds
+ * the defaults; --params and --d are required by both. Returns HEKV_CLI_CONTINUE or the
+ * exit status. */
+static int pack_parse(const char *cmd, int argc, char **argv, pack_opts *o, int attention,
+                      void (*usage)(FILE *)) {
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_INT("--heads", &o->heads, 1, 1L << 20), /* attention only */
+        HEKV_CLI_OPT_INT("--kv-heads", &o->kv_heads, 1, 1L << 20),
+        HEKV_CLI_OPT_INT("--n", &o->n, 1, 1L << 24),
+        HEKV_CLI_OPT_STR("--params", &o->name), /* both */
+        HEKV_CLI_OPT_INT("--d", &o->d, 1, 1L << 20),
+        HEKV_CLI_OPT_INT("--threads", &o->threads, 1, 256),
+        HEKV_CLI_OPT_INT("--reps", &o->reps, 1, 1000),
+        HEKV_CLI_OPT_INT("--limbs", &o->limbs, 2, 64),
+        HEKV_CLI_OPT_FLAG("--csv", &o->csv),
+        HEKV_CLI_OPT_INT("--d-out", &o->d_out, 1, 1L << 20), /* matvec only */
+    };
+    enum { ATTENTION_ONLY = 3, MATVEC_ONLY = 1 }; /* the first and the last rows */
+    const size_t n = sizeof opts / sizeof opts[0];
+    int parsed = attention
+                     ? hekv_cli_opts_parse(cmd, argc, argv, opts, n - MATVEC_ONLY, usage)
+                     : hekv_cli_opts_parse(cmd, argc, argv, opts + ATTENTION_ONLY,
+                                           n - ATTENTION_ONLY, usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     if (!o->name || !o->d) {
-        hekv_cli_error("--params NAME and --d D are required");
-        return 0;
+        hekv_cli_error("%s: --params NAME and --d D are required", cmd);
+        usage(stderr);
+        return 2;
     }
-    return 1;
+    return HEKV_CLI_CONTINUE;
 }
 
 static double median_ms(double *ms, int reps) {
@@ -148,17 +134,10 @@ static void matvec_usage(FILE *f) {
 }
 
 int hekv_cli_bench_matvec(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            matvec_usage(stdout);
-            return 0;
-        }
     pack_opts o = {0};
     o.reps = 3, o.limbs = 3;
-    if (!parse_common(argc, argv, &o, 0)) {
-        matvec_usage(stderr);
-        return 2;
-    }
+    int parsed = pack_parse("bench matvec", argc, argv, &o, 0, matvec_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     if (!o.d_out) o.d_out = o.d;
     o.threads = hekv_cli_threads(o.threads);
     hekv_ckks_params *p = NULL;
@@ -355,16 +334,12 @@ static int append_err(att_bench *a, int which, size_t n, double *e, hekv_err *er
 }
 
 int hekv_cli_bench_attention(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            attention_usage(stdout);
-            return 0;
-        }
     pack_opts o = {0};
     o.reps = 3, o.limbs = 5;
-    if (!parse_common(argc, argv, &o, 1) || !o.heads || !o.kv_heads || !o.n) {
-        if (o.name && (!o.heads || !o.kv_heads || !o.n))
-            hekv_cli_error("bench attention: --heads, --kv-heads and --n are required");
+    int parsed = pack_parse("bench attention", argc, argv, &o, 1, attention_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
+    if (!o.heads || !o.kv_heads || !o.n) {
+        hekv_cli_error("bench attention: --heads, --kv-heads and --n are required");
         attention_usage(stderr);
         return 2;
     }

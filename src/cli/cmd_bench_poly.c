@@ -216,31 +216,16 @@ int hekv_cli_bench_poly(int argc, char **argv) {
     const char *name = NULL;
     long threads = 0, reps = 3;
     int csv = 0, table = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(o, "--csv")) {
-            csv = 1;
-        } else if (!strcmp(o, "--table")) {
-            table = 1;
-        } else if (!strcmp(o, "--params")) {
-            if (i + 1 >= argc) {
-                hekv_cli_error("--params needs a value");
-                return 2;
-            }
-            name = argv[++i];
-        } else if (!strcmp(o, "--threads")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 256, &threads)) return 2;
-        } else if (!strcmp(o, "--reps")) {
-            if (!hekv_cli_parse_int(o, i + 1 < argc ? argv[++i] : NULL, 1, 100, &reps)) return 2;
-        } else {
-            hekv_cli_error("bench poly: unknown option '%s'", o);
-            usage(stderr);
-            return 2;
-        }
-    }
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_FLAG("--csv", &csv),
+        HEKV_CLI_OPT_FLAG("--table", &table),
+        HEKV_CLI_OPT_STR("--params", &name),
+        HEKV_CLI_OPT_INT("--threads", &threads, 1, 256),
+        HEKV_CLI_OPT_INT("--reps", &reps, 1, 100),
+    };
+    int parsed = hekv_cli_opts_parse("bench poly", argc, argv, opts,
+                                     sizeof opts / sizeof opts[0], usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     if (table) return error_tables();
     if (!name) {
         hekv_cli_error("bench poly: --params NAME is required (hekv params lists the sets)");

@@ -19,32 +19,10 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* ---- option helpers --------------------------------------------------------------------- */
-
-static const char *opt_value(const char *opt, int *i, int argc, char **argv) {
-    if (*i + 1 >= argc) {
-        hekv_cli_error("%s needs a value", opt);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int parse_double(const char *opt, const char *val, double lo, double hi, double *out) {
-    char *end = NULL;
-    if (!val) return 0;
-    errno = 0;
-    double v = strtod(val, &end);
-    if (!*val || *end || errno || !isfinite(v) || v < lo || v > hi) {
-        hekv_cli_error("%s: '%s' is not a number in [%g, %g]", opt, val, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
+/* ---- option values with a syntax of their own ------------------------------------------ */
 
 static int parse_u64(const char *opt, const char *val, unsigned long long *out) {
     char *end = NULL;
-    if (!val) return 0;
     errno = 0;
     unsigned long long v = strtoull(val, &end, 10);
     if (!*val || *end || errno || val[0] == '-') {
@@ -56,9 +34,9 @@ static int parse_u64(const char *opt, const char *val, unsigned long long *out) 
 }
 
 static int parse_precision(const char *val, hekv_llama_precision *out) {
-    if (val && !strcmp(val, "f64")) { *out = HEKV_LLAMA_F64; return 1; }
-    if (val && !strcmp(val, "f32")) { *out = HEKV_LLAMA_F32; return 1; }
-    hekv_cli_error("--precision: '%s' is neither f64 nor f32", val ? val : "");
+    if (!strcmp(val, "f64")) { *out = HEKV_LLAMA_F64; return 1; }
+    if (!strcmp(val, "f32")) { *out = HEKV_LLAMA_F32; return 1; }
+    hekv_cli_error("--precision: '%s' is neither f64 nor f32", val);
     return 0;
 }
 
@@ -220,46 +198,33 @@ static void print_token(int prev, int token, void *user) {
 }
 
 static int cmd_run(int argc, char **argv) {
-    const char *model = NULL, *tokp = NULL, *prompt = "", *approx = NULL;
+    const char *model = NULL, *tokp = NULL, *prompt = "", *approx = NULL, *seeds = NULL,
+               *precs = "f64";
     long n_new = 256;
     double temp = 1.0, topp = 0.9;
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_STR("--model", &model),
+        HEKV_CLI_OPT_STR("--tokenizer", &tokp),
+        HEKV_CLI_OPT_STR("--prompt", &prompt),
+        HEKV_CLI_OPT_STR("--approx", &approx),
+        HEKV_CLI_OPT_INT("-n", &n_new, 0, 1000000),
+        HEKV_CLI_OPT_DOUBLE("-t", &temp, 0, 1e6),
+        HEKV_CLI_OPT_DOUBLE("-p", &topp, -1e6, 1e6),
+        HEKV_CLI_OPT_STR("--seed", &seeds),
+        HEKV_CLI_OPT_STR("--precision", &precs),
+    };
+    int parsed = hekv_cli_opts_parse("run", argc, argv, opts, sizeof opts / sizeof opts[0],
+                                     run_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     unsigned long long seed = 0;
-    int have_seed = 0;
-    hekv_llama_precision prec = HEKV_LLAMA_F64;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            run_usage(stdout);
-            return 0;
-        } else if (!strcmp(o, "--model")) {
-            if (!(model = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--tokenizer")) {
-            if (!(tokp = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--prompt")) {
-            if (!(prompt = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--approx")) {
-            if (!(approx = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "-n")) {
-            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1000000, &n_new)) return 2;
-        } else if (!strcmp(o, "-t")) {
-            if (!parse_double(o, opt_value(o, &i, argc, argv), 0, 1e6, &temp)) return 2;
-        } else if (!strcmp(o, "-p")) {
-            if (!parse_double(o, opt_value(o, &i, argc, argv), -1e6, 1e6, &topp)) return 2;
-        } else if (!strcmp(o, "--seed")) {
-            if (!parse_u64(o, opt_value(o, &i, argc, argv), &seed)) return 2;
-            have_seed = 1;
-        } else if (!strcmp(o, "--precision")) {
-            if (!parse_precision(opt_value(o, &i, argc, argv), &prec)) return 2;
-        } else {
-            hekv_cli_error("run: unknown option '%s' (try hekv run --help)", o);
-            return 2;
-        }
-    }
+    hekv_llama_precision prec;
+    if ((seeds && !parse_u64("--seed", seeds, &seed)) || !parse_precision(precs, &prec))
+        return 2;
     if (!model) {
         hekv_cli_error("run: --model FILE is required (try hekv run --help)");
         return 2;
     }
-    if (!have_seed) seed = (unsigned long long)time(NULL);
+    if (!seeds) seed = (unsigned long long)time(NULL);
     loaded L;
     if (!load_all(&L, model, tokp, approx, 1)) return 1;
     const hekv_llama_config *c = hekv_llama_model_config(L.model);
@@ -277,7 +242,7 @@ static int cmd_run(int argc, char **argv) {
         hekv_cli_error("%s", err.msg);
         goto out;
     }
-    if (temp > 0 && !have_seed) fprintf(stderr, "seed: %llu\n", seed);
+    if (temp > 0 && !seeds) fprintf(stderr, "seed: %llu\n", seed);
     print_ctx pc = {L.tok, 0};
     hekv_llama_gen_opts go = {prompt, (int)n_new, L.approx, print_token, &pc};
     size_t n = 0, np = 0;
@@ -339,31 +304,18 @@ static int cmd_calibrate(int argc, char **argv) {
     const char *model = NULL, *tokp = NULL, *data = NULL, *outp = NULL;
     long max_tokens = 16384, threads = 0;
     int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            calibrate_usage(stdout);
-            return 0;
-        } else if (!strcmp(o, "--model")) {
-            if (!(model = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--tokenizer")) {
-            if (!(tokp = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--data")) {
-            if (!(data = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--out")) {
-            if (!(outp = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--max-tokens")) {
-            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1L << 40, &max_tokens))
-                return 2;
-        } else if (!strcmp(o, "--threads")) {
-            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 1, 256, &threads)) return 2;
-        } else if (!strcmp(o, "--quiet")) {
-            quiet = 1;
-        } else {
-            hekv_cli_error("calibrate: unknown option '%s' (try hekv calibrate --help)", o);
-            return 2;
-        }
-    }
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_STR("--model", &model),
+        HEKV_CLI_OPT_STR("--tokenizer", &tokp),
+        HEKV_CLI_OPT_STR("--data", &data),
+        HEKV_CLI_OPT_STR("--out", &outp),
+        HEKV_CLI_OPT_INT("--max-tokens", &max_tokens, 0, 1L << 40),
+        HEKV_CLI_OPT_INT("--threads", &threads, 1, 256),
+        HEKV_CLI_OPT_FLAG("--quiet", &quiet),
+    };
+    int parsed = hekv_cli_opts_parse("calibrate", argc, argv, opts,
+                                     sizeof opts / sizeof opts[0], calibrate_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     if (!model || !data) {
         hekv_cli_error("calibrate: --model FILE and --data TEXTFILE are required (try hekv "
                        "calibrate --help)");
@@ -475,46 +427,30 @@ static void eval_usage(FILE *f) {
 }
 
 static int cmd_eval(int argc, char **argv) {
-    const char *model = NULL, *tokp = NULL, *data = NULL, *lambada = NULL, *approx = NULL;
+    const char *model = NULL, *tokp = NULL, *data = NULL, *lambada = NULL, *approx = NULL,
+               *precs = "f64";
     long max_tokens = 0, max_examples = 0, threads = 0;
     int csv = 0, line_eos = 0, per_line = 0;
-    hekv_llama_precision prec = HEKV_LLAMA_F64;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            eval_usage(stdout);
-            return 0;
-        } else if (!strcmp(o, "--model")) {
-            if (!(model = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--tokenizer")) {
-            if (!(tokp = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--data")) {
-            if (!(data = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--lambada")) {
-            if (!(lambada = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--approx")) {
-            if (!(approx = opt_value(o, &i, argc, argv))) return 2;
-        } else if (!strcmp(o, "--max-tokens")) {
-            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1L << 40, &max_tokens))
-                return 2;
-        } else if (!strcmp(o, "--max-examples")) {
-            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 0, 1L << 40, &max_examples))
-                return 2;
-        } else if (!strcmp(o, "--threads")) {
-            if (!hekv_cli_parse_int(o, opt_value(o, &i, argc, argv), 1, 256, &threads)) return 2;
-        } else if (!strcmp(o, "--precision")) {
-            if (!parse_precision(opt_value(o, &i, argc, argv), &prec)) return 2;
-        } else if (!strcmp(o, "--csv")) {
-            csv = 1;
-        } else if (!strcmp(o, "--line-eos")) {
-            line_eos = 1;
-        } else if (!strcmp(o, "--lines")) {
-            per_line = line_eos = 1;
-        } else {
-            hekv_cli_error("eval: unknown option '%s' (try hekv eval --help)", o);
-            return 2;
-        }
-    }
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_STR("--model", &model),
+        HEKV_CLI_OPT_STR("--tokenizer", &tokp),
+        HEKV_CLI_OPT_STR("--data", &data),
+        HEKV_CLI_OPT_STR("--lambada", &lambada),
+        HEKV_CLI_OPT_STR("--approx", &approx),
+        HEKV_CLI_OPT_INT("--max-tokens", &max_tokens, 0, 1L << 40),
+        HEKV_CLI_OPT_INT("--max-examples", &max_examples, 0, 1L << 40),
+        HEKV_CLI_OPT_INT("--threads", &threads, 1, 256),
+        HEKV_CLI_OPT_STR("--precision", &precs),
+        HEKV_CLI_OPT_FLAG("--csv", &csv),
+        HEKV_CLI_OPT_FLAG("--line-eos", &line_eos),
+        HEKV_CLI_OPT_FLAG("--lines", &per_line),
+    };
+    int parsed = hekv_cli_opts_parse("eval", argc, argv, opts, sizeof opts / sizeof opts[0],
+                                     eval_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
+    hekv_llama_precision prec;
+    if (!parse_precision(precs, &prec)) return 2;
+    if (per_line) line_eos = 1; /* --lines implies --line-eos */
     if (!model || (!data && !lambada)) {
         hekv_cli_error("eval: --model FILE and at least one of --data FILE / --lambada FILE "
                        "are required (try hekv eval --help)");

@@ -30,17 +30,10 @@ static const char *verdict(const char *name, int secure) {
 
 int hekv_cli_params(int argc, char **argv) {
     int csv = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            params_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--csv")) {
-            csv = 1;
-        } else {
-            hekv_cli_error("params: unknown option '%s' (try hekv params --help)", argv[i]);
-            return 2;
-        }
-    }
+    const hekv_cli_opt opts[] = {HEKV_CLI_OPT_FLAG("--csv", &csv)};
+    int parsed = hekv_cli_opts_parse("params", argc, argv, opts, sizeof opts / sizeof opts[0],
+                                     params_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
     if (csv)
         printf("name,n,slots,limbs,special_limbs,dnum,log2_qp,bound,verdict,swk_bytes\n");
     else

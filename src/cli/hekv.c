@@ -47,21 +47,6 @@ void hekv_cli_error(const char *fmt, ...) {
     va_end(ap);
 }
 
-int hekv_cli_parse_int(const char *opt, const char *val, long lo, long hi, long *out) {
-    char *end = NULL;
-    if (!val) {
-        hekv_cli_error("%s needs a value", opt);
-        return 0;
-    }
-    long v = strtol(val, &end, 10);
-    if (!*val || *end || v < lo || v > hi) {
-        hekv_cli_error("%s: '%s' is not an integer in [%ld, %ld]", opt, val, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 int hekv_cli_threads(long from_flag) {
     if (from_flag > 0) return (int)from_flag;
     const char *env = getenv("HEKV_THREADS");
