@@ -4,9 +4,10 @@
  * itself. Independent windows / examples run in parallel (OpenMP, one state each; every
  * allocation and check happens before the parallel region).
  *
- * It deliberately does not use overlapping (strided) windows: each window starts from a
- * fresh KV cache after BOS, so the first tokens of a window see little context and the
- * perplexity is somewhat higher than a sliding-window evaluation would report. */
+ * By default the windows do not overlap: each starts from a fresh KV cache, so the first
+ * tokens of a window see little context and the perplexity is higher than with full
+ * context. The line-stream mode also slides windows (opts->stride): each prediction then
+ * has at least T - stride tokens of context, at about T / stride times the cost. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -142,7 +143,8 @@ static hekv_status eval_lines(const hekv_llama_model *m, const hekv_llama_tokeni
     }
     int64_t npred = (int64_t)ns - 1;
     if (o->max_tokens > 0 && o->max_tokens < npred) npred = o->max_tokens;
-    const int64_t n_win = (npred + T - 1) / T;
+    const int S = o->stride > 0 ? o->stride : T; /* checked <= T by the caller */
+    const int64_t n_win = (npred + S - 1) / S;
     const int nt = clamp_threads(o->threads, n_win);
     double *wnll = calloc((size_t)n_win, sizeof *wnll);
     hekv_status *wst = calloc((size_t)n_win, sizeof *wst);
@@ -156,15 +158,20 @@ static hekv_status eval_lines(const hekv_llama_model *m, const hekv_llama_tokeni
 
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t w = 0; w < n_win; w++) {
+        /* window w scores the predictions of stream tokens w*S + 1 .. w*S + cnt from a
+         * fresh cache at stream token b (T - S tokens earlier, or the stream's start) */
         hekv_llama_state *sw = sts[omp_get_thread_num()];
-        const int *wt = s + w * T;
-        const int cnt = (int)(npred - w * T < T ? npred - w * T : T);
+        const int64_t first = w * S, b = first + S - T > 0 ? first + S - T : 0;
+        const int *wt = s + b;
+        const int cnt = (int)(npred - first < S ? npred - first : S);
+        const int skip = (int)(first - b), end = skip + cnt;
         double nll = 0.0;
         hekv_status ws = HEKV_OK;
         hekv_llama_state_reset(sw);
-        for (int p = 0; p < cnt && ws == HEKV_OK; p++) {
+        for (int p = 0; p < end && ws == HEKV_OK; p++) {
             ws = hekv_llama_forward(sw, wt[p], p, o->approx, NULL);
-            if (ws == HEKV_OK) nll += token_nll(hekv_llama_state_logits(sw), V, wt[p + 1]);
+            if (ws == HEKV_OK && p >= skip)
+                nll += token_nll(hekv_llama_state_logits(sw), V, wt[p + 1]);
         }
         wnll[w] = nll;
         wst[w] = ws;
@@ -206,6 +213,11 @@ hekv_status hekv_llama_eval_text(const hekv_llama_model *m, const hekv_llama_tok
     memset(res, 0, sizeof *res);
     if (len == 0)
         return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_eval_text: the text is empty");
+    if (o->stride > 0 && (!o->per_line || o->stride > hekv_llama_model_config(m)->seq_len))
+        return hekv_err_set(err, HEKV_ERR_ARG,
+                            "hekv_llama_eval_text: a stride needs the line-stream mode and must "
+                            "be at most the context (%d); got %d",
+                            hekv_llama_model_config(m)->seq_len, o->stride);
     if (o->per_line) return eval_lines(m, tok, text, len, o, res, err);
     const hekv_llama_config *cfg = hekv_llama_model_config(m);
     const int T = cfg->seq_len, V = cfg->vocab_size;

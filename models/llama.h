@@ -438,13 +438,15 @@ typedef struct hekv_llama_eval_opts {
     hekv_llama_calib *calib;         /* NULL, or receives the ranges (float64 only) */
     int per_line;                    /* 1: the line-stream convention of scripts/train_lm.py
                                         (see hekv_llama_eval_text) */
+    int stride;                      /* per_line only: a window every `stride` stream tokens
+                                        (1..T; <= 0: T, non-overlapping windows) */
 } hekv_llama_eval_opts;
 
 typedef struct hekv_llama_eval_result {
     int64_t tokens;      /* text tokens scored (each predicted exactly once) */
     int64_t words;       /* whitespace-separated words in the scored text (+ lines) */
     int64_t lines;       /* lines in the scored text */
-    int64_t windows;     /* windows of up to T tokens (ceil(tokens / T)) */
+    int64_t windows;     /* windows of up to T tokens (ceil(tokens / stride)) */
     int64_t bytes;       /* bytes of the text covered by the scored tokens */
     double nll;          /* total negative log-likelihood, nats */
     double ce;           /* nll / tokens (nats/token) */
@@ -467,8 +469,13 @@ typedef struct hekv_llama_eval_result {
  *  followed by the byte token <0x0A>; windows of T stream tokens each start from a fresh
  *  cache at position 0 (only the first starts with BOS) and predict the next T tokens, so
  *  every stream token after BOS is scored once; words = whitespace words + lines.
+ *  With per_line and a stride S < T the windows slide (the sliding-window evaluation of
+ *  fixed-context models): window c still scores the S predictions of stream tokens
+ *  cS+1 .. cS+S, but it starts from a fresh cache at stream token max(0, cS + S - T), so
+ *  every prediction has at least T - S tokens of context (or the whole stream before it);
+ *  it costs about T/S times as much. S = T is the non-overlapping evaluation above.
  *  @return HEKV_OK; HEKV_ERR_ARG (NULL, empty text, calib with F32, per_line with a vocab
- *          without <0x0A>); HEKV_ERR_NOMEM. */
+ *          without <0x0A>, stride > T or stride without per_line); HEKV_ERR_NOMEM. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_eval_text(
     const hekv_llama_model *m, const hekv_llama_tokenizer *tok, const char *text, size_t len,
     const hekv_llama_eval_opts *opts, hekv_llama_eval_result *res, hekv_err *err);

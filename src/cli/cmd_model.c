@@ -341,7 +341,7 @@ static int cmd_calibrate(int argc, char **argv) {
         goto out;
     }
     hekv_llama_eval_opts eo = {max_tokens, hekv_cli_threads(threads), 0, HEKV_LLAMA_F64, NULL,
-                               cal, 0};
+                               cal, 0, 0};
     hekv_llama_eval_result res;
     double t0 = now_s();
     if (hekv_llama_eval_text(L.model, L.tok, text, len, &eo, &res, &err) != HEKV_OK ||
@@ -390,8 +390,9 @@ out:
 static void eval_usage(FILE *f) {
     fprintf(f,
             "usage: hekv eval --model FILE [--tokenizer FILE] [--data FILE] [--max-tokens N]\n"
-            "                 [--line-eos] [--lines] [--lambada FILE] [--max-examples N]\n"
-            "                 [--precision f64|f32] [--approx FILE] [--threads T] [--csv]\n\n"
+            "                 [--line-eos] [--lines [--stride S]] [--lambada FILE]\n"
+            "                 [--max-examples N] [--precision f64|f32] [--approx FILE]\n"
+            "                 [--threads T] [--csv]\n\n"
             "Evaluates the plaintext reference engine.\n\n"
             "With --data: the whole text is tokenized once (dummy-prefix space, no BOS) and cut\n"
             "into consecutive windows of seq_len tokens; each window starts from a fresh KV\n"
@@ -414,6 +415,11 @@ static void eval_usage(FILE *f) {
             "                      one its PyTorch perplexities use): BOS, then each line's\n"
             "                      tokens and a newline token; windows continue the stream;\n"
             "                      implies --line-eos\n"
+            "  --stride S          with --lines: sliding windows, one every S tokens (1..seq_len;\n"
+            "                      default seq_len: no overlap); each window still scores S\n"
+            "                      tokens but starts seq_len - S tokens earlier, so every\n"
+            "                      prediction has >= seq_len - S tokens of context (the\n"
+            "                      sliding-window perplexity; seq_len/S times the work)\n"
             "  --lambada FILE      LAMBADA file (lambada_test_plain_text.txt or .jsonl)\n"
             "  --max-examples N    LAMBADA passages to use (default 0 = all)\n"
             "  --precision P       f64 (default) or f32\n"
@@ -422,14 +428,14 @@ static void eval_usage(FILE *f) {
             "  --csv               one CSV header and row instead of the readable lines:\n"
             "                      model,data,precision,approx,tokens,words,nll,ce_nats,\n"
             "                      ppl_token,ppl_word,lambada,lambada_examples,lambada_correct,\n"
-            "                      lambada_acc,seconds\n"
+            "                      lambada_acc,seconds,stride\n"
             "  --help              this text\n");
 }
 
 static int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tokp = NULL, *data = NULL, *lambada = NULL, *approx = NULL,
                *precs = "f64";
-    long max_tokens = 0, max_examples = 0, threads = 0;
+    long max_tokens = 0, max_examples = 0, threads = 0, stride = 0;
     int csv = 0, line_eos = 0, per_line = 0;
     const hekv_cli_opt opts[] = {
         HEKV_CLI_OPT_STR("--model", &model),
@@ -444,6 +450,7 @@ static int cmd_eval(int argc, char **argv) {
         HEKV_CLI_OPT_FLAG("--csv", &csv),
         HEKV_CLI_OPT_FLAG("--line-eos", &line_eos),
         HEKV_CLI_OPT_FLAG("--lines", &per_line),
+        HEKV_CLI_OPT_INT("--stride", &stride, 1, 1L << 20),
     };
     int parsed = hekv_cli_opts_parse("eval", argc, argv, opts, sizeof opts / sizeof opts[0],
                                      eval_usage);
@@ -451,6 +458,10 @@ static int cmd_eval(int argc, char **argv) {
     hekv_llama_precision prec;
     if (!parse_precision(precs, &prec)) return 2;
     if (per_line) line_eos = 1; /* --lines implies --line-eos */
+    if (stride && !per_line) {
+        hekv_cli_error("eval: --stride needs --lines (try hekv eval --help)");
+        return 2;
+    }
     if (!model || (!data && !lambada)) {
         hekv_cli_error("eval: --model FILE and at least one of --data FILE / --lambada FILE "
                        "are required (try hekv eval --help)");
@@ -459,7 +470,7 @@ static int cmd_eval(int argc, char **argv) {
     loaded L;
     if (!load_all(&L, model, tokp, approx, 1)) return 1;
     hekv_llama_eval_opts eo = {max_tokens, hekv_cli_threads(threads), line_eos, prec, L.approx,
-                               NULL, per_line};
+                               NULL, per_line, (int)stride};
     hekv_llama_eval_result r;
     hekv_llama_lambada_result lr;
     memset(&r, 0, sizeof r);
@@ -479,8 +490,13 @@ static int cmd_eval(int argc, char **argv) {
         if (!csv) {
             printf("model:             %s (%s%s)\n", model, pname, approx ? ", approx" : "");
             printf("data:              %s (%lld bytes scored)\n", data, (long long)r.bytes);
-            printf("tokens:            %lld (%lld windows of up to %d)\n", (long long)r.tokens,
-                   (long long)r.windows, hekv_llama_model_config(L.model)->seq_len);
+            const int T = hekv_llama_model_config(L.model)->seq_len;
+            if (stride && stride < T)
+                printf("tokens:            %lld (%lld sliding windows of up to %d, stride "
+                       "%ld)\n", (long long)r.tokens, (long long)r.windows, T, stride);
+            else
+                printf("tokens:            %lld (%lld windows of up to %d)\n",
+                       (long long)r.tokens, (long long)r.windows, T);
             printf("words:             %lld (%lld lines%s)\n", (long long)r.words,
                    (long long)r.lines, line_eos ? ", one <eos> word each" : "");
             printf("cross-entropy:     %.6f nats/token (%.4f bits/token)\n", r.ce,
@@ -505,11 +521,12 @@ static int cmd_eval(int argc, char **argv) {
     double dt = now_s() - t0;
     if (csv) {
         printf("model,data,precision,approx,tokens,words,nll,ce_nats,ppl_token,ppl_word,lambada,"
-               "lambada_examples,lambada_correct,lambada_acc,seconds\n");
-        printf("%s,%s,%s,%s,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%s,%lld,%lld,%.6f,%.3f\n", model,
+               "lambada_examples,lambada_correct,lambada_acc,seconds,stride\n");
+        printf("%s,%s,%s,%s,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%s,%lld,%lld,%.6f,%.3f,%ld\n", model,
                data ? data : "", pname, approx ? approx : "", (long long)r.tokens,
                (long long)r.words, r.nll, r.ce, r.ppl_token, r.ppl_word, lambada ? lambada : "",
-               (long long)lr.examples, (long long)lr.correct, lr.accuracy, dt);
+               (long long)lr.examples, (long long)lr.correct, lr.accuracy, dt,
+               stride ? stride : (long)hekv_llama_model_config(L.model)->seq_len);
     } else {
         printf("time:              %.2f s\n", dt);
     }

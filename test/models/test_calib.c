@@ -17,7 +17,7 @@ static hekv_llama_calib *calibrate_stories(hekv_llama_model *m, hekv_llama_token
     hekv_llama_calib *cal;
     hekv_err err = {0};
     cr_assert_eq(hekv_llama_calib_new(hekv_llama_model_config(m), &cal, &err), HEKV_OK);
-    hekv_llama_eval_opts o = {0, threads, 0, HEKV_LLAMA_F64, NULL, cal, 0};
+    hekv_llama_eval_opts o = {0, threads, 0, HEKV_LLAMA_F64, NULL, cal, 0, 0};
     hekv_llama_eval_result r;
     cr_assert_eq(hekv_llama_eval_text(m, t, calib_text, strlen(calib_text), &o, &r, &err),
                  HEKV_OK, "%s", err.msg);

@@ -12,7 +12,7 @@ Test(models, eval_short_text_perplexity) {
     hekv_llama_model *m = tm_load_stories();
     hekv_llama_tokenizer *t = tm_load_tok512();
     hekv_err err = {0};
-    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 0, 0};
     hekv_llama_eval_result r;
     cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r, &err), HEKV_OK, "%s",
                  err.msg);
@@ -97,7 +97,7 @@ Test(models, eval_windows_score_each_token_once) {
         }
     }
     hekv_llama_state_free(st);
-    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 0, 0};
     hekv_llama_eval_result r1, r2;
     cr_assert_eq(hekv_llama_eval_text(m, t, story, strlen(story), &o, &r1, &err), HEKV_OK, "%s",
                  err.msg);
@@ -134,7 +134,7 @@ Test(models, eval_lambada_plain_and_jsonl) {
         "the \\u0064og\"}\n";
     tm_write(jsonl, json_text, strlen(json_text));
     hekv_err err = {0};
-    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
+    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL, 0, 0};
     hekv_llama_lambada_result a, b;
     cr_assert_eq(hekv_llama_eval_lambada(m, t, plain, 0, &o, &a, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(a.examples, 2);
@@ -165,7 +165,7 @@ Test(models, eval_lambada_real_file_subset) {
     hekv_llama_model *m = tm_load_stories();
     hekv_llama_tokenizer *t = tm_load_tok512();
     hekv_err err = {0};
-    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL, 0};
+    hekv_llama_eval_opts o = {0, 2, 0, HEKV_LLAMA_F64, NULL, NULL, 0, 0};
     hekv_llama_lambada_result r;
     cr_assert_eq(hekv_llama_eval_lambada(m, t, path, 20, &o, &r, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(r.examples, 20);
@@ -183,7 +183,7 @@ Test(models, eval_per_line_stream_matches_hand_run) {
     hekv_llama_tokenizer *t = tm_load_tok512();
     hekv_err err = {0};
     const char *text = " Once upon a time \n\n  she saw a ball.\t\nThe end";
-    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 1};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 1, 0};
     hekv_llama_eval_result r;
     cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r, &err), HEKV_OK, "%s",
                  err.msg);
@@ -220,4 +220,83 @@ Test(models, eval_per_line_stream_matches_hand_run) {
     hekv_llama_state_free(st);
     hekv_llama_tokenizer_free(t);
     hekv_llama_model_free(m);
+}
+
+/* Sliding windows (stride S < T) in the line-stream mode: window c scores the predictions
+ * of stream tokens cS+1 .. cS+S from a fresh cache at max(0, cS + S - T). Checked against
+ * an independent hand-run that restarts the cache for every single prediction; stride T
+ * is the non-overlapping default; threads do not change the total; bad strides fail. */
+Test(models, eval_sliding_windows_match_hand_run) {
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    char dir[64];
+    tm_tmpdir(dir, sizeof dir);
+    const int32_t hdr[7] = {16, 24, 2, 4, 2, 512, 8};
+    hekv_llama_model *m = tm_synth_load(dir, hdr, 67);
+    const int T = 8, V = 512;
+    const char *text = "Once upon a time, there was a little girl named Lily.\n"
+                       "She loved to play outside in the park.\nOne day, she saw a ball.\n";
+    hekv_err err = {0};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 1, 0};
+    hekv_llama_eval_result r0, r;
+    cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r0, &err), HEKV_OK, "%s",
+                 err.msg);
+    /* the stream, as eval builds it (checked by the per-line test above) */
+    int s[256], k = 0;
+    s[k++] = HEKV_LLAMA_TOKEN_BOS;
+    const char *lines[] = {"Once upon a time, there was a little girl named Lily.",
+                           "She loved to play outside in the park.", "One day, she saw a ball."};
+    for (int i = 0; i < 3; i++) {
+        size_t n = 0;
+        cr_assert_eq(hekv_llama_tokenizer_encode(t, s + k, 64, &n, lines[i], strlen(lines[i]),
+                                                 0, 0, NULL),
+                     HEKV_OK);
+        k += (int)n;
+        s[k++] = 13;
+    }
+    cr_assert_eq(r0.tokens, k - 1);
+    cr_assert(k > 4 * T, "need several windows, have %d tokens", k);
+    hekv_llama_state *st;
+    cr_assert_eq(hekv_llama_state_new(m, HEKV_LLAMA_F64, &st, &err), HEKV_OK);
+    const int strides[] = {1, 3, 5, 8};
+    for (size_t si = 0; si < sizeof strides / sizeof strides[0]; si++) {
+        const int S = strides[si];
+        double want = 0;
+        for (int j = 1; j < k; j++) { /* prediction of s[j] */
+            const int c = (j - 1) / S, b = c * S + S - T > 0 ? c * S + S - T : 0;
+            hekv_llama_state_reset(st);
+            for (int p = b; p < j; p++)
+                cr_assert_eq(hekv_llama_forward(st, s[p], p - b, NULL, NULL), HEKV_OK);
+            const double *lg = hekv_llama_state_logits(st);
+            double mx = lg[0], z = 0;
+            for (int v = 1; v < V; v++) mx = lg[v] > mx ? lg[v] : mx;
+            for (int v = 0; v < V; v++) z += exp(lg[v] - mx);
+            want += mx + log(z) - lg[s[j]];
+        }
+        o.stride = S;
+        o.threads = 1;
+        cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r, &err), HEKV_OK, "%s",
+                     err.msg);
+        cr_assert_eq(r.tokens, k - 1);
+        cr_assert_eq(r.windows, (k - 1 + S - 1) / S);
+        cr_assert_eq(r.words, r0.words);
+        cr_assert_float_eq(r.nll, want, 1e-9 * want, "stride %d: %.12f vs %.12f", S, r.nll,
+                           want);
+        if (S == T) cr_assert(r.nll == r0.nll, "stride T differs from the default windows");
+        hekv_llama_eval_result r2;
+        o.threads = 2;
+        cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r2, &err), HEKV_OK);
+        cr_assert(r2.nll == r.nll, "stride %d: threads changed the total", S);
+    }
+    hekv_llama_state_free(st);
+    /* a stride beyond the context, or without the line-stream mode */
+    o.threads = 1;
+    o.stride = T + 1;
+    cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r, &err), HEKV_ERR_ARG);
+    o.stride = 4;
+    o.per_line = 0;
+    cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r, &err), HEKV_ERR_ARG);
+    cr_assert(strstr(err.msg, "stride") != NULL, "%s", err.msg);
+    hekv_llama_model_free(m);
+    hekv_llama_tokenizer_free(t);
+    tm_rmtree(dir);
 }
