@@ -49,6 +49,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import struct
 import sys
 import time
@@ -89,9 +90,16 @@ def parse_args():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--eval-windows", type=int, default=40, help="valid windows in periodic evals")
+    ap.add_argument("--eval-stride", type=int, default=None,
+                    help="also report sliding-window perplexities with this stride "
+                         "(default seq_len/2; hekv eval --lines --stride S)")
     ap.add_argument("--verify", action="store_true",
                     help="re-read NAME.bin/.tok/.golden with an independent numpy reader and check")
     ap.add_argument("--verify-only", action="store_true", help="only run --verify on existing outputs")
+    ap.add_argument("--init", default=None, metavar="BIN",
+                    help="continue training from this llama2.c checkpoint (one written by this "
+                         "script: its .tok/.model/.vocab/.json beside it; the architecture flags "
+                         "must match) instead of a random initialisation; the tokenizer is reused")
     ap.add_argument("--golden-only", action="store_true",
                     help="no training: load NAME.bin into the PyTorch model and rewrite NAME.golden "
                          "(and the JSON's golden entry); the architecture flags must match the .bin")
@@ -492,7 +500,11 @@ def main():
     print("lines %s words %s" % ({s: len(l) for s, l in lines.items()}, words), flush=True)
 
     # ---- tokenizer
-    if args.golden_only:  # keep the existing tokenizer: the .bin was trained with it
+    init_prefix = os.path.splitext(args.init)[0] if args.init else None
+    if init_prefix and os.path.abspath(init_prefix) != os.path.abspath(prefix):
+        for ext in (".tok", ".model", ".vocab"):  # the checkpoint's tokenizer, beside the output
+            shutil.copyfile(init_prefix + ext, prefix + ext)
+    if args.golden_only or init_prefix:  # keep the existing tokenizer: the .bin was trained with it
         _, vt, vs = read_tokenizer(prefix + ".tok", args.vocab)
         sp = None
     else:
@@ -503,7 +515,7 @@ def main():
     streams = {s: encode_lines(enc, l) for s, l in lines.items()}
     ntok = {s: len(v) for s, v in streams.items()}
     n0 = sum(st.count(0) for st in streams.values())
-    if args.golden_only:
+    if sp is None:
         same = -1
     else:  # agreement with sentencepiece's own encoder (informative)
         same = sum(enc.encode(l.strip()) == sp.encode(l.strip()) for l in lines["valid"][:500])
@@ -597,12 +609,12 @@ def main():
             return self.output(self.norm(x))
 
     model = Model()
-    if args.golden_only:
-        cfg, w = np_read_model(prefix + ".bin")
+    def load_bin(path):  # the weights of a llama2.c checkpoint into model
+        cfg, w = np_read_model(path)
         want = dict(dim=D, hidden=args.hidden, layers=args.layers, heads=H, kv_heads=KV,
                     vocab=args.vocab, seq=L)
         if cfg != want:
-            sys.exit("golden-only: %s.bin has %s but the flags say %s" % (prefix, cfg, want))
+            sys.exit("%s has %s but the flags say %s" % (path, cfg, want))
         sd = model.state_dict()
         t = lambda a: torch.from_numpy(np.array(a, dtype=np.float32))
         sd["tok_embeddings.weight"].copy_(t(w["emb"]))
@@ -615,6 +627,21 @@ def main():
         sd["norm.weight"].copy_(t(w["norm"]))
         if args.untied:
             sd["output.weight"].copy_(t(w["cls"]))
+
+    prior = None  # the training behind --init, from its JSON
+    if init_prefix:
+        load_bin(args.init)
+        if os.path.exists(init_prefix + ".json"):
+            pm = json.load(open(init_prefix + ".json"))
+            prior = {"from": args.init, "steps": pm.get("total_steps", pm.get("steps")),
+                     "tokens_seen": pm.get("total_tokens_seen", pm.get("tokens_seen")),
+                     "train_minutes": pm.get("total_train_minutes", pm.get("train_minutes")),
+                     "hyperparameters": pm.get("hyperparameters"), "init": pm.get("init")}
+        else:
+            prior = {"from": args.init}
+        print("init: weights from %s (%s steps before)" % (args.init, prior.get("steps")), flush=True)
+    if args.golden_only:
+        load_bin(prefix + ".bin")
         write_golden(model, streams["test"][:GOLDEN_T], prefix)
         meta_path = prefix + ".json"
         if os.path.exists(meta_path):
@@ -639,28 +666,39 @@ def main():
         return x, y
 
     @torch.no_grad()
-    def evaluate(stream, max_windows=None, bs=16):
+    def evaluate(stream, max_windows=None, bs=16, stride=None):
+        """Total NLL and count of every stream token after the first. Window c scores the
+        predictions of tokens cS+1 .. cS+S from a fresh start at max(0, cS + S - L): S = L
+        (default) gives non-overlapping windows, S < L sliding ones (hekv eval --stride)."""
         model.eval()
+        S = stride or L
         s = torch.tensor(stream, dtype=torch.long)
         N = len(s)
-        starts = list(range(0, N - 1, L))
+        starts = list(range(0, N - 1, S))
         if max_windows:
             starts = starts[:max_windows]
         nll, cnt = 0.0, 0
-        full = [st for st in starts if st + L + 1 <= N]
+
+        def window(c0):  # (input, targets, scored count)
+            b = max(0, c0 + S - L)
+            e = min(c0 + S, N - 1)
+            return s[b:e], s[b + 1:e + 1], e - c0
+
+        full = [c0 for c0 in starts if c0 + S - L >= 0 and c0 + S <= N - 1]
         for i in range(0, len(full), bs):
-            b = full[i:i + bs]
-            x = torch.stack([s[st:st + L] for st in b])
-            y = torch.stack([s[st + 1:st + L + 1] for st in b])
-            lp = F.cross_entropy(model(x).view(-1, args.vocab), y.view(-1), reduction="sum")
+            xs, ys = zip(*[window(c0)[:2] for c0 in full[i:i + bs]])
+            x, y = torch.stack(xs), torch.stack(ys)
+            lp = F.cross_entropy(model(x)[:, L - S:].reshape(-1, args.vocab),
+                                 y[:, L - S:].reshape(-1), reduction="sum")
             nll += lp.item()
-            cnt += y.numel()
-        for st in starts:
-            if st + L + 1 > N:  # last partial window
-                x = s[st:N - 1].unsqueeze(0)
-                y = s[st + 1:N].unsqueeze(0)
-                nll += F.cross_entropy(model(x).view(-1, args.vocab), y.view(-1), reduction="sum").item()
-                cnt += y.numel()
+            cnt += y[:, L - S:].numel()
+        fullset = set(full)
+        for c0 in starts:
+            if c0 not in fullset:  # the first windows (shorter context) and the last one
+                x, y, k = window(c0)
+                lg = model(x.unsqueeze(0))[0, -k:]
+                nll += F.cross_entropy(lg, y[-k:], reduction="sum").item()
+                cnt += k
         model.train()
         return nll, cnt
 
@@ -714,15 +752,17 @@ def main():
 
     # ---- final evaluation
     model.eval()
-    res = {}
+    res, res_sliding = {}, {}
+    eval_stride = args.eval_stride or L // 2
     for s in ("valid", "test"):
-        nll, cnt = evaluate(streams[s])
-        assert cnt == len(streams[s]) - 1
-        res[s] = {"tokens": cnt, "words": words[s], "nll": nll,
-                  "token_ppl": math.exp(nll / cnt), "word_ppl": math.exp(nll / words[s]),
-                  "bits_per_token": nll / cnt / math.log(2)}
-        print("%s: token ppl %.3f  word ppl %.3f  (%d tokens, %d words)"
-              % (s, res[s]["token_ppl"], res[s]["word_ppl"], cnt, words[s]), flush=True)
+        for S, out in ((L, res), (eval_stride, res_sliding)):
+            nll, cnt = evaluate(streams[s], stride=S)
+            assert cnt == len(streams[s]) - 1
+            out[s] = {"tokens": cnt, "words": words[s], "nll": nll,
+                      "token_ppl": math.exp(nll / cnt), "word_ppl": math.exp(nll / words[s]),
+                      "bits_per_token": nll / cnt / math.log(2), "stride": S}
+            print("%s (stride %d): token ppl %.3f  word ppl %.3f  (%d tokens, %d words)"
+                  % (s, S, out[s]["token_ppl"], out[s]["word_ppl"], cnt, words[s]), flush=True)
 
     # ---- export (legacy llama2.c version 0)
     sd = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()}
@@ -751,6 +791,10 @@ def main():
         "name": name, "data": args.data, "files": {s: p for s, p in paths.items()},
         "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("verify", "verify_only")},
         "steps": steps, "tokens_seen": steps * tok_per_step,
+        "init": prior,
+        "total_steps": steps + ((prior or {}).get("steps") or 0),
+        "total_tokens_seen": steps * tok_per_step + ((prior or {}).get("tokens_seen") or 0),
+        "total_train_minutes": train_time / 60 + ((prior or {}).get("train_minutes") or 0),
         "params": nparams, "bin_bytes": os.path.getsize(prefix + ".bin"),
         "llama2c_header": {"dim": D, "hidden_dim": args.hidden, "n_layers": args.layers, "n_heads": H,
                            "n_kv_heads": KV, "vocab_size": vhdr, "max_seq_len": L},
@@ -764,7 +808,7 @@ def main():
         "train_seconds": train_time, "train_minutes": train_time / 60,
         "total_seconds": time.time() - t_start,
         "torch": torch.__version__, "threads": args.threads,
-        "eval": res, "baselines_word_ppl": baselines,
+        "eval": res, "eval_sliding": res_sliding, "baselines_word_ppl": baselines,
         "golden": {"T": len(gt), "tokens": gt},
     }
     with open(prefix + ".json", "w") as f:
