@@ -100,6 +100,9 @@ def parse_args():
                     help="continue training from this llama2.c checkpoint (one written by this "
                          "script: its .tok/.model/.vocab/.json beside it; the architecture flags "
                          "must match) instead of a random initialisation; the tokenizer is reused")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="no training: load NAME.bin, evaluate it (valid and test, non-overlapping "
+                         "and sliding windows) and update the JSON's eval entries")
     ap.add_argument("--golden-only", action="store_true",
                     help="no training: load NAME.bin into the PyTorch model and rewrite NAME.golden "
                          "(and the JSON's golden entry); the architecture flags must match the .bin")
@@ -504,7 +507,7 @@ def main():
     if init_prefix and os.path.abspath(init_prefix) != os.path.abspath(prefix):
         for ext in (".tok", ".model", ".vocab"):  # the checkpoint's tokenizer, beside the output
             shutil.copyfile(init_prefix + ext, prefix + ext)
-    if args.golden_only or init_prefix:  # keep the existing tokenizer: the .bin was trained with it
+    if args.golden_only or args.eval_only or init_prefix:  # keep the existing tokenizer: the .bin was trained with it
         _, vt, vs = read_tokenizer(prefix + ".tok", args.vocab)
         sp = None
     else:
@@ -640,31 +643,6 @@ def main():
         else:
             prior = {"from": args.init}
         print("init: weights from %s (%s steps before)" % (args.init, prior.get("steps")), flush=True)
-    if args.golden_only:
-        load_bin(prefix + ".bin")
-        write_golden(model, streams["test"][:GOLDEN_T], prefix)
-        meta_path = prefix + ".json"
-        if os.path.exists(meta_path):
-            meta = json.load(open(meta_path))
-            meta["golden"] = {"T": GOLDEN_T, "tokens": streams["test"][:GOLDEN_T]}
-            with open(meta_path, "w") as f:
-                json.dump(meta, f, indent=1)
-        print("wrote %s.golden from %s.bin" % (prefix, prefix))
-        if args.verify:
-            sys.exit(0 if verify(args.out_dir, name, paths["test"]) else 1)
-        return
-    nparams = sum(p.numel() for p in model.parameters())
-    print("model: %d params (%.2f MiB float32)" % (nparams, nparams * 4 / 2**20), flush=True)
-
-    train = torch.tensor(streams["train"], dtype=torch.long)
-    gen = torch.Generator().manual_seed(args.seed)
-
-    def get_batch():
-        ix = torch.randint(len(train) - L - 1, (args.batch,), generator=gen)
-        x = torch.stack([train[i:i + L] for i in ix])
-        y = torch.stack([train[i + 1:i + L + 1] for i in ix])
-        return x, y
-
     @torch.no_grad()
     def evaluate(stream, max_windows=None, bs=16, stride=None):
         """Total NLL and count of every stream token after the first. Window c scores the
@@ -701,6 +679,57 @@ def main():
                 cnt += k
         model.train()
         return nll, cnt
+
+    def final_eval():
+        """Valid and test perplexities, non-overlapping and sliding windows."""
+        res, res_sliding = {}, {}
+        eval_stride = args.eval_stride or L // 2
+        for s in ("valid", "test"):
+            for S, out in ((L, res), (eval_stride, res_sliding)):
+                nll, cnt = evaluate(streams[s], stride=S)
+                assert cnt == len(streams[s]) - 1
+                out[s] = {"tokens": cnt, "words": words[s], "nll": nll,
+                          "token_ppl": math.exp(nll / cnt), "word_ppl": math.exp(nll / words[s]),
+                          "bits_per_token": nll / cnt / math.log(2), "stride": S}
+                print("%s (stride %d): token ppl %.3f  word ppl %.3f  (%d tokens, %d words)"
+                      % (s, S, out[s]["token_ppl"], out[s]["word_ppl"], cnt, words[s]), flush=True)
+        return res, res_sliding
+
+    if args.eval_only:
+        load_bin(prefix + ".bin")
+        model.eval()
+        res, res_sliding = final_eval()
+        meta_path = prefix + ".json"
+        meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+        meta["eval"], meta["eval_sliding"] = res, res_sliding
+        with open(meta_path, "w") as f:
+            json.dump(meta, f, indent=1)
+        print("updated the evaluation in %s" % meta_path)
+        return
+    if args.golden_only:
+        load_bin(prefix + ".bin")
+        write_golden(model, streams["test"][:GOLDEN_T], prefix)
+        meta_path = prefix + ".json"
+        if os.path.exists(meta_path):
+            meta = json.load(open(meta_path))
+            meta["golden"] = {"T": GOLDEN_T, "tokens": streams["test"][:GOLDEN_T]}
+            with open(meta_path, "w") as f:
+                json.dump(meta, f, indent=1)
+        print("wrote %s.golden from %s.bin" % (prefix, prefix))
+        if args.verify:
+            sys.exit(0 if verify(args.out_dir, name, paths["test"]) else 1)
+        return
+    nparams = sum(p.numel() for p in model.parameters())
+    print("model: %d params (%.2f MiB float32)" % (nparams, nparams * 4 / 2**20), flush=True)
+
+    train = torch.tensor(streams["train"], dtype=torch.long)
+    gen = torch.Generator().manual_seed(args.seed)
+
+    def get_batch():
+        ix = torch.randint(len(train) - L - 1, (args.batch,), generator=gen)
+        x = torch.stack([train[i:i + L] for i in ix])
+        y = torch.stack([train[i + 1:i + L + 1] for i in ix])
+        return x, y
 
     decay = [p for n_, p in model.named_parameters() if p.dim() == 2]
     nodecay = [p for n_, p in model.named_parameters() if p.dim() < 2]
@@ -752,17 +781,7 @@ def main():
 
     # ---- final evaluation
     model.eval()
-    res, res_sliding = {}, {}
-    eval_stride = args.eval_stride or L // 2
-    for s in ("valid", "test"):
-        for S, out in ((L, res), (eval_stride, res_sliding)):
-            nll, cnt = evaluate(streams[s], stride=S)
-            assert cnt == len(streams[s]) - 1
-            out[s] = {"tokens": cnt, "words": words[s], "nll": nll,
-                      "token_ppl": math.exp(nll / cnt), "word_ppl": math.exp(nll / words[s]),
-                      "bits_per_token": nll / cnt / math.log(2), "stride": S}
-            print("%s (stride %d): token ppl %.3f  word ppl %.3f  (%d tokens, %d words)"
-                  % (s, S, out[s]["token_ppl"], out[s]["word_ppl"], cnt, words[s]), flush=True)
+    res, res_sliding = final_eval()
 
     # ---- export (legacy llama2.c version 0)
     sd = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()}
