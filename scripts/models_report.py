@@ -72,7 +72,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lambada-max", type=int, default=0, help="LAMBADA passages (0 = all)")
     ap.add_argument("--out", default="results/models.md")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated models to (re)evaluate; the others' rows come from "
+                         "the JSON beside --out, as a previous run left them")
     args = ap.parse_args()
+    cache_path = os.path.join(ROOT, os.path.splitext(args.out)[0] + ".json")
+    cached = {}
+    if args.only and os.path.exists(cache_path):
+        cached = {r["name"]: r for r in json.load(open(cache_path))["rows"]}
 
     commit = run(["git", "rev-parse", "--short", "HEAD"]).strip()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -81,8 +88,14 @@ def main():
         meta_path = os.path.join(ROOT, "models/weights", name + ".json")
         if not os.path.exists(meta_path):
             continue
+        if args.only and name not in args.only.split(","):
+            if name in cached:
+                rows.append(cached[name])
+                cmds.extend(cached[name]["eval_cmds"])
+            continue
         meta = json.load(open(meta_path))
         model = "models/weights/%s.bin" % name
+        first_cmd = len(cmds)
         tok = "models/weights/%s.tok" % name
         test = meta["files"]["test"]
         cmd = [args.hekv, "eval", "--model", model, "--tokenizer", tok, "--data", test, "--lines",
@@ -124,7 +137,11 @@ def main():
             "uni": b["unigram_add1"]["test"], "bi": b["bigram_addk"]["test"], "kn": b["bigram_kneser_ney"]["test"],
             "lambada": lam,
             "cmd": " && ".join(train_cmd(h, n, i) for h, n, _, i in stages(meta)),
+            "eval_cmds": cmds[first_cmd:], "commit": commit,
         })
+
+    with open(cache_path, "w") as f:
+        json.dump({"rows": rows}, f, indent=1)
 
     with open(os.path.join(ROOT, args.out), "w") as f:
         f.write("# Models: perplexity of our trained models and baselines\n\n")
