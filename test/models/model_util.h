@@ -137,6 +137,14 @@ static inline hekv_llama_model *tm_synth_load(const char *dir, const int32_t hdr
     return m;
 }
 
+/* -log softmax(logits)[target] in double: the hand-runs' reference for eval's scores. */
+static inline double tm_nll(const double *logits, int V, int target) {
+    double mx = logits[0], z = 0.0;
+    for (int v = 1; v < V; v++) mx = logits[v] > mx ? logits[v] : mx;
+    for (int v = 0; v < V; v++) z += exp(logits[v] - mx);
+    return mx + log(z) - logits[target];
+}
+
 static inline double tm_max_abs_diff(const double *a, const double *b, size_t n) {
     double d = 0.0;
     for (size_t i = 0; i < n; i++) {

@@ -8,6 +8,13 @@ static const char *story =
     "Once upon a time, there was a little girl named Lily. She loved to play outside in the "
     "park.\nOne day, she saw a big, red ball.\n";
 
+/* A synthetic model with a context of 8 and tok512's vocabulary, in a new scratch dir. */
+static hekv_llama_model *synth_ctx8(char *dir, size_t n, uint64_t salt) {
+    tm_tmpdir(dir, n);
+    const int32_t hdr[7] = {16, 24, 2, 4, 2, 512, 8};
+    return tm_synth_load(dir, hdr, salt);
+}
+
 Test(models, eval_short_text_perplexity) {
     hekv_llama_model *m = tm_load_stories();
     hekv_llama_tokenizer *t = tm_load_tok512();
@@ -70,9 +77,7 @@ Test(models, eval_short_text_perplexity) {
 Test(models, eval_windows_score_each_token_once) {
     hekv_llama_tokenizer *t = tm_load_tok512();
     char dir[64];
-    tm_tmpdir(dir, sizeof dir);
-    const int32_t hdr[7] = {16, 24, 2, 4, 2, 512, 8};
-    hekv_llama_model *m = tm_synth_load(dir, hdr, 61);
+    hekv_llama_model *m = synth_ctx8(dir, sizeof dir, 61);
     const int T = 8, V = 512;
     int ids[256];
     size_t n;
@@ -89,11 +94,7 @@ Test(models, eval_windows_score_each_token_once) {
         for (int p = 0; p < T && w * T + (size_t)p < n; p++) {
             int in = p == 0 ? 1 : ids[w * T + (size_t)p - 1];
             cr_assert_eq(hekv_llama_forward(st, in, p, NULL, &err), HEKV_OK);
-            const double *lg = hekv_llama_state_logits(st);
-            double mx = lg[0], s = 0;
-            for (int i = 1; i < V; i++) mx = lg[i] > mx ? lg[i] : mx;
-            for (int i = 0; i < V; i++) s += exp(lg[i] - mx);
-            want += mx + log(s) - lg[ids[w * T + (size_t)p]];
+            want += tm_nll(hekv_llama_state_logits(st), V, ids[w * T + (size_t)p]);
         }
     }
     hekv_llama_state_free(st);
@@ -210,11 +211,7 @@ Test(models, eval_per_line_stream_matches_hand_run) {
     double nll = 0;
     for (int p = 0; p + 1 < k; p++) {
         cr_assert_eq(hekv_llama_forward(st, s[p], p, NULL, NULL), HEKV_OK);
-        const double *lg = hekv_llama_state_logits(st);
-        double mx = lg[0], z = 0;
-        for (int v = 1; v < V; v++) mx = lg[v] > mx ? lg[v] : mx;
-        for (int v = 0; v < V; v++) z += exp(lg[v] - mx);
-        nll += -(lg[s[p + 1]] - mx - log(z));
+        nll += tm_nll(hekv_llama_state_logits(st), V, s[p + 1]);
     }
     cr_assert_float_eq(r.nll, nll, 1e-9 * nll, "%.12f vs %.12f", r.nll, nll);
     hekv_llama_state_free(st);
@@ -229,9 +226,7 @@ Test(models, eval_per_line_stream_matches_hand_run) {
 Test(models, eval_sliding_windows_match_hand_run) {
     hekv_llama_tokenizer *t = tm_load_tok512();
     char dir[64];
-    tm_tmpdir(dir, sizeof dir);
-    const int32_t hdr[7] = {16, 24, 2, 4, 2, 512, 8};
-    hekv_llama_model *m = tm_synth_load(dir, hdr, 67);
+    hekv_llama_model *m = synth_ctx8(dir, sizeof dir, 67);
     const int T = 8, V = 512;
     const char *text = "Once upon a time, there was a little girl named Lily.\n"
                        "She loved to play outside in the park.\nOne day, she saw a ball.\n";
@@ -266,11 +261,7 @@ Test(models, eval_sliding_windows_match_hand_run) {
             hekv_llama_state_reset(st);
             for (int p = b; p < j; p++)
                 cr_assert_eq(hekv_llama_forward(st, s[p], p - b, NULL, NULL), HEKV_OK);
-            const double *lg = hekv_llama_state_logits(st);
-            double mx = lg[0], z = 0;
-            for (int v = 1; v < V; v++) mx = lg[v] > mx ? lg[v] : mx;
-            for (int v = 0; v < V; v++) z += exp(lg[v] - mx);
-            want += mx + log(z) - lg[s[j]];
+            want += tm_nll(hekv_llama_state_logits(st), V, s[j]);
         }
         o.stride = S;
         o.threads = 1;
