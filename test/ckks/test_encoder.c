@@ -11,7 +11,7 @@
 
 #include "../../kernels/automorph.h"
 #include "../../src/ckks/ckks_int.h"
-#include "../util.h"
+#include "ckks_fixture.h"
 
 /* Named tolerances: a fresh encoding's slot error is the coefficient rounding (<= 1/2
  * each) summed through the embedding, ~sqrt(N)/scale; 2^10/scale leaves a wide margin
@@ -23,15 +23,6 @@
 #define ENC_TOL_CRT_REL 0x1p-50
 /* The oracle evaluates in long double; the FFT in double: agreement to this. */
 #define ENC_TOL_ORACLE 0x1p-30
-
-static hekv_ckks_params *params_named(const char *name) {
-    hekv_ckks_params_lit lit;
-    hekv_err err;
-    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    hekv_ckks_params *p = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
-    return p;
-}
 
 static hekv_encoder *encoder_of(const hekv_ckks_params *p) {
     hekv_encoder *enc = NULL;
@@ -45,10 +36,6 @@ static hekv_pt *pt_new_ok(const hekv_ckks_params *p) {
     hekv_err err;
     cr_assert_eq(hekv_pt_new(p, &pt, &err), HEKV_OK, "%s", err.msg);
     return pt;
-}
-
-static void fill_vec(test_rng *g, double *v, size_t n, double lo, double hi) {
-    for (size_t i = 0; i < n; i++) v[i] = test_uniform(g, lo, hi);
 }
 
 static void encode_ok(hekv_encoder *enc, hekv_pt *pt, const double *re, const double *im,
@@ -141,8 +128,8 @@ Test(ckks_encoder, embedding_matches_direct_evaluation) {
     const double scale = 0x1p35;
     for (size_t t = 0; t < sizeof slot_counts / sizeof slot_counts[0]; t++) {
         size_t slots = slot_counts[t], gap = n / (2 * slots);
-        fill_vec(&g, re, slots, -1, 1);
-        fill_vec(&g, im, slots, -1, 1);
+        fill(&g, re, slots, -1, 1);
+        fill(&g, im, slots, -1, 1);
         encode_ok(enc, pt, re, im, slots, 0, scale);
         limb0_centred(p, pt, c);
         for (size_t i = 0; i < n; i++)
@@ -302,8 +289,8 @@ Test(ckks_encoder, roundtrip_precision) {
                     size_t slots = slot_counts[a];
                     int level = levels[b];
                     double scale = ldexp(1.0, log_scales[c]);
-                    fill_vec(&g, re, slots, -1, 1);
-                    fill_vec(&g, im, slots, -1, 1);
+                    fill(&g, re, slots, -1, 1);
+                    fill(&g, im, slots, -1, 1);
                     const double *in_im = complex_in ? im : NULL;
                     encode_ok(enc, pt, re, in_im, slots, level, scale);
                     decode_ok(enc, dre, dim, pt);
@@ -336,13 +323,13 @@ Test(ckks_encoder, roundtrip_large_scale_and_values) {
     const size_t slots = p->n / 2;
     double *re = malloc(slots * sizeof *re), *im = malloc(slots * sizeof *im);
     double *dre = malloc(slots * sizeof *dre), *dim = malloc(slots * sizeof *dim);
-    fill_vec(&g, re, slots, -1, 1);
-    fill_vec(&g, im, slots, -1, 1);
+    fill(&g, re, slots, -1, 1);
+    fill(&g, im, slots, -1, 1);
     encode_ok(enc, pt, re, im, slots, p->nq - 1, 0x1p58);
     decode_ok(enc, dre, dim, pt);
     double e = max_err(dre, dim, re, im, slots);
     cr_assert(e < 0x1p-44, "scale 2^58: error 2^%.1f", log2(e));
-    fill_vec(&g, re, slots, -0x1p20, 0x1p20);
+    fill(&g, re, slots, -0x1p20, 0x1p20);
     encode_ok(enc, pt, re, NULL, slots, 1, 0x1p40);
     decode_ok(enc, dre, dim, pt);
     e = max_err(dre, dim, re, NULL, slots);
@@ -370,8 +357,8 @@ Test(ckks_encoder, linearity) {
     for (size_t t = 0; t < 3; t++) {
         size_t slots = slot_counts[t];
         int level = (int)t + 1;
-        fill_vec(&g, xr, slots, -1, 1), fill_vec(&g, xi, slots, -1, 1);
-        fill_vec(&g, yr, slots, -1, 1), fill_vec(&g, yi, slots, -1, 1);
+        fill(&g, xr, slots, -1, 1), fill(&g, xi, slots, -1, 1);
+        fill(&g, yr, slots, -1, 1), fill(&g, yi, slots, -1, 1);
         for (size_t i = 0; i < slots; i++) sr[i] = xr[i] + yr[i], si[i] = xi[i] + yi[i];
         encode_ok(enc, a, xr, xi, slots, level, scale);
         encode_ok(enc, b, yr, yi, slots, level, scale);
@@ -405,8 +392,8 @@ Test(ckks_encoder, product_is_slotwise) {
     const int level = 2; /* Q ~ 2^130 holds scale^2 * N */
     for (size_t t = 0; t < 5; t++) {
         size_t slots = slot_counts[t];
-        fill_vec(&g, xr, slots, -1, 1), fill_vec(&g, xi, slots, -1, 1);
-        fill_vec(&g, yr, slots, -1, 1), fill_vec(&g, yi, slots, -1, 1);
+        fill(&g, xr, slots, -1, 1), fill(&g, xi, slots, -1, 1);
+        fill(&g, yr, slots, -1, 1), fill(&g, yi, slots, -1, 1);
         for (size_t i = 0; i < slots; i++) {
             pr[i] = xr[i] * yr[i] - xi[i] * yi[i];
             pim[i] = xr[i] * yi[i] + xi[i] * yr[i];
@@ -446,7 +433,7 @@ Test(ckks_encoder, automorphisms_rotate_and_conjugate) {
     const int level = 1;
     for (size_t t = 0; t < 4; t++) {
         size_t slots = slot_counts[t];
-        fill_vec(&g, xr, slots, -1, 1), fill_vec(&g, xi, slots, -1, 1);
+        fill(&g, xr, slots, -1, 1), fill(&g, xi, slots, -1, 1);
         encode_ok(enc, a, xr, xi, slots, level, scale);
         encode_ok(enc, b, xr, xi, slots, level, scale);
         for (size_t r = 0; r <= sizeof ks / sizeof ks[0]; r++) {
@@ -561,7 +548,7 @@ Test(ckks_encoder, timing_n16, .timeout = 600) {
     const size_t slots = p->n / 2;
     double *re = malloc(slots * sizeof *re), *im = malloc(slots * sizeof *im);
     double *dre = malloc(slots * sizeof *dre), *dim = malloc(slots * sizeof *dim);
-    fill_vec(&g, re, slots, -1, 1), fill_vec(&g, im, slots, -1, 1);
+    fill(&g, re, slots, -1, 1), fill(&g, im, slots, -1, 1);
     const int levels[] = {0, p->nq - 1};
     for (int t = 0; t < 2; t++) {
         const int reps = 7;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../../src/ckks/ckks_int.h"
-#include "../util.h"
+#include "ckks_fixture.h"
 
 /* Named error bounds on slot values in [-1, 1] at scale 2^40, N = 2^12 (observed values
  * in brackets). A fresh encryption's slot error is ~ sigma sqrt(N) / 2^40 ~ 2^-32.7
@@ -25,110 +25,9 @@
  * |x| <= 1) plus a fresh product error: 7 levels give <= 2^7 TOL_PRODUCT [2^-23.5]. */
 #define TOL_CHAIN 0x1p-19
 
-typedef struct {
-    hekv_ckks_params *p;
-    hekv_sk *sk;
-    hekv_evk *evk;
-    hekv_encoder *enc;
-    hekv_eval *ev;
-    size_t slots;
-    int top;
-    double scale;
-} ctx;
-
-static hekv_ckks_params *params_named(const char *name) {
-    hekv_ckks_params_lit lit;
-    hekv_err err;
-    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    hekv_ckks_params *p = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
-    return p;
-}
-
 static ctx ctx_new(size_t slots, int relin) {
-    ctx c = {0};
-    hekv_err err;
-    c.p = params_named("toy-N12");
-    cr_assert_eq(hekv_ckks_sk_new(c.p, &c.sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_new(c.p, &c.evk, &err), HEKV_OK, "%s", err.msg);
-    if (relin) cr_assert_eq(hekv_ckks_evk_gen_relin(c.evk, c.sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encoder_new(c.p, &c.enc, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_eval_new(c.p, c.evk, &c.ev, &err), HEKV_OK, "%s", err.msg);
-    c.slots = slots;
-    c.top = hekv_ckks_params_max_level(c.p);
-    c.scale = hekv_ckks_params_default_scale(c.p);
-    return c;
+    return ctx_new_keys("toy-N12", slots, relin, NULL, 0);
 }
-
-static void ctx_free(ctx *c) {
-    hekv_ckks_eval_free(c->ev);
-    hekv_ckks_encoder_free(c->enc);
-    hekv_ckks_evk_free(c->evk);
-    hekv_ckks_sk_free(c->sk);
-    hekv_ckks_params_free(c->p);
-}
-
-static hekv_ct *ct_new(const ctx *c) {
-    hekv_ct *ct = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK, "%s", err.msg);
-    return ct;
-}
-
-static hekv_pt *pt_encode(const ctx *c, const double *re, const double *im, int level,
-                          double scale) {
-    hekv_pt *pt = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encode(c->enc, pt, re, im, c->slots, level, scale, &err), HEKV_OK,
-                 "%s", err.msg);
-    return pt;
-}
-
-/* A fresh encryption of (re, im) at level and scale. */
-static hekv_ct *ct_encrypt(const ctx *c, const double *re, const double *im, int level,
-                           double scale) {
-    hekv_pt *pt = pt_encode(c, re, im, level, scale);
-    hekv_ct *ct = ct_new(c);
-    hekv_err err;
-    cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
-    return ct;
-}
-
-static void ct_decrypt(const ctx *c, double *re, double *im, const hekv_ct *ct) {
-    hekv_pt *pt = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_decode(c->enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
-}
-
-static void fill(test_rng *g, double *v, size_t n, double lo, double hi) {
-    for (size_t i = 0; i < n; i++) v[i] = test_uniform(g, lo, hi);
-}
-
-/* Decrypts ct and asserts max |slot - expected| <= tol (eim NULL: real expected). */
-static double check_ct(const ctx *c, const hekv_ct *ct, const double *ere, const double *eim,
-                       double tol, const char *what) {
-    size_t n = c->slots;
-    double *re = malloc(n * sizeof *re), *im = malloc(n * sizeof *im);
-    ct_decrypt(c, re, im, ct);
-    double m = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = hypot(re[i] - ere[i], im[i] - (eim ? eim[i] : 0.0));
-        if (!(d <= m)) m = d;
-    }
-    free(re);
-    free(im);
-    cr_log_info("%s: max error 2^%.2f (bound 2^%.2f)", what, log2(m), log2(tol));
-    cr_assert(m <= tol, "%s: max error 2^%.2f exceeds the bound 2^%.2f", what, log2(m),
-              log2(tol));
-    return m;
-}
-
-#define OK(ev, call) cr_assert_eq((call), HEKV_OK, "%s: %s", #call, hekv_eval_last_error(ev))
 
 /* ------------------------------------------------------------------ linear operations */
 
@@ -137,11 +36,8 @@ Test(ckks_eval, add_sub_neg) {
     test_rng g = test_rng_new(1);
     size_t n = c.slots;
     double x[64], xi[64], y[64], yi[64], e[64], ei[64];
-    fill(&g, x, n, -1, 1);
-    fill(&g, xi, n, -1, 1);
-    fill(&g, y, n, -1, 1);
-    fill(&g, yi, n, -1, 1);
-    hekv_ct *a = ct_encrypt(&c, x, xi, c.top, c.scale), *b = ct_encrypt(&c, y, yi, c.top, c.scale);
+    hekv_ct *a = ct_random(&c, &g, x, xi, c.top);
+    hekv_ct *b = ct_random(&c, &g, y, yi, c.top);
     hekv_ct *o = ct_new(&c);
     check_ct(&c, a, x, xi, TOL_FRESH, "fresh");
 
@@ -182,9 +78,8 @@ Test(ckks_eval, aliasing) {
     test_rng g = test_rng_new(2);
     size_t n = c.slots;
     double x[32], y[32], e[32];
-    fill(&g, x, n, -1, 1);
-    fill(&g, y, n, -1, 1);
-    hekv_ct *a = ct_encrypt(&c, x, NULL, c.top, c.scale), *b = ct_encrypt(&c, y, NULL, 5, c.scale);
+    hekv_ct *a = ct_random(&c, &g, x, NULL, c.top);
+    hekv_ct *b = ct_random(&c, &g, y, NULL, 5);
     /* a = a + b (a at the top, b at 5): a drops to 5 in place */
     OK(c.ev, hekv_ckks_eval_add(c.ev, a, a, b));
     cr_assert_eq(hekv_ct_level(a), 5);
@@ -233,9 +128,8 @@ Test(ckks_eval, in_place_products_bit_exact) {
     ctx c = ctx_new(64, 1);
     test_rng g = test_rng_new(12);
     double x[64], y[64];
-    fill(&g, x, c.slots, -1, 1);
-    fill(&g, y, c.slots, -1, 1);
-    hekv_ct *a = ct_encrypt(&c, x, NULL, c.top, c.scale), *b = ct_encrypt(&c, y, NULL, 5, c.scale);
+    hekv_ct *a = ct_random(&c, &g, x, NULL, c.top);
+    hekv_ct *b = ct_random(&c, &g, y, NULL, 5);
     hekv_ct *want = ct_new(&c), *t = ct_new(&c);
     hekv_err err;
     /* out = a (a above b's level), out = b */
@@ -265,12 +159,10 @@ Test(ckks_eval, plaintext_ops) {
     test_rng g = test_rng_new(3);
     size_t n = c.slots;
     double x[128], xi[128], y[128], yi[128], e[128], ei[128];
-    fill(&g, x, n, -1, 1);
-    fill(&g, xi, n, -1, 1);
+    hekv_ct *a = ct_random(&c, &g, x, xi, c.top), *o = ct_new(&c);
     fill(&g, y, n, -1, 1);
     fill(&g, yi, n, -1, 1);
-    hekv_ct *a = ct_encrypt(&c, x, xi, c.top, c.scale), *o = ct_new(&c);
-    hekv_pt *pt = pt_encode(&c, y, yi, c.top, c.scale);
+    hekv_pt *pt = pt_encode(&c, y, yi, n, c.top, c.scale);
 
     OK(c.ev, hekv_ckks_eval_add_pt(c.ev, o, a, pt));
     for (size_t i = 0; i < n; i++) e[i] = x[i] + y[i], ei[i] = xi[i] + yi[i];
@@ -290,7 +182,7 @@ Test(ckks_eval, plaintext_ops) {
     check_ct(&c, o, e, ei, TOL_PRODUCT, "mul_pt + rescale");
 
     /* a plaintext at a lower level brings the result down to it */
-    hekv_pt *pt2 = pt_encode(&c, y, yi, 2, c.scale);
+    hekv_pt *pt2 = pt_encode(&c, y, yi, n, 2, c.scale);
     OK(c.ev, hekv_ckks_eval_add_pt(c.ev, o, a, pt2));
     cr_assert_eq(hekv_ct_level(o), 2);
     for (size_t i = 0; i < n; i++) e[i] = x[i] + y[i], ei[i] = xi[i] + yi[i];
@@ -308,9 +200,7 @@ Test(ckks_eval, constants) {
     test_rng g = test_rng_new(4);
     size_t n = c.slots;
     double x[64], xi[64], e[64], ei[64];
-    fill(&g, x, n, -1, 1);
-    fill(&g, xi, n, -1, 1);
-    hekv_ct *a = ct_encrypt(&c, x, xi, c.top, c.scale), *o = ct_new(&c);
+    hekv_ct *a = ct_random(&c, &g, x, xi, c.top), *o = ct_new(&c);
 
     /* add_const, real and complex */
     OK(c.ev, hekv_ckks_eval_add_const(c.ev, o, a, -0.375, 0));
@@ -322,7 +212,7 @@ Test(ckks_eval, constants) {
     /* the same constant through the encoder gives the same slots */
     double cre[64], cim[64];
     for (size_t i = 0; i < n; i++) cre[i] = 0.5, cim[i] = -0.75;
-    hekv_pt *cpt = pt_encode(&c, cre, cim, c.top, c.scale);
+    hekv_pt *cpt = pt_encode(&c, cre, cim, n, c.top, c.scale);
     hekv_ct *o2 = ct_new(&c);
     OK(c.ev, hekv_ckks_eval_add_pt(c.ev, o2, a, cpt));
     OK(c.ev, hekv_ckks_eval_sub(c.ev, o2, o2, o));
@@ -363,11 +253,8 @@ Test(ckks_eval, mul_square) {
     test_rng g = test_rng_new(5);
     size_t n = c.slots;
     double x[256], xi[256], y[256], yi[256], e[256], ei[256];
-    fill(&g, x, n, -1, 1);
-    fill(&g, xi, n, -1, 1);
-    fill(&g, y, n, -1, 1);
-    fill(&g, yi, n, -1, 1);
-    hekv_ct *a = ct_encrypt(&c, x, xi, c.top, c.scale), *b = ct_encrypt(&c, y, yi, c.top, c.scale);
+    hekv_ct *a = ct_random(&c, &g, x, xi, c.top);
+    hekv_ct *b = ct_random(&c, &g, y, yi, c.top);
     hekv_ct *o = ct_new(&c);
     OK(c.ev, hekv_ckks_eval_mul(c.ev, o, a, b));
     cr_assert_eq(hekv_ct_scale(o), c.scale * c.scale);
@@ -413,8 +300,7 @@ Test(ckks_eval, square_chain_to_level0) {
     test_rng g = test_rng_new(6);
     size_t n = c.slots;
     double *x = malloc(n * sizeof *x);
-    fill(&g, x, n, -1, 1);
-    hekv_ct *a = ct_encrypt(&c, x, NULL, c.top, c.scale);
+    hekv_ct *a = ct_random(&c, &g, x, NULL, c.top);
     double worst = 0;
     for (int l = c.top; l > 0; l--) {
         OK(c.ev, hekv_ckks_eval_square(c.ev, a, a));
@@ -494,7 +380,7 @@ Test(ckks_eval, rescale_exact) {
 Test(ckks_eval, seed_flags) {
     ctx c = ctx_new(16, 0);
     double x[16] = {0.5};
-    hekv_ct *a = ct_encrypt(&c, x, NULL, c.top, c.scale), *o = ct_new(&c);
+    hekv_ct *a = ct_encrypt(&c, x, c.top), *o = ct_new(&c);
     cr_assert(a->has_seed, "a fresh secret-key encryption carries its seed");
     OK(c.ev, hekv_ckks_eval_add_const(c.ev, o, a, 1.0, 0));
     cr_assert(o->has_seed && !memcmp(o->seed, a->seed, HEKV_SEED_BYTES),
@@ -517,7 +403,7 @@ Test(ckks_eval, seed_flags) {
 Test(ckks_eval, errors) {
     ctx c = ctx_new(64, 0);
     double x[64] = {0.25, -0.5};
-    hekv_ct *a = ct_encrypt(&c, x, NULL, c.top, c.scale), *o = ct_new(&c);
+    hekv_ct *a = ct_encrypt(&c, x, c.top), *o = ct_new(&c);
     hekv_ct *empty = ct_new(&c);
     const char *msg;
 
@@ -556,9 +442,7 @@ Test(ckks_eval, errors) {
     hekv_ckks_params_free(p2);
 
     /* slot mismatch */
-    c.slots = 32;
-    hekv_ct *s32 = ct_encrypt(&c, x, NULL, c.top, c.scale);
-    c.slots = 64;
+    hekv_ct *s32 = ct_encrypt_cx(&c, x, NULL, 32, c.top, c.scale);
     cr_assert_eq(hekv_ckks_eval_add(c.ev, o, a, s32), HEKV_ERR_ARG);
     cr_assert(strstr(hekv_eval_last_error(c.ev), "slot"), "%s", hekv_eval_last_error(c.ev));
 
@@ -569,7 +453,7 @@ Test(ckks_eval, errors) {
     msg = hekv_eval_last_error(c.ev);
     cr_assert(strstr(msg, "2^40.000000") && strstr(msg, "2^79.") && strstr(msg, "rescale"),
               "the message names both scales and the fix: %s", msg);
-    hekv_pt *pt = pt_encode(&c, x, NULL, c.top, 2 * c.scale);
+    hekv_pt *pt = pt_encode(&c, x, NULL, c.slots, c.top, 2 * c.scale);
     cr_assert_eq(hekv_ckks_eval_sub_pt(c.ev, o, a, pt), HEKV_ERR_SCALE);
     hekv_pt_free(pt);
     /* a relative difference below 2^-40 is tolerated */

@@ -11,7 +11,7 @@
 
 #include "../../kernels/automorph.h"
 #include "../../src/ckks/ckks_int.h"
-#include "../util.h"
+#include "ckks_fixture.h"
 
 /* Key-switching noise, a 6-sigma heuristic bound on ||o0 + o1 s - c s'||_inf (Han-Ki 2020,
  * Lemma 3 shape): the ModUp term sum_j D_j e_j / P (D_j < alpha Q_j, e_j of deviation
@@ -39,13 +39,6 @@ static hekv_ckks_params *params_lit(hekv_ckks_params_lit *lit) {
     hekv_err err;
     cr_assert_eq(hekv_ckks_params_new(lit, &p, &err), HEKV_OK, "%s", err.msg);
     return p;
-}
-
-static hekv_ckks_params *params_named(const char *name) {
-    hekv_ckks_params_lit lit;
-    hekv_err err;
-    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    return params_lit(&lit);
 }
 
 /* toy-N12 reshaped to 7 limbs and dnum 3 (alpha 3: digits of 3, 3 and 1 primes), so the

@@ -7,68 +7,14 @@
 #include <string.h>
 
 #include "../../src/ckks/ckks_int.h"
-#include "../util.h"
+#include "ckks_fixture.h"
 
 /* y = M x with |M_ij|, |x_j| <= 1 over d terms: each product carries ~2^-31 of error
  * (encoding of the diagonal, encryption noise, rescale), summed over d diagonals; plus the
  * key-switching noise of the rotations (small after ModDown). Observed ~2^-28 at d = 64. */
 #define TOL_LT(d) ((double)(d) * 0x1p-28)
 
-typedef struct {
-    hekv_ckks_params *p;
-    hekv_sk *sk;
-    hekv_evk *evk;
-    hekv_encoder *enc;
-    hekv_eval *ev;
-    int top;
-    double scale;
-} ctx;
-
-static ctx ctx_new(void) {
-    ctx c = {0};
-    hekv_err err;
-    hekv_ckks_params_lit lit;
-    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_params_new(&lit, &c.p, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_sk_new(c.p, &c.sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_new(c.p, &c.evk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encoder_new(c.p, &c.enc, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_eval_new(c.p, c.evk, &c.ev, &err), HEKV_OK, "%s", err.msg);
-    c.top = hekv_ckks_params_max_level(c.p);
-    c.scale = hekv_ckks_params_default_scale(c.p);
-    return c;
-}
-
-static void ctx_free(ctx *c) {
-    hekv_ckks_eval_free(c->ev);
-    hekv_ckks_encoder_free(c->enc);
-    hekv_ckks_evk_free(c->evk);
-    hekv_ckks_sk_free(c->sk);
-    hekv_ckks_params_free(c->p);
-}
-
-static hekv_ct *encrypt(const ctx *c, const double *re, const double *im, size_t slots,
-                        int level) {
-    hekv_pt *pt = NULL;
-    hekv_ct *ct = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_encode(c->enc, pt, re, im, slots, level, c->scale, &err), HEKV_OK,
-                 "%s", err.msg);
-    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
-    return ct;
-}
-
-static void decrypt(const ctx *c, double *re, double *im, const hekv_ct *ct) {
-    hekv_pt *pt = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_decode(c->enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
-}
+static ctx ctx_new(void) { return ctx_new_keys("toy-N12", 0, 0, NULL, 0); }
 
 /* The BSGS rotation count computed here independently: distinct non-zero k mod n1 plus
  * distinct non-zero k div n1. */
@@ -120,8 +66,7 @@ static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, con
     size_t nr = hekv_ckks_lintrans_rotations(lt, rots, 4096);
     cr_assert_eq(hekv_ckks_lintrans_rotations(lt, NULL, 0), nr);
     for (size_t i = 0; i < nr; i++) cr_assert(rots[i] > 0 && (size_t)rots[i] < d);
-    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, nr, 0, &err), HEKV_OK, "%s",
-                 err.msg);
+    ctx_gen_rotations(c, rots, nr, 0);
 
     double *x = malloc(d * sizeof *x), *xi = malloc(d * sizeof *xi);
     double *yr = calloc(d, sizeof *yr), *yi = calloc(d, sizeof *yi);
@@ -134,8 +79,7 @@ static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, con
             yr[i] += ar * x[j] - ai * xi[j];
             yi[i] += ar * xi[j] + ai * x[j];
         }
-    hekv_ct *a = encrypt(c, x, xi, d, ct_level), *o = NULL;
-    cr_assert_eq(hekv_ct_new(c->p, &o, &err), HEKV_OK);
+    hekv_ct *a = ct_encrypt_cx(c, x, xi, d, ct_level, c->scale), *o = ct_new(c);
     hekv_status s = hekv_ckks_eval_lintrans(c->ev, o, a, lt);
     cr_assert_eq(s, HEKV_OK, "lintrans: %s", hekv_eval_last_error(c->ev));
     int l = ct_level < lt_level ? ct_level : lt_level;
@@ -143,7 +87,7 @@ static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, con
     cr_assert_eq(hekv_ct_scale(o), c->scale * c->scale);
     cr_assert_eq(hekv_ckks_eval_rescale(c->ev, o, o), HEKV_OK, "%s", hekv_eval_last_error(c->ev));
     double *rr = malloc(d * sizeof *rr), *ri = malloc(d * sizeof *ri);
-    decrypt(c, rr, ri, o);
+    ct_decrypt(c, rr, ri, o);
     double m = 0;
     for (size_t i = 0; i < d; i++) m = fmax(m, hypot(rr[i] - yr[i], ri[i] - yi[i]));
     cr_log_info("lintrans d=%zu ndiag=%zu n1=%ld: %zu rotations, max error 2^%.2f (bound "
@@ -292,23 +236,21 @@ Test(ckks_lintrans, errors) {
     cr_assert_eq(hekv_ckks_lintrans_new(c.enc, ok, dd, NULL, 1, 16, c.top, c.scale, 0, &lt, &err),
                  HEKV_OK, "%s", err.msg);
     double x[32] = {0.25};
-    hekv_ct *a = encrypt(&c, x, NULL, 16, c.top), *o = NULL;
-    cr_assert_eq(hekv_ct_new(c.p, &o, &err), HEKV_OK);
+    hekv_ct *a = ct_encrypt_cx(&c, x, NULL, 16, c.top, c.scale), *o = ct_new(&c);
     /* no Galois key for rotation 1 */
     cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, a, lt), HEKV_ERR_KEY_MISSING);
     cr_assert(strstr(hekv_eval_last_error(c.ev), "rotation 1"), "%s",
               hekv_eval_last_error(c.ev));
     long r = 1;
-    cr_assert_eq(hekv_ckks_evk_gen_rotations(c.evk, c.sk, &r, 1, 0, &err), HEKV_OK);
+    ctx_gen_rotations(&c, &r, 1, 0);
     /* out aliasing the input */
     cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, a, a, lt), HEKV_ERR_ARG);
     cr_assert(strstr(hekv_eval_last_error(c.ev), "alias"), "%s", hekv_eval_last_error(c.ev));
     /* slot mismatch */
-    hekv_ct *b = encrypt(&c, x, NULL, 32, c.top);
+    hekv_ct *b = ct_encrypt_cx(&c, x, NULL, 32, c.top, c.scale);
     cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, b, lt), HEKV_ERR_ARG);
     /* a level-0 input cannot hold the product scale */
-    hekv_ct *z = NULL;
-    cr_assert_eq(hekv_ct_new(c.p, &z, &err), HEKV_OK);
+    hekv_ct *z = ct_new(&c);
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, z, a, 0), HEKV_OK);
     cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, z, lt), HEKV_ERR_LEVEL);
     cr_assert_eq(hekv_ckks_eval_lintrans(c.ev, o, a, lt), HEKV_OK, "%s",

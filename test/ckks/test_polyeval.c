@@ -259,7 +259,7 @@ static double run_poly(ctx *c, const hekv_cheby *p, const double *x, int level, 
     cr_assert(fabs(hekv_ct_scale(ct) / want - 1) <= TOL_SCALE, "%s: scale 2^%.6f vs 2^%.6f",
               what, log2(hekv_ct_scale(ct)), log2(want));
     double *y = malloc(c->slots * sizeof *y), m = 0;
-    ct_decrypt(c, y, ct);
+    ct_decrypt(c, y, NULL, ct);
     for (size_t i = 0; i < c->slots; i++) {
         double d = fabs(y[i] - hekv_ckks_cheby_eval(p, x[i]));
         if (!(d <= m)) m = d;

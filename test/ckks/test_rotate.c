@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../../src/ckks/ckks_int.h"
-#include "../util.h"
+#include "ckks_fixture.h"
 
 /* Slot error of a rotated fresh encryption: encryption noise (~6 sigma) plus the
  * key-switching noise (~100-200 per coefficient, see test_keyswitch.c), zero-mean thanks to
@@ -19,50 +19,23 @@
 /* inner_sum / replicate: log2(n) rotations and n-fold sums of the noise. */
 #define ROTSUM_TOL 0x1p-21
 
-typedef struct {
-    hekv_ckks_params *p;
-    hekv_sk *sk;
-    hekv_evk *evk;
-    hekv_encoder *enc;
-    hekv_eval *ev;
-    size_t slots; /* N/2 */
-} ctx;
-
 static const long ROTS[] = {1, 2, 5, -1, 0 /* N/4 */, 0 /* slots-1 */, 4, 8, 16, 32, -16, -32};
 #define NROTS (sizeof ROTS / sizeof ROTS[0])
 
-static void ctx_init(ctx *c, const char *name, int conj) {
-    hekv_ckks_params_lit lit;
-    hekv_err err;
-    memset(c, 0, sizeof *c);
-    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_params_new(&lit, &c->p, &err), HEKV_OK, "%s", err.msg);
-    c->slots = hekv_ckks_params_max_slots(c->p);
-    cr_assert_eq(hekv_ckks_sk_new(c->p, &c->sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_new(c->p, &c->evk, &err), HEKV_OK, "%s", err.msg);
+/* ROTS with the two entries that depend on the set filled in: N/4 and slots - 1. */
+static void rot_list(const ctx *c, long *ks) {
+    memcpy(ks, ROTS, sizeof ROTS);
+    ks[4] = (long)c->p->n / 4;
+    ks[5] = (long)c->slots - 1;
+}
+
+/* `name` at full slots (N/2) with the keys of rot_list, and conjugation when conj. */
+static ctx ctx_new(const char *name, int conj) {
+    ctx c = ctx_new_keys(name, 0, 0, NULL, 0);
     long rots[NROTS];
-    memcpy(rots, ROTS, sizeof rots);
-    rots[4] = (long)hekv_ckks_params_n(c->p) / 4;
-    rots[5] = (long)c->slots - 1;
-    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, NROTS, conj, &err), HEKV_OK,
-                 "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encoder_new(c->p, &c->enc, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_eval_new(c->p, c->evk, &c->ev, &err), HEKV_OK, "%s", err.msg);
-}
-
-static void ctx_free(ctx *c) {
-    hekv_ckks_eval_free(c->ev);
-    hekv_ckks_encoder_free(c->enc);
-    hekv_ckks_evk_free(c->evk);
-    hekv_ckks_sk_free(c->sk);
-    hekv_ckks_params_free(c->p);
-}
-
-static hekv_ct *ct_of(const ctx *c) {
-    hekv_ct *ct = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK, "%s", err.msg);
-    return ct;
+    rot_list(&c, rots);
+    ctx_gen_rotations(&c, rots, NROTS, conj);
+    return c;
 }
 
 /* z: slots random complex values in the unit box, encrypted at `level`. */
@@ -74,15 +47,7 @@ static hekv_ct *encrypt_random(const ctx *c, double complex *z, size_t slots, in
         im[i] = test_uniform(g, -1, 1);
         z[i] = re[i] + I * im[i];
     }
-    hekv_pt *pt = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encode(c->enc, pt, re, im, slots, level,
-                                  hekv_ckks_params_default_scale(c->p), &err),
-                 HEKV_OK, "%s", err.msg);
-    hekv_ct *ct = ct_of(c);
-    cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
+    hekv_ct *ct = ct_encrypt_cx(c, re, im, slots, level, c->scale);
     free(re);
     free(im);
     return ct;
@@ -91,20 +56,11 @@ static hekv_ct *encrypt_random(const ctx *c, double complex *z, size_t slots, in
 /* max_i |dec(ct)_i - want_i| */
 static double max_err(const ctx *c, const hekv_ct *ct, const double complex *want) {
     const size_t slots = hekv_ct_slots(ct);
-    double *re = malloc(slots * sizeof *re), *im = malloc(slots * sizeof *im);
-    hekv_pt *pt = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_decode(c->enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
-    double mx = 0;
-    for (size_t i = 0; i < slots; i++) {
-        double d = cabs(re[i] + I * im[i] - want[i]);
-        if (!(d <= mx)) mx = d; /* NaN propagates */
-    }
-    hekv_pt_free(pt);
-    free(re);
-    free(im);
+    double *wre = malloc(slots * sizeof *wre), *wim = malloc(slots * sizeof *wim);
+    for (size_t i = 0; i < slots; i++) wre[i] = creal(want[i]), wim[i] = cimag(want[i]);
+    const double mx = ct_max_err(c, ct, wre, wim);
+    free(wre);
+    free(wim);
     return mx;
 }
 
@@ -120,7 +76,7 @@ static void rotations_at(ctx *c, size_t slots, int level, uint64_t salt, const l
     test_rng g = test_rng_new(salt);
     double complex *z = malloc(slots * sizeof *z), *want = malloc(slots * sizeof *want);
     hekv_ct *a = encrypt_random(c, z, slots, level, &g);
-    hekv_ct *r = ct_of(c);
+    hekv_ct *r = ct_new(c);
     double base = max_err(c, a, z), worst = 0;
     for (size_t t = 0; t < nk; t++) {
         hekv_status s = hekv_ckks_eval_rotate(c->ev, r, a, ks[t]);
@@ -143,12 +99,9 @@ static void rotations_at(ctx *c, size_t slots, int level, uint64_t salt, const l
 }
 
 Test(ckks_rotate, every_key_full_slots_all_levels) {
-    ctx c;
-    ctx_init(&c, "toy-N12", 0);
+    ctx c = ctx_new("toy-N12", 0);
     long ks[NROTS];
-    memcpy(ks, ROTS, sizeof ks);
-    ks[4] = (long)c.p->n / 4;
-    ks[5] = (long)c.slots - 1;
+    rot_list(&c, ks);
     const int top = hekv_ckks_params_max_level(c.p);
     rotations_at(&c, c.slots, top, 10, ks, NROTS);
     rotations_at(&c, c.slots, top / 2, 11, ks, NROTS);
@@ -157,8 +110,7 @@ Test(ckks_rotate, every_key_full_slots_all_levels) {
 }
 
 Test(ckks_rotate, toy_n13_partial_digits) {
-    ctx c;
-    ctx_init(&c, "toy-N13", 0);
+    ctx c = ctx_new("toy-N13", 0);
     const long ks[] = {1, -1, 5, (long)c.slots - 1};
     /* alpha 3: level 10 has digits of 3, 3, 3, 2 primes; level 4 of 3, 2 */
     rotations_at(&c, c.slots, 10, 13, ks, 4);
@@ -169,8 +121,7 @@ Test(ckks_rotate, toy_n13_partial_digits) {
 /* Sparse packing: rotations act mod slots; keys for k are found as k mod slots or
  * k mod slots - slots, and multiples of slots are copies. */
 Test(ckks_rotate, sparse_slots) {
-    ctx c;
-    ctx_init(&c, "toy-N12", 0);
+    ctx c = ctx_new("toy-N12", 0);
     const long ks[] = {1, 2, 5, -1, 63, 65, -63, 64, 1024, 16, -16, 48};
     rotations_at(&c, 64, hekv_ckks_params_max_level(c.p), 15, ks, sizeof ks / sizeof ks[0]);
     const long k8[] = {1, 2, 5, -1, 7, 9};
@@ -181,8 +132,7 @@ Test(ckks_rotate, sparse_slots) {
 }
 
 Test(ckks_rotate, conjugate) {
-    ctx c;
-    ctx_init(&c, "toy-N12", 1);
+    ctx c = ctx_new("toy-N12", 1);
     const size_t sizes[2] = {c.slots, 16};
     for (int t = 0; t < 2; t++) {
         const size_t slots = sizes[t];
@@ -190,7 +140,7 @@ Test(ckks_rotate, conjugate) {
             test_rng g = test_rng_new(20 + (uint64_t)level + 100 * (uint64_t)t);
             double complex *z = malloc(slots * sizeof *z), *want = malloc(slots * sizeof *want);
             hekv_ct *a = encrypt_random(&c, z, slots, level, &g);
-            hekv_ct *r = ct_of(&c);
+            hekv_ct *r = ct_new(&c);
             cr_assert_eq(hekv_ckks_eval_conjugate(c.ev, r, a), HEKV_OK, "%s",
                          hekv_eval_last_error(c.ev));
             for (size_t i = 0; i < slots; i++) want[i] = conj(z[i]);
@@ -221,16 +171,15 @@ static void assert_same_ct(const ctx *c, const hekv_ct *x, const hekv_ct *y, con
 /* Hoisted rotations apply phi to the same decomposition the plain rotation makes: the
  * results are bit-identical, and identical to an in-place rotation. */
 Test(ckks_rotate, hoisted_equals_unhoisted_bit_exact) {
-    ctx c;
-    ctx_init(&c, "toy-N12", 0);
+    ctx c = ctx_new("toy-N12", 0);
     const long ks[] = {1, 0, 5, -1, 2, (long)c.slots - 1, 32};
     enum { NK = sizeof ks / sizeof ks[0] };
     test_rng g = test_rng_new(30);
     double complex *z = malloc(c.slots * sizeof *z), *want = malloc(c.slots * sizeof *want);
     for (int level = hekv_ckks_params_max_level(c.p); level >= 0; level -= 3) {
         hekv_ct *a = encrypt_random(&c, z, c.slots, level, &g);
-        hekv_ct *outs[NK], *one = ct_of(&c);
-        for (int i = 0; i < NK; i++) outs[i] = ct_of(&c);
+        hekv_ct *outs[NK], *one = ct_new(&c);
+        for (int i = 0; i < NK; i++) outs[i] = ct_new(&c);
         cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, outs, a, ks, NK), HEKV_OK, "%s",
                      hekv_eval_last_error(c.ev));
         for (int i = 0; i < NK; i++) {
@@ -256,8 +205,7 @@ Test(ckks_rotate, hoisted_equals_unhoisted_bit_exact) {
 }
 
 Test(ckks_rotate, inner_sum_and_replicate) {
-    ctx c;
-    ctx_init(&c, "toy-N12", 0);
+    ctx c = ctx_new("toy-N12", 0);
     struct { int replicate; size_t slots; long stride; size_t n; } cases[] = {
         {0, 0, 1, 8},   /* sum of 8 neighbours: keys 1, 2, 4 */
         {0, 0, 16, 4},  /* keys 16, 32 */
@@ -274,7 +222,7 @@ Test(ckks_rotate, inner_sum_and_replicate) {
         double complex *z = malloc(slots * sizeof *z), *want = calloc(slots, sizeof *want);
         double complex *rz = malloc(slots * sizeof *rz);
         hekv_ct *a = encrypt_random(&c, z, slots, 3, &g);
-        hekv_ct *r = ct_of(&c);
+        hekv_ct *r = ct_new(&c);
         for (size_t j = 0; j < n; j++) {
             long k = (cases[t].replicate ? -1 : 1) * (long)j * stride;
             rotate_plain(rz, z, slots, k);
@@ -301,12 +249,11 @@ Test(ckks_rotate, inner_sum_and_replicate) {
 }
 
 Test(ckks_rotate, missing_keys_and_bad_arguments) {
-    ctx c;
-    ctx_init(&c, "toy-N12", 0); /* no conjugation key */
+    ctx c = ctx_new("toy-N12", 0); /* no conjugation key */
     test_rng g = test_rng_new(50);
     double complex *z = malloc(c.slots * sizeof *z);
     hekv_ct *a = encrypt_random(&c, z, c.slots, 2, &g);
-    hekv_ct *r = ct_of(&c), *r2 = ct_of(&c);
+    hekv_ct *r = ct_new(&c), *r2 = ct_new(&c);
     const char *msg;
 
     cr_assert_eq(hekv_ckks_eval_rotate(c.ev, r, a, 3), HEKV_ERR_KEY_MISSING);
@@ -320,7 +267,7 @@ Test(ckks_rotate, missing_keys_and_bad_arguments) {
     msg = hekv_eval_last_error(c.ev);
     cr_assert(strstr(msg, "rotation by 3"), "message: %s", msg);
     const long ks[3] = {1, 7, 2};
-    hekv_ct *outs[3] = {r, r2, ct_of(&c)};
+    hekv_ct *outs[3] = {r, r2, ct_new(&c)};
     cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, outs, a, ks, 3), HEKV_ERR_KEY_MISSING);
     msg = hekv_eval_last_error(c.ev);
     cr_assert(strstr(msg, "rotation by 7"), "message: %s", msg);
@@ -335,7 +282,7 @@ Test(ckks_rotate, missing_keys_and_bad_arguments) {
     cr_assert_eq(hekv_ckks_eval_rotate(c.ev, NULL, a, 1), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_eval_rotate(c.ev, r, NULL, 1), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_eval_rotate(NULL, r, a, 1), HEKV_ERR_ARG);
-    hekv_ct *empty = ct_of(&c);
+    hekv_ct *empty = ct_new(&c);
     cr_assert_eq(hekv_ckks_eval_rotate(c.ev, r, empty, 1), HEKV_ERR_ARG);
     /* rotation 0 needs no key, even without any evaluation keys */
     hekv_eval *bare = NULL;

@@ -11,69 +11,42 @@
 #include <unistd.h>
 
 #include "../../src/ckks/ckks_int.h"
-#include "../util.h"
+#include "ckks_fixture.h"
 
-/* ---- fixture: toy-N12 with every object type ------------------------------------------ */
-
-typedef struct {
-    hekv_ckks_params *p;
-    hekv_sk *sk;
-    hekv_pk *pk;
-    hekv_evk *evk;
-    hekv_encoder *enc;
-    hekv_pt *pt;
-    hekv_ct *ct_sk;  /* fresh sk encryption at the top level: seeded */
-    hekv_ct *ct_pk;  /* pk encryption: not seeded */
-    hekv_ct *ct_low; /* fresh sk encryption at level 0: small seeded file */
-    double re[64], im[64];
-} fix;
+/* ---- fixture: a named set with every object type -------------------------------------- */
 
 #define FIX_SLOTS 64
 
-static hekv_ckks_params *make_params(const char *name) {
-    hekv_ckks_params_lit lit;
-    hekv_err err;
-    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    hekv_ckks_params *p = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
-    return p;
-}
+typedef struct {
+    ctx c;           /* params, sk, evk, encoder, evaluator; FIX_SLOTS slots */
+    hekv_pk *pk;
+    hekv_pt *pt;     /* (re, im) at the top level */
+    hekv_ct *ct_sk;  /* fresh sk encryption at the top level: seeded */
+    hekv_ct *ct_pk;  /* pk encryption: not seeded */
+    hekv_ct *ct_low; /* fresh sk encryption of re at level 0: small seeded file */
+    double re[FIX_SLOTS], im[FIX_SLOTS];
+} fix;
 
+/* with_evk: the relinearisation key, rotations 1 and -3 and conjugation. */
 static void fix_init(fix *f, const char *name, int with_evk) {
     memset(f, 0, sizeof *f);
-    hekv_err err;
-    f->p = make_params(name);
-    cr_assert_eq(hekv_ckks_sk_new(f->p, &f->sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_pk_new(f->p, f->sk, &f->pk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_new(f->p, &f->evk, &err), HEKV_OK, "%s", err.msg);
+    f->c = ctx_new_keys(name, FIX_SLOTS, with_evk, NULL, 0);
     if (with_evk) {
-        cr_assert_eq(hekv_ckks_evk_gen_relin(f->evk, f->sk, &err), HEKV_OK, "%s", err.msg);
-        long rots[] = {1, -3};
-        cr_assert_eq(hekv_ckks_evk_gen_rotations(f->evk, f->sk, rots, 2, 1, &err), HEKV_OK,
-                     "%s", err.msg);
+        const long rots[] = {1, -3};
+        ctx_gen_rotations(&f->c, rots, 2, 1);
     }
-    cr_assert_eq(hekv_ckks_encoder_new(f->p, &f->enc, &err), HEKV_OK, "%s", err.msg);
+    hekv_err err;
+    cr_assert_eq(hekv_ckks_pk_new(f->c.p, f->c.sk, &f->pk, &err), HEKV_OK, "%s", err.msg);
     test_rng g = test_rng_new(0x5e71a1);
     for (int i = 0; i < FIX_SLOTS; i++) {
         f->re[i] = test_uniform(&g, -1, 1);
         f->im[i] = test_uniform(&g, -1, 1);
     }
-    int top = hekv_ckks_params_max_level(f->p);
-    double sc = hekv_ckks_params_default_scale(f->p);
-    cr_assert_eq(hekv_pt_new(f->p, &f->pt, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_encode(f->enc, f->pt, f->re, f->im, FIX_SLOTS, top, sc, &err),
-                 HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ct_new(f->p, &f->ct_sk, &err), HEKV_OK);
-    cr_assert_eq(hekv_ct_new(f->p, &f->ct_pk, &err), HEKV_OK);
-    cr_assert_eq(hekv_ct_new(f->p, &f->ct_low, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_encrypt_sk(f->sk, f->ct_sk, f->pt, &err), HEKV_OK, "%s", err.msg);
+    f->pt = pt_encode(&f->c, f->re, f->im, FIX_SLOTS, f->c.top, f->c.scale);
+    f->ct_sk = ct_encrypt_pt(&f->c, f->pt);
+    f->ct_pk = ct_new(&f->c);
     cr_assert_eq(hekv_ckks_encrypt_pk(f->pk, f->ct_pk, f->pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt *low = NULL;
-    cr_assert_eq(hekv_pt_new(f->p, &low, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_encode(f->enc, low, f->re, NULL, FIX_SLOTS, 0, sc, &err), HEKV_OK,
-                 "%s", err.msg);
-    cr_assert_eq(hekv_ckks_encrypt_sk(f->sk, f->ct_low, low, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(low);
+    f->ct_low = ct_encrypt(&f->c, f->re, 0);
 }
 
 static void fix_free(fix *f) {
@@ -81,11 +54,8 @@ static void fix_free(fix *f) {
     hekv_ct_free(f->ct_pk);
     hekv_ct_free(f->ct_low);
     hekv_pt_free(f->pt);
-    hekv_ckks_encoder_free(f->enc);
-    hekv_ckks_evk_free(f->evk);
     hekv_ckks_pk_free(f->pk);
-    hekv_ckks_sk_free(f->sk);
-    hekv_ckks_params_free(f->p);
+    ctx_free(&f->c);
 }
 
 /* ---- comparison helpers --------------------------------------------------------------- */
@@ -132,11 +102,6 @@ static void reseal(uint8_t *buf, size_t len) {
 }
 
 /* ---- the loaders behind one signature, for the corruption sweeps --------------------- */
-
-typedef struct {
-    fix *f;
-    const hekv_ckks_params *p;
-} ctx;
 
 /* Loads buf as object `type`, frees whatever was built; returns the status. */
 static hekv_status load_any(const hekv_ckks_params *p, int type, const uint8_t *buf, size_t len,
@@ -190,14 +155,14 @@ static void save_any(fix *f, int type, int big, uint8_t **buf, size_t *len) {
     hekv_err err;
     hekv_status s = HEKV_ERR_ARG;
     switch (type) {
-    case HEKV_OBJ_PARAMS: s = hekv_ckks_params_save(f->p, buf, len, &err); break;
-    case HEKV_OBJ_SK: s = hekv_ckks_sk_save(f->sk, buf, len, &err); break;
+    case HEKV_OBJ_PARAMS: s = hekv_ckks_params_save(f->c.p, buf, len, &err); break;
+    case HEKV_OBJ_SK: s = hekv_ckks_sk_save(f->c.sk, buf, len, &err); break;
     case HEKV_OBJ_PK: s = hekv_ckks_pk_save(f->pk, buf, len, &err); break;
-    case HEKV_OBJ_EVK: s = hekv_ckks_evk_save(f->evk, buf, len, &err); break;
+    case HEKV_OBJ_EVK: s = hekv_ckks_evk_save(f->c.evk, buf, len, &err); break;
     case HEKV_OBJ_CT:
-        s = hekv_ckks_ct_save(f->p, big ? f->ct_pk : f->ct_low, buf, len, &err);
+        s = hekv_ckks_ct_save(f->c.p, big ? f->ct_pk : f->ct_low, buf, len, &err);
         break;
-    case HEKV_OBJ_PT: s = hekv_ckks_pt_save(f->p, f->pt, buf, len, &err); break;
+    case HEKV_OBJ_PT: s = hekv_ckks_pt_save(f->c.p, f->pt, buf, len, &err); break;
     }
     cr_assert_eq(s, HEKV_OK, "save type %d: %s", type, err.msg);
 }
@@ -212,7 +177,7 @@ static const char *type_name(int t) {
 Test(ckks_serial, params_round_trip) {
     const char *names[] = {"toy-N12", "toy-N13"};
     for (int t = 0; t < 2; t++) {
-        hekv_ckks_params *p = make_params(names[t]);
+        hekv_ckks_params *p = params_named(names[t]);
         uint8_t *buf;
         size_t len;
         hekv_err err;
@@ -250,20 +215,20 @@ Test(ckks_serial, sk_round_trip) {
     uint8_t *buf;
     size_t len;
     hekv_err err;
-    cr_assert_eq(hekv_ckks_sk_save(f.sk, &buf, &len, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &buf, &len, &err), HEKV_OK, "%s", err.msg);
     /* 2 bits per coefficient */
-    cr_assert_eq(len, 64 + 8 + f.p->n / 4 + 32);
+    cr_assert_eq(len, 64 + 8 + f.c.p->n / 4 + 32);
     hekv_sk *sk = NULL;
-    cr_assert_eq(hekv_ckks_sk_load(f.p, buf, len, &sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(memcmp(sk->coeffs, f.sk->coeffs, f.p->n * sizeof(int64_t)), 0);
-    assert_poly_eq(&sk->sq, &f.sk->sq, (size_t)f.p->nq, "sq");
-    assert_poly_eq(&sk->sp, &f.sk->sp, (size_t)f.p->np, "sp");
+    cr_assert_eq(hekv_ckks_sk_load(f.c.p, buf, len, &sk, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(memcmp(sk->coeffs, f.c.sk->coeffs, f.c.p->n * sizeof(int64_t)), 0);
+    assert_poly_eq(&sk->sq, &f.c.sk->sq, (size_t)f.c.p->nq, "sq");
+    assert_poly_eq(&sk->sp, &f.c.sk->sp, (size_t)f.c.p->np, "sp");
     /* the loaded key decrypts what the original encrypted */
     hekv_pt *pt = NULL;
-    cr_assert_eq(hekv_pt_new(f.p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_pt_new(f.c.p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_decrypt(sk, pt, f.ct_pk, &err), HEKV_OK, "%s", err.msg);
     double re[FIX_SLOTS], im[FIX_SLOTS];
-    cr_assert_eq(hekv_ckks_decode(f.enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_decode(f.c.enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
     for (int i = 0; i < FIX_SLOTS; i++) {
         cr_assert_float_eq(re[i], f.re[i], 1e-6);
         cr_assert_float_eq(im[i], f.im[i], 1e-6);
@@ -289,18 +254,18 @@ Test(ckks_serial, pk_round_trip_seeded_and_full) {
     cr_assert_lt(l1, l2);
     cr_assert_lt(l1 + l1 / 2, l2, "seeded %zu bytes vs full %zu", l1, l2);
     /* packed: 50-bit primes take 50 bits, not 64 */
-    size_t qp_words = ((size_t)f.p->nq + (size_t)f.p->np) * f.p->n;
+    size_t qp_words = ((size_t)f.c.p->nq + (size_t)f.c.p->np) * f.c.p->n;
     cr_assert_lt(l2, 2 * qp_words * 8 * 50 / 64 + 200, "full pk %zu bytes is not packed", l2);
     hekv_pk *a = NULL, *b = NULL;
-    cr_assert_eq(hekv_ckks_pk_load(f.p, b1, l1, &a, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_pk_load(f.p, b2, l2, &b, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pk_load(f.c.p, b1, l1, &a, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pk_load(f.c.p, b2, l2, &b, &err), HEKV_OK, "%s", err.msg);
     cr_assert(a->has_seed);
     cr_assert_eq(memcmp(a->seed, f.pk->seed, HEKV_SEED_BYTES), 0);
     cr_assert_not(b->has_seed);
-    assert_qp_eq(&a->b, &f.pk->b, f.p->nq, f.p->np, "pk b (seeded file)");
-    assert_qp_eq(&a->a, &f.pk->a, f.p->nq, f.p->np, "pk a (re-expanded)");
-    assert_qp_eq(&b->b, &f.pk->b, f.p->nq, f.p->np, "pk b (full file)");
-    assert_qp_eq(&b->a, &f.pk->a, f.p->nq, f.p->np, "pk a (full file)");
+    assert_qp_eq(&a->b, &f.pk->b, f.c.p->nq, f.c.p->np, "pk b (seeded file)");
+    assert_qp_eq(&a->a, &f.pk->a, f.c.p->nq, f.c.p->np, "pk a (re-expanded)");
+    assert_qp_eq(&b->b, &f.pk->b, f.c.p->nq, f.c.p->np, "pk b (full file)");
+    assert_qp_eq(&b->a, &f.pk->a, f.c.p->nq, f.c.p->np, "pk a (full file)");
     free(b1);
     free(b2);
     hekv_ckks_pk_free(a);
@@ -312,43 +277,43 @@ Test(ckks_serial, evk_round_trip) {
     fix f;
     fix_init(&f, "toy-N12", 1);
     hekv_err err;
-    cr_assert(f.evk->relin && f.evk->ngal == 3);
+    cr_assert(f.c.evk->relin && f.c.evk->ngal == 3);
     uint8_t *b1, *b2;
     size_t l1, l2;
-    cr_assert_eq(hekv_ckks_evk_save(f.evk, &b1, &l1, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_save(f.c.evk, &b1, &l1, &err), HEKV_OK, "%s", err.msg);
     /* a mix: relin and one Galois key stored in full */
-    f.evk->relin->has_seed = 0;
-    f.evk->galk[2]->has_seed = 0;
-    cr_assert_eq(hekv_ckks_evk_save(f.evk, &b2, &l2, &err), HEKV_OK, "%s", err.msg);
+    f.c.evk->relin->has_seed = 0;
+    f.c.evk->galk[2]->has_seed = 0;
+    cr_assert_eq(hekv_ckks_evk_save(f.c.evk, &b2, &l2, &err), HEKV_OK, "%s", err.msg);
     cr_assert_lt(l1, l2);
     hekv_evk *a = NULL, *b = NULL;
-    cr_assert_eq(hekv_ckks_evk_load(f.p, b2, l2, &b, &err), HEKV_OK, "%s", err.msg);
-    f.evk->relin->has_seed = 1;
-    f.evk->galk[2]->has_seed = 1;
-    cr_assert_eq(hekv_ckks_evk_load(f.p, b1, l1, &a, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_load(f.c.p, b2, l2, &b, &err), HEKV_OK, "%s", err.msg);
+    f.c.evk->relin->has_seed = 1;
+    f.c.evk->galk[2]->has_seed = 1;
+    cr_assert_eq(hekv_ckks_evk_load(f.c.p, b1, l1, &a, &err), HEKV_OK, "%s", err.msg);
     for (int v = 0; v < 2; v++) {
         hekv_evk *e = v ? b : a;
         cr_assert(hekv_ckks_evk_has_relin(e));
-        cr_assert_eq(e->ngal, f.evk->ngal);
+        cr_assert_eq(e->ngal, f.c.evk->ngal);
         if (v) {
             e->relin->has_seed = 1; /* compare residues; the seed is still the same */
-            memcpy(e->relin->seed, f.evk->relin->seed, HEKV_SEED_BYTES);
+            memcpy(e->relin->seed, f.c.evk->relin->seed, HEKV_SEED_BYTES);
             e->galk[2]->has_seed = 1;
-            memcpy(e->galk[2]->seed, f.evk->galk[2]->seed, HEKV_SEED_BYTES);
+            memcpy(e->galk[2]->seed, f.c.evk->galk[2]->seed, HEKV_SEED_BYTES);
         }
-        assert_swk_eq(f.p, e->relin, f.evk->relin);
+        assert_swk_eq(f.c.p, e->relin, f.c.evk->relin);
         for (size_t i = 0; i < e->ngal; i++) {
-            cr_assert_eq(e->gal[i], f.evk->gal[i]);
-            assert_swk_eq(f.p, e->galk[i], f.evk->galk[i]);
+            cr_assert_eq(e->gal[i], f.c.evk->gal[i]);
+            assert_swk_eq(f.c.p, e->galk[i], f.c.evk->galk[i]);
         }
     }
     /* an empty key set round-trips too */
     hekv_evk *empty = NULL, *e2 = NULL;
-    cr_assert_eq(hekv_ckks_evk_new(f.p, &empty, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_evk_new(f.c.p, &empty, &err), HEKV_OK);
     uint8_t *b3;
     size_t l3;
     cr_assert_eq(hekv_ckks_evk_save(empty, &b3, &l3, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_load(f.p, b3, l3, &e2, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_load(f.c.p, b3, l3, &e2, &err), HEKV_OK, "%s", err.msg);
     cr_assert_not(hekv_ckks_evk_has_relin(e2));
     cr_assert_eq(hekv_ckks_evk_galois_count(e2), 0);
     free(b1);
@@ -367,15 +332,15 @@ Test(ckks_serial, ct_pt_round_trip) {
     hekv_err err;
     hekv_ct *cts[] = {f.ct_sk, f.ct_pk, f.ct_low};
     hekv_ct *got = NULL;
-    cr_assert_eq(hekv_ct_new(f.p, &got, &err), HEKV_OK);
+    cr_assert_eq(hekv_ct_new(f.c.p, &got, &err), HEKV_OK);
     size_t seeded_len = 0, full_len = 0;
     for (int i = 0; i < 3; i++) {
         uint8_t *buf;
         size_t len;
-        cr_assert_eq(hekv_ckks_ct_save(f.p, cts[i], &buf, &len, &err), HEKV_OK, "%s", err.msg);
+        cr_assert_eq(hekv_ckks_ct_save(f.c.p, cts[i], &buf, &len, &err), HEKV_OK, "%s", err.msg);
         if (i == 0) seeded_len = len;
         if (i == 1) full_len = len;
-        cr_assert_eq(hekv_ckks_ct_load(f.p, buf, len, got, &err), HEKV_OK, "%s", err.msg);
+        cr_assert_eq(hekv_ckks_ct_load(f.c.p, buf, len, got, &err), HEKV_OK, "%s", err.msg);
         assert_ct_eq(got, cts[i]);
         free(buf);
     }
@@ -384,16 +349,16 @@ Test(ckks_serial, ct_pt_round_trip) {
                  full_len);
     /* the loaded ciphertext decrypts to the message */
     hekv_pt *pt = NULL;
-    cr_assert_eq(hekv_pt_new(f.p, &pt, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_decrypt(f.sk, pt, got, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_pt_new(f.c.p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_decrypt(f.c.sk, pt, got, &err), HEKV_OK, "%s", err.msg);
     double re[FIX_SLOTS];
-    cr_assert_eq(hekv_ckks_decode(f.enc, re, NULL, pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_decode(f.c.enc, re, NULL, pt, &err), HEKV_OK, "%s", err.msg);
     for (int i = 0; i < FIX_SLOTS; i++) cr_assert_float_eq(re[i], f.re[i], 1e-6);
     /* the plaintext */
     uint8_t *buf;
     size_t len;
-    cr_assert_eq(hekv_ckks_pt_save(f.p, f.pt, &buf, &len, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_pt_load(f.p, buf, len, pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pt_save(f.c.p, f.pt, &buf, &len, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pt_load(f.c.p, buf, len, pt, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(pt->level, f.pt->level);
     cr_assert_eq(pt->scale, f.pt->scale);
     cr_assert_eq(pt->slots, f.pt->slots);
@@ -401,8 +366,8 @@ Test(ckks_serial, ct_pt_round_trip) {
     free(buf);
     /* a non-default scale survives bit-exactly */
     f.ct_pk->scale = 0x1.23456789abcdep+71;
-    cr_assert_eq(hekv_ckks_ct_save(f.p, f.ct_pk, &buf, &len, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_ct_load(f.p, buf, len, got, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_ct_save(f.c.p, f.ct_pk, &buf, &len, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_load(f.c.p, buf, len, got, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(got->scale, 0x1.23456789abcdep+71);
     free(buf);
     hekv_pt_free(pt);
@@ -416,20 +381,19 @@ Test(ckks_serial, save_rejects_bad_objects) {
     hekv_err err;
     uint8_t *buf = (uint8_t *)1;
     size_t len = 7;
-    hekv_ct *empty = NULL;
-    cr_assert_eq(hekv_ct_new(f.p, &empty, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_ct_save(f.p, empty, &buf, &len, &err), HEKV_ERR_ARG);
+    hekv_ct *empty = ct_new(&f.c);
+    cr_assert_eq(hekv_ckks_ct_save(f.c.p, empty, &buf, &len, &err), HEKV_ERR_ARG);
     cr_assert_null(buf);
-    cr_assert_eq(hekv_ckks_ct_save(f.p, NULL, &buf, &len, &err), HEKV_ERR_ARG);
-    hekv_ckks_params *q = make_params("toy-N13");
+    cr_assert_eq(hekv_ckks_ct_save(f.c.p, NULL, &buf, &len, &err), HEKV_ERR_ARG);
+    hekv_ckks_params *q = params_named("toy-N13");
     cr_assert_eq(hekv_ckks_ct_save(q, f.ct_sk, &buf, &len, &err), HEKV_ERR_PARAMS);
     /* a non-ternary secret cannot be written in the 2-bit format */
-    int64_t keep = f.sk->coeffs[5];
-    f.sk->coeffs[5] = 2;
-    cr_assert_eq(hekv_ckks_sk_save(f.sk, &buf, &len, &err), HEKV_ERR_ARG);
-    f.sk->coeffs[5] = -2;
-    cr_assert_eq(hekv_ckks_sk_save(f.sk, &buf, &len, &err), HEKV_ERR_ARG);
-    f.sk->coeffs[5] = keep;
+    int64_t keep = f.c.sk->coeffs[5];
+    f.c.sk->coeffs[5] = 2;
+    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &buf, &len, &err), HEKV_ERR_ARG);
+    f.c.sk->coeffs[5] = -2;
+    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &buf, &len, &err), HEKV_ERR_ARG);
+    f.c.sk->coeffs[5] = keep;
     hekv_ct_free(empty);
     hekv_ckks_params_free(q);
     fix_free(&f);
@@ -445,7 +409,7 @@ static void sweep_truncations(fix *f, int type, size_t every, int samples) {
     save_any(f, type, 0, &buf, &len);
     test_rng g = test_rng_new(0x7a0c + (uint64_t)type);
     hekv_err err;
-    cr_assert_eq(load_any(f->p, type, buf, len, &err), HEKV_OK, "%s intact: %s",
+    cr_assert_eq(load_any(f->c.p, type, buf, len, &err), HEKV_OK, "%s intact: %s",
                  type_name(type), err.msg);
     size_t n = every < len ? every : len;
     size_t ncuts = n + (size_t)samples + 40;
@@ -460,7 +424,7 @@ static void sweep_truncations(fix *f, int type, size_t every, int samples) {
         if (cut >= len) continue;
         uint8_t *copy = malloc(cut ? cut : 1); /* exact size: ASan sees any over-read */
         memcpy(copy, buf, cut);
-        hekv_status s = load_any(f->p, type, copy, cut, &err);
+        hekv_status s = load_any(f->c.p, type, copy, cut, &err);
         cr_assert_eq(s, HEKV_ERR_FORMAT, "%s cut to %zu of %zu bytes: status %d", type_name(type),
                      cut, len, s);
         free(copy);
@@ -469,7 +433,7 @@ static void sweep_truncations(fix *f, int type, size_t every, int samples) {
     size_t cut = len - (len > 200 ? 100 : 10);
     uint8_t *copy = malloc(cut);
     memcpy(copy, buf, cut);
-    cr_assert_eq(load_any(f->p, type, copy, cut, &err), HEKV_ERR_FORMAT);
+    cr_assert_eq(load_any(f->c.p, type, copy, cut, &err), HEKV_ERR_FORMAT);
     cr_assert(strstr(err.msg, "truncated") && strstr(err.msg, "header says"), "message: %s",
               err.msg);
     free(copy);
@@ -507,14 +471,14 @@ static void sweep_flips(fix *f, int type, size_t head, size_t sumbits, int sampl
         else
             bit = test_below(&g, 8 * len);
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        hekv_status s = load_any(f->p, type, buf, len, &err);
+        hekv_status s = load_any(f->c.p, type, buf, len, &err);
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         cr_assert_eq(s, HEKV_ERR_FORMAT, "%s: flip of bit %zu of %zu bytes not caught (%d)",
                      type_name(type), bit, len, s);
     }
     /* a flip in the payload is a checksum failure with that message */
     buf[len - 40] ^= 4;
-    cr_assert_eq(load_any(f->p, type, buf, len, &err), HEKV_ERR_FORMAT);
+    cr_assert_eq(load_any(f->c.p, type, buf, len, &err), HEKV_ERR_FORMAT);
     cr_assert(strstr(err.msg, "checksum"), "message: %s", err.msg);
     free(buf);
 }
@@ -541,7 +505,7 @@ Test(ckks_serial, other_set_and_wrong_type_rejected) {
         uint8_t *buf;
         size_t len;
         save_any(&b, t, 0, &buf, &len);
-        cr_assert_eq(load_any(a.p, t, buf, len, &err), HEKV_ERR_PARAMS, "%s of toy-N13",
+        cr_assert_eq(load_any(a.c.p, t, buf, len, &err), HEKV_ERR_PARAMS, "%s of toy-N13",
                      type_name(t));
         cr_assert(strstr(err.msg, "toy-N13") && strstr(err.msg, "toy-N12"), "message: %s",
                   err.msg);
@@ -556,7 +520,7 @@ Test(ckks_serial, other_set_and_wrong_type_rejected) {
         cr_assert_eq((int)ty, t);
         for (int u = HEKV_OBJ_PARAMS; u <= HEKV_OBJ_PT; u++) {
             if (u == t) continue;
-            cr_assert_eq(load_any(a.p, u, buf, len, &err), HEKV_ERR_FORMAT, "%s as %s",
+            cr_assert_eq(load_any(a.c.p, u, buf, len, &err), HEKV_ERR_FORMAT, "%s as %s",
                          type_name(t), type_name(u));
             cr_assert(strstr(err.msg, "not a"), "message: %s", err.msg);
         }
@@ -583,11 +547,11 @@ Test(ckks_serial, garbage_rejected) {
         if (it % 4 == 3 && len >= 96) { /* consistent length field and checksum too */
             for (int i = 0; i < 8; i++) buf[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
             buf[7] = 0;
-            memcpy(buf + 16, hekv_ckks_params_fingerprint(f.p), 16);
+            memcpy(buf + 16, hekv_ckks_params_fingerprint(f.c.p), 16);
             reseal(buf, len);
         }
         for (int t = HEKV_OBJ_PARAMS; t <= HEKV_OBJ_PT; t++) {
-            hekv_status s = load_any(f.p, t, buf, len, &err);
+            hekv_status s = load_any(f.c.p, t, buf, len, &err);
             cr_assert(s == HEKV_ERR_FORMAT || s == HEKV_ERR_PARAMS,
                       "garbage of %zu bytes as %s: status %d", len, type_name(t), s);
         }
@@ -607,7 +571,7 @@ static void expect_forged(fix *f, int type, const uint8_t *orig, size_t len, siz
     memcpy(buf + off, val, vlen);
     reseal(buf, len);
     hekv_err err;
-    hekv_status s = load_any(f->p, type, buf, len, &err);
+    hekv_status s = load_any(f->c.p, type, buf, len, &err);
     cr_assert(s == HEKV_ERR_FORMAT || s == HEKV_ERR_PARAMS,
               "%s forged at %zu: status %d", type_name(type), off, s);
     cr_assert(strstr(err.msg, needle), "%s forged at %zu: message '%s' lacks '%s'",
@@ -636,7 +600,7 @@ Test(ckks_serial, forged_fields_rejected) {
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 72, v, 8, "scale");
     put64(v, 48);
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 80, v, 8, "slots");
-    put64(v, f.p->n);
+    put64(v, f.c.p->n);
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 80, v, 8, "slots");
     put64(v, 0);
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 80, v, 8, "slots");
@@ -678,7 +642,7 @@ Test(ckks_serial, forged_fields_rejected) {
     put64(v, 0xffffffff);
     expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 4, v, 4, "Galois keys");
     put64(v, 2);
-    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 24 + 8 * f.evk->ngal, v, 1, "flags");
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 24 + 8 * f.c.evk->ngal, v, 1, "flags");
     free(buf);
     /* secret key: the invalid code 2 */
     save_any(&f, HEKV_OBJ_SK, 0, &buf, &len);
@@ -804,7 +768,7 @@ Test(ckks_serial, sparse_secret_set) {
     /* the sparse set's files are not the ternary set's */
     free(buf);
     cr_assert_eq(hekv_ckks_sk_save(sk, &buf, &len, &err), HEKV_OK);
-    hekv_ckks_params *t = make_params("toy-N12");
+    hekv_ckks_params *t = params_named("toy-N12");
     cr_assert_eq(hekv_ckks_sk_load(t, buf, len, &back, &err), HEKV_ERR_PARAMS);
     free(buf);
     hekv_ckks_params_free(t);
