@@ -17,24 +17,7 @@ ckks_threads=${BENCH_CKKS_THREADS:-"1 2"}
 ckks_reps=${BENCH_CKKS_REPS:-5}
 only=${BENCH_ONLY:-}
 
-meta() { # meta FILE THREADS
-    local commit cpu dirty
-    commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-    dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo "+dirty" || true)
-    cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-    cat > "$1" <<JSON
-{
-  "commit": "${commit}${dirty}",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "cpu": "${cpu}",
-  "cores": $(nproc),
-  "loadavg_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
-  "threads": [$(echo $2 | sed 's/ /, /g')],
-  "kernels": "$($HEKV --version | sed -n 's/^kernels: //p')",
-  "command": "$3"
-}
-JSON
-}
+source scripts/bench_meta.sh
 
 if [ "$only" != ckks ]; then
     out=results/kernels.csv

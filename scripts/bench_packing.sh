@@ -19,29 +19,12 @@ reps=${PACK_REPS:-1}
 threads=${PACK_THREADS:-1}
 mkdir -p results
 
-meta() { # meta FILE COMMAND
-    local commit dirty cpu
-    commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-    dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo "+dirty" || true)
-    cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-    cat > "$1" <<JSON
-{
-  "commit": "${commit}${dirty}",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "cpu": "${cpu}",
-  "cores": $(nproc),
-  "loadavg_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
-  "threads": [${threads}],
-  "kernels": "$($HEKV --version | sed -n 's/^kernels: //p')",
-  "command": "$2"
-}
-JSON
-}
+source scripts/bench_meta.sh
 
 out=results/packing_matvec.csv
 $HEKV bench matvec --params "$params" --d "$d" --threads "$threads" --reps 3 --csv > "$out.tmp"
 mv "$out.tmp" "$out"
-meta results/packing_matvec.meta.json "hekv bench matvec --params $params --d $d --threads $threads --reps 3 --csv"
+meta results/packing_matvec.meta.json "$threads" "hekv bench matvec --params $params --d $d --threads $threads --reps 3 --csv"
 column -s, -t < "$out"
 
 out=results/packing.csv
@@ -51,7 +34,7 @@ for n in $ns; do
         --n "$n" --threads "$threads" --reps "$reps" --csv | tail -n +2 >> "$out.tmp"
 done
 mv "$out.tmp" "$out"
-meta results/packing.meta.json "hekv bench attention --params $params --d $d --heads $heads --kv-heads $kvh --n {$ns} --threads $threads --reps $reps --csv"
+meta results/packing.meta.json "$threads" "hekv bench attention --params $params --d $d --heads $heads --kv-heads $kvh --n {$ns} --threads $threads --reps $reps --csv"
 column -s, -t < "$out"
 /usr/bin/python3 scripts/plot_packing.py "$out" results/packing.png \
     "$params, d = $d, $heads heads, $kvh K/V heads, $threads thread(s)"
