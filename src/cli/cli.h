@@ -71,6 +71,10 @@ int hekv_cli_opts_parse(const char *cmd, int argc, char **argv, const hekv_cli_o
 
 /** The thread count from --threads (if given, > 0) or HEKV_THREADS, else 1. */
 int hekv_cli_threads(long from_flag);
+/** buf = path with the extension `from` (e.g. ".bin") replaced by `to` (appended when path
+ *  does not end in `from`): the default output file beside an input. Returns buf. */
+const char *hekv_cli_swap_ext(const char *path, const char *from, const char *to, char *buf,
+                              size_t n);
 /** Monotonic clock in microseconds. */
 double hekv_cli_now_us(void);
 /** Sorts samples[0..n) and returns their median, minimum and maximum (n >= 1). */

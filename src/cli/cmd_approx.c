@@ -54,12 +54,7 @@ int hekv_cli_approx(int argc, char **argv) {
         return 2;
     }
     char defout[4096];
-    if (!outp) {
-        size_t l = strlen(calp);
-        int stem = (int)(l > 6 && !strcmp(calp + l - 6, ".calib") ? l - 6 : l);
-        snprintf(defout, sizeof defout, "%.*s.approx", stem, calp);
-        outp = defout;
-    }
+    if (!outp) outp = hekv_cli_swap_ext(calp, ".calib", ".approx", defout, sizeof defout);
     hekv_err err;
     hekv_llama_calib *cal = NULL;
     hekv_llama_chebset *set = NULL;

@@ -322,12 +322,7 @@ static int cmd_calibrate(int argc, char **argv) {
         return 2;
     }
     char defout[4096];
-    if (!outp) {
-        size_t ml = strlen(model);
-        int stem = (int)(ml > 4 && !strcmp(model + ml - 4, ".bin") ? ml - 4 : ml);
-        snprintf(defout, sizeof defout, "%.*s.calib", stem, model);
-        outp = defout;
-    }
+    if (!outp) outp = hekv_cli_swap_ext(model, ".bin", ".calib", defout, sizeof defout);
     loaded L;
     if (!load_all(&L, model, tokp, NULL, 1)) return 1;
     size_t len = 0;

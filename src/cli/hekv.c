@@ -47,6 +47,14 @@ void hekv_cli_error(const char *fmt, ...) {
     va_end(ap);
 }
 
+const char *hekv_cli_swap_ext(const char *path, const char *from, const char *to, char *buf,
+                              size_t n) {
+    size_t l = strlen(path), fl = strlen(from);
+    int stem = (int)(l > fl && !strcmp(path + l - fl, from) ? l - fl : l);
+    snprintf(buf, n, "%.*s%s", stem, path, to);
+    return buf;
+}
+
 int hekv_cli_threads(long from_flag) {
     if (from_flag > 0) return (int)from_flag;
     const char *env = getenv("HEKV_THREADS");

@@ -229,3 +229,24 @@ Test(cli, model_pipeline) {
     expect_ok(&r, "eval --approx");
     unlink(calib), unlink(approx);
 }
+
+Test(cli, default_output_files_beside_the_input) {
+    /* calibrate writes STEM.calib beside STEM.bin, approx STEM.approx beside STEM.calib */
+    char dir[] = "/tmp/hekv_cli_dirXXXXXX", bin[128], calib[128], approx[128];
+    cr_assert(mkdtemp(dir) != NULL);
+    snprintf(bin, sizeof bin, "%s/m.bin", dir);
+    snprintf(calib, sizeof calib, "%s/m.calib", dir);
+    snprintf(approx, sizeof approx, "%s/m.approx", dir);
+    char copy[64];
+    truncated_copy(MODEL, (size_t)1 << 30, copy); /* the whole file */
+    cr_assert_eq(rename(copy, bin), 0);
+    cli_run r = run("calibrate --model %s --tokenizer " TOKENIZER
+                    " --data README.md --max-tokens 200 --quiet", bin);
+    expect_ok(&r, "calibrate without --out");
+    cr_expect_eq(access(calib, R_OK), 0, "no %s", calib);
+    r = run("approx --calib %s --quiet", calib);
+    expect_ok(&r, "approx without --out");
+    cr_expect_eq(access(approx, R_OK), 0, "no %s", approx);
+    unlink(bin), unlink(calib), unlink(approx);
+    rmdir(dir);
+}
