@@ -13,7 +13,8 @@
 extern "C" {
 #endif
 
-#define HEKV_FORMAT_VERSION 1
+/* 2: a Galois key of g switches from s to phi_g^-1(s) (version 1: from phi_g(s) to s). */
+#define HEKV_FORMAT_VERSION 2
 #define HEKV_FINGERPRINT_BYTES 16
 
 /* Key-switching basis-conversion plans of one digit j with k source limbs
@@ -160,20 +161,24 @@ const uint32_t *hekv__galois_map(hekv_eval *ev, uint64_t galois);
 /* Re-expands the a_j of k from k->seed (digit j in order: its Q limbs, then its P limbs),
  * NTT form: what a seed-compressed key file loads back. */
 hekv_status hekv__swk_expand(const hekv_ckks_params *prm, hekv__swk *k);
+/* A switching key from s' (s_from_q: NTT form over all Q limbs) to s_to (s_to_q, s_to_p:
+ * NTT form over all of Q and P; both NULL: the secret key's s). */
 hekv_status hekv__swk_gen(const hekv_ckks_params *prm, const hekv_sk *sk,
-                          const hekv_poly *s_from_q, const hekv_poly *s_from_p,
-                          hekv__swk **out, hekv_err *err);
+                          const hekv_poly *s_from_q, const hekv_poly *s_to_q,
+                          const hekv_poly *s_to_p, hekv__swk **out, hekv_err *err);
 void hekv__swk_free(hekv__swk *k);
 hekv_status hekv__decomp_new(const hekv_ckks_params *prm, hekv__decomp *d);
 void hekv__decomp_free(hekv__decomp *d);
 /* ModUp of c (NTT form, limbs 0..level) into d. */
 void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int level);
-/* (out0, out1) = ModDown(sum_j phi(d_j) * (b_j, a_j)) where phi is the automorphism of
- * galois (1 = identity); outputs in NTT form over Q limbs 0..d->level. */
+/* (out0, out1) = phi(ModDown(sum_j d_j * (b_j, a_j))) where phi is the automorphism of
+ * galois (1 = identity; otherwise k switches from s to phi^-1(s), a Galois key of keys.c,
+ * and o0 + o1 s = phi(c s) + e); outputs in NTT form over Q limbs 0..d->level. */
 void hekv__keyswitch_decomp(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
                             const hekv__decomp *d, const hekv__swk *k, uint64_t galois);
 /* As hekv__keyswitch_decomp, plus the terms of add (ring.h: hekv_ring_ks_add) added to the
- * outputs in the same pass. NULL add: none. */
+ * outputs before phi, in the same pass. NULL add: none. With galois != 1 the outputs alias
+ * nothing. */
 void hekv__keyswitch_decomp_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
                                 const hekv__decomp *d, const hekv__swk *k, uint64_t galois,
                                 const hekv_ring_ks_add *add);
@@ -181,12 +186,14 @@ void hekv__keyswitch_decomp_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
  * left in ev->dec in coefficient form, not usable by hekv__keyswitch_decomp) */
 void hekv__keyswitch(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
                      int level, const hekv__swk *k);
-/* hekv__keyswitch of x = c * c2 (c2 given), x = phi(c) (cmap given: an NTT-form map) or
- * x = c, formed as it is read (never stored), plus the terms of add in the same pass.
- * Outputs may alias the add terms as hekv_ring_ks_dot_moddown allows, never c or c2. */
+/* hekv__keyswitch of x = c * c2 (c2 given) or x = c, formed as it is read (never stored),
+ * plus the terms of add in the same pass, the result permuted by out_map when given (an
+ * NTT-form automorphism map; as hekv__keyswitch_decomp_add with its galois). Without
+ * out_map, outputs may alias the add terms as hekv_ring_ks_dot_moddown allows, never c or
+ * c2; with it, nothing. */
 void hekv__keyswitch_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
-                         const hekv_poly *c2, const uint32_t *cmap, int level,
-                         const hekv__swk *k, const hekv_ring_ks_add *add);
+                         const hekv_poly *c2, int level, const hekv__swk *k,
+                         const uint32_t *out_map, const hekv_ring_ks_add *add);
 const hekv__swk *hekv__evk_find(const hekv_evk *evk, uint64_t galois);
 
 #ifdef __cplusplus

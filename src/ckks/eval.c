@@ -471,8 +471,8 @@ static hekv_status check_relin(hekv_eval *ev, const char *fn) {
 static void mul_relin(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b, int l) {
     hekv_poly a0 = view(&a->c[0], l), a1 = view(&a->c[1], l);
     hekv_poly b0 = view(&b->c[0], l), b1 = view(&b->c[1], l);
-    const hekv_ring_ks_add tensor = {NULL, NULL, &a0, &a1, &b0, &b1};
-    hekv__keyswitch_add(ev, &out->c[0], &out->c[1], &a1, &b1, NULL, l, ev->evk->relin,
+    const hekv_ring_ks_add tensor = {NULL, &a0, &a1, &b0, &b1};
+    hekv__keyswitch_add(ev, &out->c[0], &out->c[1], &a1, &b1, l, ev->evk->relin, NULL,
                         &tensor);
 }
 

@@ -1,20 +1,22 @@
 /* eval_rot.c: slot rotations and conjugation of ciphertexts, hoisted rotations and the
  * rotate-and-add helpers (inner sum, replicate).
  *
- * A left rotation by k applies phi_g: X -> X^g, g = 5^k mod 2N, to both polynomials;
- * (phi(c0), phi(c1)) decrypts under phi(s), so phi(c1) is switched back to s with the
- * Galois key of g (a switching key from s(X^g) to s):
- *     out = (phi(c0) + ks0, ks1),  (ks0, ks1) = KeySwitch(phi(c1)).
- * A single rotation applies phi to c1 and then switches it; hoisted rotations decompose c1
- * once and apply phi to the digits (hekv__keyswitch_decomp with galois = g). The two are
- * bit-identical because the ModUp uses centred basis conversion, which commutes exactly
- * with the signed permutation phi is in coefficient form. With sparse packing
- * (slots < N/2) rotations act modulo `slots`, so a missing key for k is looked up again as
- * k mod slots and k mod slots - slots.
+ * A left rotation by k is the automorphism phi_g: X -> X^g, g = 5^k mod 2N. The Galois key
+ * of g switches from s to phi^-1(s) (keys.c), so c1 is switched as it is and phi acts on
+ * the result:
+ *     (ks0, ks1) = KeySwitch(c1),  ks0 + ks1 phi^-1(s) = c1 s + e,
+ *     out = (phi(c0 + ks0), phi(ks1)),  out0 + out1 s = phi(c0 + c1 s) + phi(e).
+ * phi is a permutation in NTT form that the key switch's last pass applies block by block
+ * as it writes (hekv_ring_ks_dot_moddown), so a rotation reads c0 and c1 in order and
+ * never gathers from memory, and hoisted rotations share one decomposition of c1 as it is
+ * (hekv__keyswitch_decomp with galois = g): a single rotation and a hoisted one compute
+ * the same thing and are bit-identical. With sparse packing (slots < N/2) rotations act
+ * modulo `slots`, so a missing key for k is looked up again as k mod slots and
+ * k mod slots - slots.
  *
  * This file does not encode or relinearise; it checks its arguments and leaves the
- * arithmetic to keyswitch.c and the ring layer. Scratch: ev->dec, ev->tmp[0..1] (phi(c0),
- * phi(c1)) and, in inner_sum/replicate, ev->tmp[2..3]. */
+ * arithmetic to keyswitch.c and the ring layer. Scratch: ev->dec, ev->tmp[0..1] (copies of
+ * c0, c1 for an in-place rotation) and, in inner_sum/replicate, ev->tmp[2..3]. */
 #include <string.h>
 
 #include "ckks_int.h"
@@ -87,11 +89,11 @@ static hekv_status conj_key(hekv_eval *ev, const char *fn, uint64_t *g, const he
     return HEKV_OK;
 }
 
-/* (r0, r1) = phi_g(c0, c1) switched back to s, given dec = the decomposition of c1; phi(c0)
- * is gathered and added by the key switch's last pass. r0/r1 must not alias c0. */
+/* (r0, r1) = phi_g(c0, c1) switched back to s, given dec = the decomposition of c1; c0 is
+ * added by the key switch's last pass, before phi. r0/r1 must not alias c0. */
 static void rot_from_decomp(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                             const hekv__decomp *dec, const hekv__swk *key, uint64_t g) {
-    const hekv_ring_ks_add add = {c0, hekv__galois_map(ev, g), NULL, NULL, NULL, NULL};
+    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL};
     hekv__keyswitch_decomp_add(ev, r0, r1, dec, key, g, &add);
 }
 
@@ -103,29 +105,24 @@ static hekv_status ensure_scratch(hekv_eval *ev, const char *fn) {
     return HEKV_OK;
 }
 
-/* (r0, r1) = phi_g(c0, c1) switched back to s, one rotation: phi is applied to c1 before
- * its decomposition (one automorphism of l+1 limbs instead of one per digit and limb),
- * which is not hoisted (hekv__keyswitch_add: phi(c1) is formed where it is read, and
- * phi(c0) is added by the last pass). Bit-identical to rot_from_decomp on the
- * decomposition of c1: the centred ModUp commutes exactly with phi. r0/r1 may alias
- * c0/c1 (then phi(c0), phi(c1) go through ev->tmp[0..1] first); none may alias
+/* (r0, r1) = phi_g(c0, c1) switched back to s, one rotation (not hoisted:
+ * hekv__keyswitch_add, c0 added by the last pass). Bit-identical to rot_from_decomp on the
+ * decomposition of c1. r0/r1 may alias c0/c1 (then c0, c1 are copied to ev->tmp[0..1]
+ * first: the permuted writes would overwrite blocks not read yet); none may alias
  * ev->tmp[0..1]. */
 static void rot_single(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                        const hekv_poly *c1, int level, const hekv__swk *key, uint64_t g) {
     const hekv_ring *rq = ev->params->rq;
     const uint32_t *map = hekv__galois_map(ev, g);
-    if (r0->c != c0->c && r1->c != c1->c && r0->c != c1->c && r1->c != c0->c) {
-        const hekv_ring_ks_add add = {c0, map, NULL, NULL, NULL, NULL};
-        hekv__keyswitch_add(ev, r0, r1, c1, NULL, map, level, key, &add);
-        return;
-    }
-    /* in place: the gathers would read blocks the outputs have overwritten */
     hekv_poly t0 = view(&ev->tmp[0], level + 1), t1 = view(&ev->tmp[1], level + 1);
-    hekv_poly c0v = view(c0, level + 1), c1v = view(c1, level + 1);
-    hekv_ring_automorph(rq, &t1, &c1v, map);
-    hekv_ring_automorph(rq, &t0, &c0v, map);
-    const hekv_ring_ks_add add = {&t0, NULL, NULL, NULL, NULL, NULL};
-    hekv__keyswitch_add(ev, r0, r1, &t1, NULL, NULL, level, key, &add);
+    if (r0->c == c0->c || r1->c == c1->c || r0->c == c1->c || r1->c == c0->c) {
+        hekv_poly c0v = view(c0, level + 1), c1v = view(c1, level + 1);
+        hekv_poly_copy(rq, &t0, &c0v);
+        hekv_poly_copy(rq, &t1, &c1v);
+        c0 = &t0, c1 = &t1;
+    }
+    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL};
+    hekv__keyswitch_add(ev, r0, r1, c1, NULL, level, key, map, &add);
 }
 
 static void set_meta(hekv_ct *out, const hekv_ct *a) {

@@ -1,8 +1,10 @@
 /* keys.c: key generation: the secret key (sampled once, lifted to Q and P in NTT form),
  * the public key (b = -a s + e, a expanded from a 32-byte seed), and the evaluation-key
  * container with its relinearisation and Galois keys. The switching keys themselves are
- * built by hekv__swk_gen (keyswitch.c); this file only decides which s' each key switches
- * from. No encryption and no evaluation here. */
+ * built by hekv__swk_gen (keyswitch.c); this file only decides which keys each one switches
+ * between: the relinearisation key from s^2 to s, the Galois key of g from s to
+ * phi_g^-1(s) = s(X^(g^-1 mod 2N)) (the rotation switches c1 and applies phi_g to the
+ * result: eval_rot.c). No encryption and no evaluation here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,7 +175,7 @@ hekv_status hekv_ckks_evk_gen_relin(hekv_evk *evk, const hekv_sk *sk, hekv_err *
     hekv_ring_mul(p->rp, &s2p, &sk->sp, &sk->sp);
     s2q.ntt = s2p.ntt = 1;
     hekv__swk *k = NULL;
-    s = hekv__swk_gen(p, sk, &s2q, &s2p, &k, err);
+    s = hekv__swk_gen(p, sk, &s2q, NULL, NULL, &k, err);
     hekv_poly_free(&s2q); /* wipes */
     hekv_poly_free(&s2p);
     if (s != HEKV_OK) return s;
@@ -241,17 +243,22 @@ hekv_status hekv_ckks_evk_gen_galois(hekv_evk *evk, const hekv_sk *sk, const uin
     for (size_t i = 0; i < n; i++) {
         uint64_t g = galois[i];
         if (hekv__evk_find(evk, g)) continue;
-        /* s(X^g) in NTT form, over Q and P: the key switches from it back to s. */
-        if ((s = hekv_automorph_map_ntt(map, p->logn, g)) != HEKV_OK) {
+        /* phi_g^-1(s) = s(X^h), h = g^-1 mod 2N, in NTT form over Q and P: the key switches
+         * from s to it. h by Newton's iteration for the inverse modulo a power of two
+         * (each step doubles the correct low bits; g odd is correct to 3 bits). */
+        uint64_t h = g;
+        for (int it = 0; it < 5; it++) h *= 2 - g * h;
+        h &= m - 1;
+        if ((s = hekv_automorph_map_ntt(map, p->logn, h)) != HEKV_OK) {
             s = hekv_err_set(err, s, "%s: no automorphism map for %llu", fn,
-                             (unsigned long long)g);
+                             (unsigned long long)h);
             goto done;
         }
         hekv_ring_automorph(p->rq, &gq, &sk->sq, map);
         hekv_ring_automorph(p->rp, &gp, &sk->sp, map);
         gq.ntt = gp.ntt = 1;
         hekv__swk *k = NULL;
-        if ((s = hekv__swk_gen(p, sk, &gq, &gp, &k, err)) != HEKV_OK) goto done;
+        if ((s = hekv__swk_gen(p, sk, &sk->sq, &gq, &gp, &k, err)) != HEKV_OK) goto done;
         if ((s = evk_insert(evk, g, k)) != HEKV_OK) {
             hekv__swk_free(k);
             s = hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
@@ -261,7 +268,7 @@ hekv_status hekv_ckks_evk_gen_galois(hekv_evk *evk, const hekv_sk *sk, const uin
     s = HEKV_OK;
 done:
     free(map);
-    hekv_poly_free(&gq); /* wipes s(X^g) */
+    hekv_poly_free(&gq); /* wipes s(X^h) */
     hekv_poly_free(&gp);
     return s;
 }

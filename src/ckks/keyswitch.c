@@ -5,17 +5,18 @@
  * switching c at level l is
  *     ModUp:   d_j = digit j of c (its residues on q_{j*alpha} .. q_{j*alpha+k-1}, k <= alpha
  *              of them present at level l), lifted to Q[0..l] and P by fast basis conversion;
- *     product: (acc0, acc1) = sum_j phi(d_j) * (b_j, a_j) over Q[0..l] u P (phi the Galois
- *              automorphism of a rotation, applied to the digits so one ModUp serves many
- *              rotations: hoisting);
- *     ModDown: out = (acc_Q - conv_{P->Q}(acc_P)) * P^-1 mod q_i.
+ *     product: (acc0, acc1) = sum_j d_j * (b_j, a_j) over Q[0..l] u P;
+ *     ModDown: out = (acc_Q - conv_{P->Q}(acc_P)) * P^-1 mod q_i,
+ * and for a rotation out is then permuted by the Galois automorphism phi (eval_rot.c: its
+ * key switches from s to phi^-1(s), so phi can act on the switch's output instead of its
+ * input). phi is a pure permutation in NTT form that sends aligned blocks to aligned
+ * blocks, so it is applied block by block as ModDown writes each block: no pass of its own,
+ * and one decomposition serves every rotation of a ciphertext unchanged (hoisting).
  * Both conversions are the centred ones of the ring layer: the lifted digit is the centred
  * residue plus u*Q_j with |u| <= alpha/2, and ModDown rounds. Their errors have zero mean;
  * the plain [0, B) conversions add a constant offset per coefficient (u ~ k/2 on average),
  * which the canonical embedding turns into a slot error ~N/pi times larger near X = 1 (at
- * N = 2^16, 2^-13 instead of 2^-19 after four rotations). The centred conversion is also
- * odd, so ModUp commutes exactly with phi: decomposing phi(c) gives phi(decomposition of c),
- * which makes hoisted rotations bit-identical to plain ones.
+ * N = 2^16, 2^-13 instead of 2^-19 after four rotations).
  *
  * Transforms per switch at level l with k_d digits present: l+1 inverse NTTs (ModUp),
  * k_d*(l+1+np) - (l+1) forward NTTs (every converted limb once; the digit's own limbs are
@@ -24,15 +25,15 @@
  * At N = 2^16 a limb is 512 KiB and a switch at the top of bench-N16-L33 streams a 126 MiB
  * key, so the switch is bound by memory traffic as much as by arithmetic, and the order of
  * the work is chosen for it:
- *   1. INTT(c) limb by limb (c formed on the fly when it is a product or an automorphism
- *      image: relinearisation, rotation), then the conversions of every digit, blocked
- *      over coefficients, in coefficient form;
+ *   1. INTT(c) limb by limb (c formed on the fly when it is a product: relinearisation),
+ *      then the conversions of every digit, blocked over coefficients, in coefficient
+ *      form;
  *   2. the P side, limb by limb: transform the digits' limb, the product with the key,
  *      back to coefficients (hekv_ring_ks_dot_inv); then conv_{P->Q} of both outputs;
  *   3. the Q side, limb by limb: transform the digits' limb and the two conversions, the
  *      product with the key (the own limbs read from c), (acc - conv) * P^-1 and the
- *      terms a caller adds (phi(c0) of a rotation, the tensor of a product), written once
- *      (hekv_ring_ks_dot_moddown).
+ *      terms a caller adds (c0 of a rotation, the tensor of a product), permuted by phi
+ *      for a rotation, written once (hekv_ring_ks_dot_moddown).
  * Each limb's transforms share the prime's NTT tables and its data stays in cache between
  * the steps; the lifted digits are never written back in NTT form and the products never
  * stored. Hoisted rotations (hekv__decompose once, then hekv__keyswitch_decomp per
@@ -135,16 +136,20 @@ static hekv_status swk_alloc(const hekv_ckks_params *prm, hekv__swk **out) {
 }
 
 hekv_status hekv__swk_gen(const hekv_ckks_params *prm, const hekv_sk *sk,
-                          const hekv_poly *s_from_q, const hekv_poly *s_from_p,
-                          hekv__swk **out, hekv_err *err) {
-    (void)s_from_p; /* g_j is 0 on P: the P limbs of b_j do not involve s' */
+                          const hekv_poly *s_from_q, const hekv_poly *s_to_q,
+                          const hekv_poly *s_to_p, hekv__swk **out, hekv_err *err) {
     if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv__swk_gen: out is NULL");
     *out = NULL;
     if (!prm || !sk || !s_from_q || sk->params != prm || s_from_q->limbs < (size_t)prm->nq ||
-        !s_from_q->ntt)
+        !s_from_q->ntt || !s_to_q != !s_to_p ||
+        (s_to_q && (s_to_q->limbs < (size_t)prm->nq || s_to_p->limbs < (size_t)prm->np ||
+                    !s_to_q->ntt || !s_to_p->ntt)))
         return hekv_err_set(err, HEKV_ERR_ARG,
-                            "hekv__swk_gen: need the parameters, their secret key and s' in "
-                            "NTT form over all %d Q limbs", prm ? prm->nq : 0);
+                            "hekv__swk_gen: need the parameters, their secret key, s' in NTT "
+                            "form over all %d Q limbs and s_to (if given) over all of Q and P",
+                            prm ? prm->nq : 0);
+    /* g_j is 0 on P: the P limbs of b_j involve s_to only */
+    if (!s_to_q) s_to_q = &sk->sq, s_to_p = &sk->sp;
     const size_t n = prm->n;
     const int nq = prm->nq, alpha = prm->alpha;
     hekv__swk *k = NULL;
@@ -175,10 +180,10 @@ hekv_status hekv__swk_gen(const hekv_ckks_params *prm, const hekv_sk *sk,
         hekv_poly_set_small(prm->rp, &b->p, e);
         hekv_ring_ntt_fwd(prm->rq, &b->q);
         hekv_ring_ntt_fwd(prm->rp, &b->p);
-        /* b_j = e_j - a_j s */
-        hekv_ring_mul(prm->rq, &t.q, &a->q, &sk->sq);
+        /* b_j = e_j - a_j s_to */
+        hekv_ring_mul(prm->rq, &t.q, &a->q, s_to_q);
         hekv_ring_sub(prm->rq, &b->q, &b->q, &t.q);
-        hekv_ring_mul(prm->rp, &t.p, &a->p, &sk->sp);
+        hekv_ring_mul(prm->rp, &t.p, &a->p, s_to_p);
         hekv_ring_sub(prm->rp, &b->p, &b->p, &t.p);
         /* + g_j s' on Q: P mod q_i on the digit's primes */
         memset(g, 0, (size_t)nq * sizeof *g);
@@ -225,11 +230,11 @@ void hekv__decomp_free(hekv__decomp *d) {
 }
 
 /* ModUp without the forward transforms: INTT(x) limb by limb into ev->acc0.q, x = c * c2
- * (c2 given), phi(c) (map given) or c, then for each digit j its centred value lifted to
+ * (c2 given) or c, then for each digit j its centred value lifted to
  * Q[0, start), Q[end, level] and P at once, in coefficient form, into d->d[j] (the digit's
  * own limbs [start, end) are not written: they are x's, exact, and in NTT form already). */
 static void modup_coef(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, const hekv_poly *c2,
-                       const uint32_t *map, int level) {
+                       int level) {
     const hekv_ckks_params *prm = ev->params;
     const size_t n = prm->n;
     const int alpha = prm->alpha, ndig = level / alpha + 1;
@@ -237,7 +242,7 @@ static void modup_coef(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, const
     HEKV_DASSERT(c->ntt && c->limbs >= (size_t)level + 1 && ndig <= d->ndigits);
 
     hekv_poly coef = view(&ev->acc0.q, level + 1);
-    hekv_ring_ntt_inv_from(prm->rq, &coef, c, c2, map);
+    hekv_ring_ntt_inv_from(prm->rq, &coef, c, c2);
     for (int j = 0; j < ndig; j++) {
         const int start = j * alpha;
         const int k = level + 1 - start < alpha ? level + 1 - start : alpha;
@@ -261,7 +266,7 @@ void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int lev
     const hekv_ckks_params *prm = ev->params;
     const size_t n = prm->n, limb = n * sizeof(uint64_t);
     const int alpha = prm->alpha, ndig = level / alpha + 1;
-    modup_coef(ev, d, c, NULL, NULL, level);
+    modup_coef(ev, d, c, NULL, level);
     for (int j = 0; j < ndig; j++) {
         const int start = j * alpha;
         const int end = level + 1 < start + alpha ? level + 1 : start + alpha;
@@ -277,16 +282,15 @@ void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int lev
 
 /* ------------------------------------------------------------------ product + ModDown */
 
-/* (out0, out1) = ModDown(sum_j phi(x_j) (b_j, a_j)) (+ add), where x_j is the digit d_j
- * (NTT form, or coefficient form when coef: transformed in place, limb by limb) with its
- * own limbs read from the switched polynomial (own, own2, own_map as in
- * hekv_ring_ks_args) when own is given. Limb by limb on each side: the P side of the
- * product is transformed back at once (ev->acc0.p/acc1.p), converted to Q (into
- * ev->acc0.q/acc1.q), and the Q side subtracts and scales as it goes. */
+/* (out0, out1) = phi(ModDown(sum_j x_j (b_j, a_j)) (+ add)), phi given by out_map (NULL: the
+ * identity), where x_j is the digit d_j (NTT form, or coefficient form when coef:
+ * transformed in place, limb by limb) with its own limbs read from the switched polynomial
+ * (own, own2 as in hekv_ring_ks_args) when own is given. Limb by limb on each side: the P
+ * side of the product is transformed back at once (ev->acc0.p/acc1.p), converted to Q
+ * (into ev->acc0.q/acc1.q), and the Q side subtracts, scales and permutes as it goes. */
 static void ks_apply(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv__decomp *d,
-                     const hekv_poly *own, const hekv_poly *own2, const uint32_t *own_map,
-                     int coef, const hekv__swk *k, const uint32_t *map,
-                     const hekv_ring_ks_add *add) {
+                     const hekv_poly *own, const hekv_poly *own2, int coef, const hekv__swk *k,
+                     const uint32_t *out_map, const hekv_ring_ks_add *add) {
     const hekv_ckks_params *prm = ev->params;
     const int level = d->level, alpha = prm->alpha, ndig = level / alpha + 1;
     HEKV_DASSERT(level >= 0 && ndig <= k->ndigits && ndig <= HEKV_RING_KS_MAX_DIGITS);
@@ -304,16 +308,16 @@ static void ks_apply(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv
         own_e[j] = level + 1 < (j + 1) * alpha ? level + 1 : (j + 1) * alpha;
     }
     /* P side: the product, back to coefficients */
-    const hekv_ring_ks_args ksp = {ndig, dpp, coef, NULL, NULL, NULL, NULL, NULL, map, bp, ap};
+    const hekv_ring_ks_args ksp = {ndig, dpp, coef, NULL, NULL, NULL, NULL, bp, ap};
     hekv_ring_ks_dot_inv(prm->rp, &ev->acc0.p, &ev->acc1.p, &ksp);
     /* conv_{P->Q} of both, centred (ModDown rounds) */
     hekv_poly c0 = view(&ev->acc0.q, level + 1), c1 = view(&ev->acc1.q, level + 1);
     hekv_bconv_apply_centered(prm->moddown, c0.c, ev->acc0.p.c, ev->bconv_scratch, level + 1);
     hekv_bconv_apply_centered(prm->moddown, c1.c, ev->acc1.p.c, ev->bconv_scratch, level + 1);
     /* Q side: the product, minus the conversion, times P^-1 */
-    const hekv_ring_ks_args ksq = {ndig, dqp, coef, own, own2, own_map, own_b, own_e, map, bq, aq};
+    const hekv_ring_ks_args ksq = {ndig, dqp, coef, own, own2, own_b, own_e, bq, aq};
     hekv_poly o0 = view(out0, level + 1), o1 = view(out1, level + 1);
-    hekv_ring_ks_dot_moddown(prm->rq, &o0, &o1, &ksq, &c0, &c1, prm->p_inv_mod_q, add);
+    hekv_ring_ks_dot_moddown(prm->rq, &o0, &o1, &ksq, &c0, &c1, prm->p_inv_mod_q, add, out_map);
     out0->ntt = out1->ntt = 1;
 }
 
@@ -326,22 +330,22 @@ void hekv__keyswitch_decomp_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
                                 const hekv__decomp *d, const hekv__swk *k, uint64_t galois,
                                 const hekv_ring_ks_add *add) {
     const uint32_t *map = galois != 1 ? hekv__galois_map(ev, galois) : NULL;
-    ks_apply(ev, out0, out1, d, NULL, NULL, NULL, 0, k, map, add);
+    ks_apply(ev, out0, out1, d, NULL, NULL, 0, k, map, add);
 }
 
 void hekv__keyswitch_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
-                         const hekv_poly *c2, const uint32_t *cmap, int level,
-                         const hekv__swk *k, const hekv_ring_ks_add *add) {
+                         const hekv_poly *c2, int level, const hekv__swk *k,
+                         const uint32_t *out_map, const hekv_ring_ks_add *add) {
     /* Not hoisted: the digits stay in coefficient form until the fused pass transforms
      * each limb right before its product, and their own limbs are formed from c as they
      * are read. */
     hekv_poly cv = view(c, level + 1), c2v = c2 ? view(c2, level + 1) : cv;
-    modup_coef(ev, &ev->dec, &cv, c2 ? &c2v : NULL, cmap, level);
-    ks_apply(ev, out0, out1, &ev->dec, &cv, c2 ? &c2v : NULL, cmap, 1, k, NULL, add);
+    modup_coef(ev, &ev->dec, &cv, c2 ? &c2v : NULL, level);
+    ks_apply(ev, out0, out1, &ev->dec, &cv, c2 ? &c2v : NULL, 1, k, out_map, add);
     ev->dec.level = -1; /* transformed in part, and without its own limbs: no decomposition */
 }
 
 void hekv__keyswitch(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
                      int level, const hekv__swk *k) {
-    hekv__keyswitch_add(ev, out0, out1, c, NULL, NULL, level, k, NULL);
+    hekv__keyswitch_add(ev, out0, out1, c, NULL, level, k, NULL, NULL);
 }

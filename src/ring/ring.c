@@ -132,7 +132,7 @@ void hekv_poly_zero(const hekv_ring *r, hekv_poly *p) {
     for (long i = 0; i < (long)(L); i++)
 
 /* Coefficients per block of the fused operations below: a few 4 KiB blocks (outputs, the
- * gathered digits) stay in L1 while the operand blocks stream past. */
+ * formed digits) stay in L1 while the operand blocks stream past. */
 #define FUSED_BLOCK 512
 
 void hekv_ring_ntt_fwd(const hekv_ring *r, hekv_poly *p) {
@@ -225,45 +225,25 @@ void hekv_ring_sub_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_pol
     out->ntt = a->ntt;
 }
 
-/* Digits per dot2 kernel call when the digits are gathered (automorphism) into blocks on
- * the stack; more digits are summed group by group. */
+/* Digits per dot2 kernel call; more digits are summed group by group. */
 #define DOT_GROUP 8
 
 /* A block of zeros: the missing factor of a two-term inner product. */
 static const uint64_t zero_block[FUSED_BLOCK] __attribute__((aligned(64)));
 
-/* Per-thread block buffers of the key-switching passes (stack, about 50 KiB). */
+/* Per-thread block buffers of the key-switching passes (stack, about 40 KiB). */
 typedef struct {
-    uint64_t t[DOT_GROUP][FUSED_BLOCK] __attribute__((aligned(64))); /* gathered digits */
+    uint64_t t[DOT_GROUP][FUSED_BLOCK] __attribute__((aligned(64))); /* formed digits */
     uint64_t s0[FUSED_BLOCK] __attribute__((aligned(64)));
     uint64_t s1[FUSED_BLOCK] __attribute__((aligned(64)));
-    uint64_t src[FUSED_BLOCK] __attribute__((aligned(64))); /* a gather's source block */
-    uint32_t local[FUSED_BLOCK];                             /* its map, block-relative */
+    uint32_t local[FUSED_BLOCK]; /* an output block's automorphism map, block-relative */
 } ks_blocks;
 
-/* out[0, bs) = phi(in)[x, x + bs) for an NTT-form automorphism map: it permutes
- * bit-reversed indices i -> bitrev(g u + c), u = bitrev(i), so the low bits of the source
- * index depend only on the low bits of i and the aligned block [x, x + bs) reads exactly
- * one aligned input block. That block is copied first (one sequential read instead of
- * scattered first touches of memory), then gathered from L1. */
-static void gather_block(const hekv_kern_ops *ops, uint64_t q, uint64_t *out,
-                         const uint64_t *in, const uint32_t *map, size_t x, size_t bs,
-                         ks_blocks *w) {
-    const uint32_t base = map[x] & ~(uint32_t)(bs - 1);
-    memcpy(w->src, in + base, bs * sizeof *w->src);
-    for (size_t e = 0; e < bs; e++) {
-        HEKV_DASSERT((map[x + e] & ~(uint32_t)(bs - 1)) == base);
-        w->local[e] = map[x + e] - base;
-    }
-    ops->automorph(out, w->src, w->local, bs, q);
-}
-
 /* Limb i of each digit x_j as ks_dot_block reads it: xl[j], times xl2[j] when that is
- * not NULL, through xmap[j] when that is not NULL. */
+ * not NULL. */
 typedef struct {
     const uint64_t *xl[HEKV_RING_KS_MAX_DIGITS];
     const uint64_t *xl2[HEKV_RING_KS_MAX_DIGITS];
-    const uint32_t *xmap[HEKV_RING_KS_MAX_DIGITS];
 } ks_limb;
 
 /* o0/o1[0, bs) = sum_j x_j[x + .] * (b_j, a_j) on limb i. */
@@ -276,10 +256,7 @@ static void ks_dot_block(const hekv_kern_ops *ops, const hekv_modulus *m, const 
         const int g = k - j0 < DOT_GROUP ? k - j0 : DOT_GROUP;
         for (int jj = 0; jj < g; jj++) {
             const int j = j0 + jj;
-            if (xs->xmap[j]) {
-                gather_block(ops, m->q, w->t[jj], xs->xl[j], xs->xmap[j], x, bs, w);
-                xp[jj] = w->t[jj];
-            } else if (xs->xl2[j]) {
+            if (xs->xl2[j]) {
                 ops->mul(w->t[jj], xs->xl[j] + x, xs->xl2[j] + x, bs, m);
                 xp[jj] = w->t[jj];
             } else {
@@ -298,21 +275,6 @@ static void ks_dot_block(const hekv_kern_ops *ops, const hekv_modulus *m, const 
     }
 }
 
-void hekv_ring_dot2(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
-                    const hekv_poly *const *d, const hekv_poly *const *b,
-                    const hekv_poly *const *a, int k, const uint32_t *map) {
-    const size_t n = r->n, bs = n < FUSED_BLOCK ? n : FUSED_BLOCK;
-    FOR_LIMBS(r, out0->limbs) {
-        ks_blocks w;
-        ks_limb xs;
-        for (int j = 0; j < k; j++) xs.xl[j] = LIMB(d[j], i), xs.xl2[j] = NULL, xs.xmap[j] = map;
-        for (size_t x = 0; x < n; x += bs)
-            ks_dot_block(r->p[i].ops, &r->p[i].mod, &xs, b, a, k, (size_t)i, x, bs, n,
-                         LIMB(out0, i) + x, LIMB(out1, i) + x, &w);
-    }
-    out0->ntt = out1->ntt = 1;
-}
-
 /* Limb i of every x_j: the own limb of c, or the digit's limb (transformed in place first
  * when it holds coefficients). */
 static void ks_limbs(const hekv_ring *r, const hekv_ring_ks_args *ks, size_t i, ks_limb *xs) {
@@ -321,13 +283,11 @@ static void ks_limbs(const hekv_ring *r, const hekv_ring_ks_args *ks, size_t i, 
         if (ks->own && (int)i >= ks->own_begin[j] && (int)i < ks->own_end[j]) {
             xs->xl[j] = LIMB(ks->own, i);
             xs->xl2[j] = ks->own2 ? LIMB(ks->own2, i) : NULL;
-            xs->xmap[j] = ks->own_map;
         } else {
             uint64_t *dl = LIMB(ks->d[j], i);
             if (ks->coef) r->p[i].ops->ntt_fwd(r->p[i].tab, dl, 1, 1);
             xs->xl[j] = dl;
             xs->xl2[j] = NULL;
-            xs->xmap[j] = ks->map;
         }
     }
 }
@@ -352,17 +312,16 @@ void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
 
 void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                               const hekv_ring_ks_args *ks, hekv_poly *conv0, hekv_poly *conv1,
-                              const uint64_t *s, const hekv_ring_ks_add *add) {
+                              const uint64_t *s, const hekv_ring_ks_add *add,
+                              const uint32_t *out_map) {
     const size_t n = r->n, bs = n < FUSED_BLOCK ? n : FUSED_BLOCK;
     HEKV_DASSERT(ks->k >= 1 && ks->k <= HEKV_RING_KS_MAX_DIGITS);
     const hekv_poly *e0 = add ? add->e0 : NULL;
-    const uint32_t *e0_map = add ? add->e0_map : NULL;
     const int tensor = add && add->t0;
     FOR_LIMBS(r, out0->limbs) {
         const hekv_kern_ops *ops = r->p[i].ops;
         const hekv_modulus *m = &r->p[i].mod;
         ks_blocks w;
-        uint64_t e[FUSED_BLOCK] __attribute__((aligned(64)));
         ks_limb xs;
         uint64_t *c0 = LIMB(conv0, i), *c1 = LIMB(conv1, i);
         ops->ntt_fwd(r->p[i].tab, c0, 1, 1);
@@ -370,44 +329,47 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
         ks_limbs(r, ks, (size_t)i, &xs);
         uint64_t *u0 = w.t[DOT_GROUP - 1], *u1 = w.t[DOT_GROUP - 2]; /* free after the dot */
         for (size_t x = 0; x < n; x += bs) {
-            ks_dot_block(ops, m, &xs, ks->b, ks->a, ks->k, (size_t)i, x, bs, n, u0, u1, &w);
+            /* the block of y that output block x reads: x itself, or the one aligned block
+             * the automorphism maps onto it */
+            const size_t y = out_map ? (size_t)(out_map[x] & ~(uint32_t)(bs - 1)) : x;
+            ks_dot_block(ops, m, &xs, ks->b, ks->a, ks->k, (size_t)i, y, bs, n, u0, u1, &w);
             /* ModDown: (dot - conv) * P^-1 */
-            ops->sub_mul_scalar(u0, u0, c0 + x, s[i], bs, m);
-            ops->sub_mul_scalar(u1, u1, c1 + x, s[i], bs, m);
-            if (e0) {
-                if (e0_map) {
-                    gather_block(ops, m->q, e, LIMB(e0, i), e0_map, x, bs, &w);
-                    ops->add(u0, u0, e, bs, m);
-                } else {
-                    ops->add(u0, u0, LIMB(e0, i) + x, bs, m);
-                }
-            }
+            ops->sub_mul_scalar(u0, u0, c0 + y, s[i], bs, m);
+            ops->sub_mul_scalar(u1, u1, c1 + y, s[i], bs, m);
+            if (e0) ops->add(u0, u0, LIMB(e0, i) + y, bs, m);
             if (tensor) {
                 /* (t0 u0, t0 u1 + t1 u0) as one lazy two-term inner product */
-                const uint64_t *tp[2] = {LIMB(add->t0, i) + x, LIMB(add->t1, i) + x};
-                const uint64_t *p0[2] = {LIMB(add->u0, i) + x, zero_block};
-                const uint64_t *p1[2] = {LIMB(add->u1, i) + x, LIMB(add->u0, i) + x};
+                const uint64_t *tp[2] = {LIMB(add->t0, i) + y, LIMB(add->t1, i) + y};
+                const uint64_t *p0[2] = {LIMB(add->u0, i) + y, zero_block};
+                const uint64_t *p1[2] = {LIMB(add->u1, i) + y, LIMB(add->u0, i) + y};
                 ops->dot2(w.s0, w.s1, tp, p0, p1, 2, bs, m);
                 ops->add(u0, u0, w.s0, bs, m);
                 ops->add(u1, u1, w.s1, bs, m);
             }
-            memcpy(LIMB(out0, i) + x, u0, bs * sizeof *u0);
-            memcpy(LIMB(out1, i) + x, u1, bs * sizeof *u1);
+            if (out_map) {
+                for (size_t e = 0; e < bs; e++) {
+                    HEKV_DASSERT((out_map[x + e] & ~(uint32_t)(bs - 1)) == y);
+                    w.local[e] = out_map[x + e] - (uint32_t)y;
+                }
+                ops->automorph(LIMB(out0, i) + x, u0, w.local, bs, m->q);
+                ops->automorph(LIMB(out1, i) + x, u1, w.local, bs, m->q);
+            } else {
+                memcpy(LIMB(out0, i) + x, u0, bs * sizeof *u0);
+                memcpy(LIMB(out1, i) + x, u1, bs * sizeof *u1);
+            }
         }
     }
     out0->ntt = out1->ntt = 1;
 }
 
 void hekv_ring_ntt_inv_from(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
-                            const hekv_poly *b, const uint32_t *map) {
+                            const hekv_poly *b) {
     const size_t n = r->n;
     FOR_LIMBS(r, out->limbs) {
         const hekv_kern_ops *ops = r->p[i].ops;
         uint64_t *o = LIMB(out, i);
         if (b)
             ops->mul(o, LIMB(a, i), LIMB(b, i), n, &r->p[i].mod);
-        else if (map)
-            ops->automorph(o, LIMB(a, i), map, n, r->p[i].mod.q);
         else
             memcpy(o, LIMB(a, i), n * sizeof(uint64_t));
         ops->ntt_inv(r->p[i].tab, o, 1, 1);

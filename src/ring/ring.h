@@ -101,22 +101,11 @@ HEKV_API void hekv_ring_mul_scalar_acc(const hekv_ring *r, hekv_poly *out, const
 /** out = (a - b) * s[i] on limb i (s[i] in [0, q_i)), in one pass (ModDown's last step). */
 HEKV_API void hekv_ring_sub_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                        const hekv_poly *b, const uint64_t *s);
-/** The inner product of key switching, cache-blocked so that each operand is read once:
- *      out0 = sum_{j<k} phi(d[j]) * b[j],   out1 = sum_{j<k} phi(d[j]) * a[j]
- *  pointwise on the first out0->limbs limbs (NTT form), where phi(x)[t] = x[map[t]] for an
- *  NTT-form automorphism map (hekv_automorph_map_ntt: no negation bits, and every aligned
- *  block of 2^j outputs reads one aligned block of 2^j inputs) or the identity when map is
- *  NULL. k >= 1; every input holds at least out0->limbs limbs; out0 and out1 alias no
- *  input and not each other. */
-HEKV_API void hekv_ring_dot2(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
-                             const hekv_poly *const *d, const hekv_poly *const *b,
-                             const hekv_poly *const *a, int k, const uint32_t *map);
 /** out = INTT(x) limb by limb on the first out->limbs limbs, with x (NTT form) formed in the
- *  same pass while each limb is in cache: x = a * b (pointwise) when b is given, x = phi(a)
- *  when map is given (an NTT-form automorphism map, as hekv_ring_automorph), else x = a.
- *  Inputs are unchanged; out aliases none of them. */
+ *  same pass while each limb is in cache: x = a * b (pointwise) when b is given, else
+ *  x = a. Inputs are unchanged; out aliases none of them. */
 HEKV_API void hekv_ring_ntt_inv_from(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
-                                     const hekv_poly *b, const uint32_t *map);
+                                     const hekv_poly *b);
 
 /** Division by the last prime with rounding, in NTT form (the CKKS rescale; Lattigo's
  *  DivRoundByLastModulusNTT), of `count` polynomials at once: with l = in[c]->limbs - 1
@@ -152,11 +141,10 @@ HEKV_API void hekv_ring_small_mul_add_ntt(const hekv_ring *r, hekv_poly *const *
 
 /** The lifted digits and the key of one key-switching inner product over one ring (Q at
  *  some level, or P), read limb by limb:
- *      dot0 = sum_{j<k} phi(x_j) * b[j],  dot1 = sum_{j<k} phi(x_j) * a[j]   (NTT form)
+ *      dot0 = sum_{j<k} x_j * b[j],  dot1 = sum_{j<k} x_j * a[j]   (NTT form)
  *  where limb i of x_j is limb i of the switched polynomial c when own_begin[j] <= i <
  *  own_end[j] (the digit's own primes: exact), else limb i of d[j]. c is read from own in
- *  NTT form, and formed as it is read: c = own * own2 when own2 is given, c = phi_o(own)
- *  when own_map is given, else c = own. */
+ *  NTT form, and formed as it is read: c = own * own2 when own2 is given, else c = own. */
 typedef struct hekv_ring_ks_args {
     int k;                        /**< digits, 1..HEKV_RING_KS_MAX_DIGITS */
     hekv_poly *const *d;          /**< [k] lifted digits over the ring's first limbs */
@@ -164,11 +152,8 @@ typedef struct hekv_ring_ks_args {
                                        transformed in place first (d is scratch) */
     const hekv_poly *own;         /**< NULL (the own limbs are in d), or c's source */
     const hekv_poly *own2;        /**< NULL, or c's second factor */
-    const uint32_t *own_map;      /**< NULL, or the automorphism map phi_o of c */
     const int *own_begin;         /**< [k] (only with own) */
     const int *own_end;           /**< [k] (only with own) */
-    const uint32_t *map;          /**< NULL, or the NTT-form automorphism map phi (as in
-                                       hekv_ring_dot2); only with coef = 0 and own = NULL */
     const hekv_poly *const *b;    /**< [k] key parts, NTT form */
     const hekv_poly *const *a;    /**< [k] key parts, NTT form */
 } hekv_ring_ks_args;
@@ -180,26 +165,28 @@ HEKV_API void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_pol
                                    const hekv_ring_ks_args *ks);
 
 /** Terms added to the Q side of a key switch after ModDown (all optional, NTT form):
- *      out0 += phi_e(e0)                 (e0_map NULL: the identity)
+ *      out0 += e0
  *      out0 += t0*u0, out1 += t0*u1 + t1*u0   (the tensor of a ciphertext product) */
 typedef struct hekv_ring_ks_add {
     const hekv_poly *e0;
-    const uint32_t *e0_map;
     const hekv_poly *t0, *t1, *u0, *u1; /**< all four or none */
 } hekv_ring_ks_add;
 
 /** The Q side of a key switch with ModDown fused, limb by limb on the first out0->limbs
  *  limbs:
- *      out0 = (dot0 - NTT(conv0)) * s[i] (+ add),  out1 = (dot1 - NTT(conv1)) * s[i] (+ add)
+ *      y0 = (dot0 - NTT(conv0)) * s[i] (+ add),  y1 = (dot1 - NTT(conv1)) * s[i] (+ add)
  *  where conv0/conv1 hold the conversions of the P side to Q in coefficient form (they
- *  are transformed in place: scratch) and s[i] = P^-1 mod q_i. Every step of a limb runs
- *  while its data is in cache. out0/out1 may alias add->t*, add->u*, and ks->own,
- *  ks->own2 when ks->own_map is NULL (each block is read before it is written), but not
- *  ks->own with ks->own_map set, add->e0 with add->e0_map set, the digits, key or conv. */
+ *  are transformed in place: scratch) and s[i] = P^-1 mod q_i; then (out0, out1) =
+ *  (phi(y0), phi(y1)) when out_map is given (an NTT-form automorphism map: every aligned
+ *  block of outputs reads one aligned block of y, so each block of y is computed and
+ *  permuted while in cache, never stored), else (y0, y1). Every step of a limb runs while
+ *  its data is in cache. Without out_map, out0/out1 may alias add->*, ks->own and ks->own2
+ *  (each block is read before it is written); with it, nothing. Never the digits, key or
+ *  conv. */
 HEKV_API void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                                        const hekv_ring_ks_args *ks, hekv_poly *conv0,
                                        hekv_poly *conv1, const uint64_t *s,
-                                       const hekv_ring_ks_add *add);
+                                       const hekv_ring_ks_add *add, const uint32_t *out_map);
 
 /** out = a(X^k) using a map from hekv_automorph_map_coeff / _ntt matching a's form;
  *  out must not alias a. */

@@ -306,26 +306,38 @@ Test(ckks_encrypt, copy_and_argument_checks) {
 
 /* Checks a switching key from s' (coefficients sfrom) to s: per digit j,
  * b_j + a_j s - g_j s' is a small error on every Q and P limb, g_j = P on digit j's primes. */
-static void check_swk(const fixture *f, const hekv__swk *k, const int64_t *sfrom) {
+static void check_swk(const fixture *f, const hekv__swk *k, const int64_t *sfrom,
+                      const int64_t *sto) {
     const hekv_ckks_params *p = f->p;
     const size_t n = p->n;
     cr_assert_eq(k->ndigits, p->dnum);
-    hekv_poly sf = {0}, t = {0}, tp = {0};
+    hekv_poly sf = {0}, t = {0}, tp = {0}, stq = {0}, stp = {0};
     cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &sf), HEKV_OK);
     cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &t), HEKV_OK);
     cr_assert_eq(hekv_poly_new(p->rp, (size_t)p->np, &tp), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &stq), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rp, (size_t)p->np, &stp), HEKV_OK);
     hekv_poly_set_small(p->rq, &sf, sfrom);
     hekv_ring_ntt_fwd(p->rq, &sf);
     sf.ntt = 1;
+    if (sto) {
+        hekv_poly_set_small(p->rq, &stq, sto);
+        hekv_poly_set_small(p->rp, &stp, sto);
+        hekv_ring_ntt_fwd(p->rq, &stq);
+        hekv_ring_ntt_fwd(p->rp, &stp);
+    } else {
+        hekv_poly_copy(p->rq, &stq, &f->sk->sq);
+        hekv_poly_copy(p->rp, &stp, &f->sk->sp);
+    }
     for (int j = 0; j < p->dnum; j++) {
-        hekv_ring_mul(p->rq, &t, &k->a[j].q, &f->sk->sq);
+        hekv_ring_mul(p->rq, &t, &k->a[j].q, &stq);
         hekv_ring_add(p->rq, &t, &t, &k->b[j].q);
         uint64_t g[HEKV_CKKS_MAX_Q] = {0};
         for (int i = 0; i < p->nq; i++)
             if (i / p->alpha == j) g[i] = hekv_mod_neg(p->p_mod_q[i], hekv_ckks_params_q(p, i));
         hekv_ring_mul_scalar_acc(p->rq, &t, &sf, g);
         hekv_ring_ntt_inv(p->rq, &t);
-        hekv_ring_mul(p->rp, &tp, &k->a[j].p, &f->sk->sp);
+        hekv_ring_mul(p->rp, &tp, &k->a[j].p, &stp);
         hekv_ring_add(p->rp, &tp, &tp, &k->b[j].p);
         hekv_ring_ntt_inv(p->rp, &tp);
         for (int side = 0; side < 2; side++) {
@@ -346,6 +358,8 @@ static void check_swk(const fixture *f, const hekv__swk *k, const int64_t *sfrom
     hekv_poly_free(&sf);
     hekv_poly_free(&t);
     hekv_poly_free(&tp);
+    hekv_poly_free(&stq);
+    hekv_poly_free(&stp);
 }
 
 Test(ckks_encrypt, evk_container_and_keys) {
@@ -366,7 +380,7 @@ Test(ckks_encrypt, evk_container_and_keys) {
             if (i + j < n) s2[i + j] += v;
             else s2[i + j - n] -= v;
         }
-    check_swk(&f, evk->relin, s2);
+    check_swk(&f, evk->relin, s2, NULL);
 
     const long rots[] = {1, -1, 3, 1, 0, (long)n / 2 + 1};
     cr_assert_eq(hekv_ckks_evk_gen_rotations(evk, f.sk, rots, 6, 1, &f.err), HEKV_OK, "%s",
@@ -385,19 +399,22 @@ Test(ckks_encrypt, evk_container_and_keys) {
     cr_assert_eq(hekv_ckks_evk_gen_galois(evk, f.sk, bad, 1, &f.err), HEKV_ERR_ARG);
     const uint64_t big[] = {2 * n + 1};
     cr_assert_eq(hekv_ckks_evk_gen_galois(evk, f.sk, big, 1, &f.err), HEKV_ERR_ARG);
-    /* Galois keys switch from s(X^g), computed here in coefficient form. */
+    /* The Galois key of g switches from s to s(X^h), h = g^-1 mod 2N (found by search),
+     * computed here in coefficient form. */
     const uint64_t gs[] = {5, 2 * n - 1};
     for (int t = 0; t < 2; t++) {
         const uint64_t g = gs[t];
+        uint64_t h = 1;
+        while (h * g % (2 * n) != 1) h += 2;
         memset(sg, 0, n * sizeof *sg);
         for (size_t i = 0; i < n; i++) {
-            uint64_t e = (uint64_t)i * g % (2 * n);
+            uint64_t e = (uint64_t)i * h % (2 * n);
             if (e < n) sg[e] += s[i];
             else sg[e - n] -= s[i];
         }
         const hekv__swk *k = hekv__evk_find(evk, g);
         cr_assert_not_null(k);
-        check_swk(&f, k, sg);
+        check_swk(&f, k, s, sg);
     }
     /* Keys of another parameter set's secret are refused. */
     hekv_ckks_params_lit lit;

@@ -610,7 +610,7 @@ Test(ckks_serial, forged_fields_rejected) {
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 7, v, 1, "flags");
     v[0] = 0; /* flag "seeded" cleared: c1 would need a whole limb */
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 7, v, 1, "truncated");
-    put64(v, 2);
+    put64(v, HEKV_FORMAT_VERSION + 1);
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 4, v, 2, "version");
     memcpy(v, "HEKW", 4);
     expect_forged(&f, HEKV_OBJ_CT, buf, len, 0, v, 4, "magic");
