@@ -333,18 +333,21 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
              * the automorphism maps onto it */
             const size_t y = out_map ? (size_t)(out_map[x] & ~(uint32_t)(bs - 1)) : x;
             ks_dot_block(ops, m, &xs, ks->b, ks->a, ks->k, (size_t)i, y, bs, n, u0, u1, &w);
-            /* ModDown: (dot - conv) * P^-1 */
-            ops->sub_mul_scalar(u0, u0, c0 + y, s[i], bs, m);
-            ops->sub_mul_scalar(u1, u1, c1 + y, s[i], bs, m);
-            if (e0) ops->add(u0, u0, LIMB(e0, i) + y, bs, m);
+            /* ModDown: (dot - conv) * P^-1, then the added terms; the last step of each
+             * output writes it (when it is not permuted) */
+            uint64_t *d0 = out_map ? u0 : LIMB(out0, i) + x;
+            uint64_t *d1 = out_map ? u1 : LIMB(out1, i) + x;
+            ops->sub_mul_scalar(e0 || tensor ? u0 : d0, u0, c0 + y, s[i], bs, m);
+            ops->sub_mul_scalar(tensor ? u1 : d1, u1, c1 + y, s[i], bs, m);
+            if (e0) ops->add(tensor ? u0 : d0, u0, LIMB(e0, i) + y, bs, m);
             if (tensor) {
                 /* (t0 u0, t0 u1 + t1 u0) as one lazy two-term inner product */
                 const uint64_t *tp[2] = {LIMB(add->t0, i) + y, LIMB(add->t1, i) + y};
                 const uint64_t *p0[2] = {LIMB(add->u0, i) + y, zero_block};
                 const uint64_t *p1[2] = {LIMB(add->u1, i) + y, LIMB(add->u0, i) + y};
                 ops->dot2(w.s0, w.s1, tp, p0, p1, 2, bs, m);
-                ops->add(u0, u0, w.s0, bs, m);
-                ops->add(u1, u1, w.s1, bs, m);
+                ops->add(d0, u0, w.s0, bs, m);
+                ops->add(d1, u1, w.s1, bs, m);
             }
             if (out_map) {
                 for (size_t e = 0; e < bs; e++) {
@@ -353,9 +356,6 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
                 }
                 ops->automorph(LIMB(out0, i) + x, u0, w.local, bs, m->q);
                 ops->automorph(LIMB(out1, i) + x, u1, w.local, bs, m->q);
-            } else {
-                memcpy(LIMB(out0, i) + x, u0, bs * sizeof *u0);
-                memcpy(LIMB(out1, i) + x, u1, bs * sizeof *u1);
             }
         }
     }
