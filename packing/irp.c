@@ -351,13 +351,12 @@ hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
 
     const size_t M = irp->M;
     hekv_ct **c = calloc(M, sizeof *c);
-    hekv_ct *tmp = NULL, *ag = NULL;
+    hekv_ct *ag = NULL;
     hekv_pt *mk = NULL;
     uint32_t *map = NULL;
     hekv_err e;
     if (!c) return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
     for (size_t j = 0; j < M && !s; j++) s = hekv_ct_new(p, &c[j], &e);
-    if (!s) s = hekv_ct_new(p, &tmp, &e);
     if (!s) s = hekv_ct_new(p, &ag, &e);
     if (s) {
         s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
@@ -367,7 +366,7 @@ hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
     const hekv_ct xl = hekv__ct_view(in, l);
     if ((s = hekv_ckks_eval_drop_to(ev, c[0], &xl, l))) goto done;
     for (int i = 0; i < irp->npre; i++)
-        if ((s = hekv__rot_add(ev, c[0], tmp, irp->pre[i], st))) goto done;
+        if ((s = hekv__rot_add(ev, c[0], irp->pre[i], st))) goto done;
     /* 2. baby steps, hoisted */
     if (M > 1) {
         long *ks = malloc((M - 1) * sizeof *ks);
@@ -403,9 +402,8 @@ hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
         dst->level = l, dst->scale = pscale, dst->slots = irp->S, dst->has_seed = 0;
         dst->c[0].ntt = dst->c[1].ntt = 1;
         HEKV__ST(st, pt_mults, M);
-        if (g) {
-            if ((s = hekv_ckks_eval_rotate(ev, ag, ag, (long)g * irp->gu))) goto done;
-            if ((s = hekv_ckks_eval_add(ev, out, out, ag))) goto done;
+        if (g) { /* out += Rot(ag), the sum fused into the rotation */
+            if ((s = hekv_ckks_eval_rotate_add(ev, out, out, ag, (long)g * irp->gu))) goto done;
             HEKV__ST(st, rotations, 1);
         }
     }
@@ -414,7 +412,7 @@ hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
      * q_l with everything else (folding after the rescale would add it at full size) */
     for (int i = 0; i < nf; i++) {
         long f = ((size_t)fsteps[i] & pos) ? -fsteps[i] : fsteps[i];
-        if ((s = hekv__rot_add(ev, out, tmp, f, st))) goto done;
+        if ((s = hekv__rot_add(ev, out, f, st))) goto done;
     }
     if ((s = hekv_ckks_eval_rescale(ev, out, out))) goto done;
     HEKV__ST(st, rescales, 1);
@@ -439,7 +437,6 @@ done:
     if (c)
         for (size_t j = 0; j < M; j++) hekv_ct_free(c[j]);
     free(c);
-    hekv_ct_free(tmp);
     hekv_ct_free(ag);
     hekv_pt_free(mk);
     free(map);

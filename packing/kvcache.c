@@ -63,7 +63,7 @@ void hekv_pack_kv_free(hekv_pack_kv *kv) {
     for (int k = 0; k < KV_MASK_KINDS; k++)
         for (int l = 0; l < HEKV_CKKS_MAX_Q; l++) hekv_pt_free(kv->base[k][l]);
     hekv_pt_free(kv->mask);
-    for (int i = 0; i < 3; i++) hekv_ct_free(kv->tmp[i]);
+    hekv_ct_free(kv->piece);
     free(kv->map);
     hekv_ckks_encoder_free(kv->enc);
     free(kv);
@@ -96,7 +96,7 @@ hekv_status hekv_pack_kv_new(const hekv_ckks_params *p, size_t d, size_t n_heads
     kv->k_level = kv->v_level = -1;
     hekv_status s = hekv_ckks_encoder_new(p, &kv->enc, err);
     if (s == HEKV_OK) s = hekv_pt_new(p, &kv->mask, err);
-    for (int i = 0; i < 3 && s == HEKV_OK; i++) s = hekv_ct_new(p, &kv->tmp[i], err);
+    if (s == HEKV_OK) s = hekv_ct_new(p, &kv->piece, err);
     if (s == HEKV_OK && !(kv->map = malloc(hekv_ckks_params_n(p) * sizeof *kv->map)))
         s = hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
     if (s != HEKV_OK) {
@@ -249,7 +249,7 @@ static hekv_status grow(hekv_ct ***arr, size_t *cap, size_t need) {
 static hekv_status add_piece(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct **dst, int fresh,
                              const hekv_ct *x, const hekv_pt *mask, int level,
                              hekv_pack_stats *st) {
-    hekv_ct *piece = kv->tmp[0];
+    hekv_ct *piece = kv->piece;
     hekv_status s = hekv__mask_mul(ev, piece, x, mask, st);
     if (!s && piece->level > level) s = hekv_ckks_eval_drop_to(ev, piece, piece, level);
     if (s) return s;
@@ -485,7 +485,7 @@ hekv_status hekv_pack_kv_qkt(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *const *sc
     if ((s = need_keys(ev, kv, fn))) return s;
 
     const long t = (long)kv->t, Ht = (long)(kv->H * kv->t);
-    hekv_ct *qr = NULL, *Q = NULL, *P = NULL, *tmp = kv->tmp[1];
+    hekv_ct *qr = NULL, *Q = NULL, *P = NULL;
     if (hekv_ct_new(kv->params, &qr, &ev->err) || hekv_ct_new(kv->params, &Q, &ev->err) ||
         hekv_ct_new(kv->params, &P, &ev->err)) {
         s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
@@ -494,7 +494,7 @@ hekv_status hekv_pack_kv_qkt(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *const *sc
     /* q replicated over its t-slot blocks */
     if ((s = hekv_ct_copy(qr, q, &ev->err))) goto done;
     for (long r = 1; r < t; r <<= 1)
-        if ((s = hekv__rot_add(ev, qr, tmp, -r, st))) goto done;
+        if ((s = hekv__rot_add(ev, qr, -r, st))) goto done;
     for (size_t e = 0; e < G; e++) {
         /* Q_e: the heads h'*gamma + e copied over the gamma sub-blocks of their block */
         if (G > 1) {
@@ -503,7 +503,7 @@ hekv_status hekv_pack_kv_qkt(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *const *sc
                 (s = hekv__mask_mul(ev, Q, qr, m, st)))
                 goto done;
             for (long r = 1; r < (long)G; r <<= 1)
-                if ((s = hekv__rot_add(ev, Q, tmp, ((size_t)r & e) ? r * t : -r * t, st)))
+                if ((s = hekv__rot_add(ev, Q, ((size_t)r & e) ? r * t : -r * t, st)))
                     goto done;
         } else if ((s = hekv_ct_copy(Q, qr, &ev->err))) {
             goto done;
@@ -518,7 +518,7 @@ hekv_status hekv_pack_kv_qkt(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *const *sc
             HEKV__ST(st, relins, 1);
             HEKV__ST(st, rescales, 1);
             for (long r = 1; r < (long)dh; r <<= 1)
-                if ((s = hekv__rot_add(ev, P, tmp, r * Ht, st))) goto done;
+                if ((s = hekv__rot_add(ev, P, r * Ht, st))) goto done;
             const hekv_pt *m = NULL;
             if ((s = get_mask(kv, ev, KV_MASK_BLOCK, P->level, row * (size_t)Ht, &m))) goto done;
             if (row == 0) {
@@ -581,7 +581,7 @@ hekv_status hekv_pack_kv_attn_v(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *out,
     const size_t nrot = dh - 1, batch = nrot < KV_HOIST_BATCH ? nrot : KV_HOIST_BATCH;
     hekv_ct **rot = calloc(batch ? batch : 1, sizeof *rot);
     long *ks = malloc((batch ? batch : 1) * sizeof *ks);
-    hekv_ct *A = NULL, *tmp = kv->tmp[1];
+    hekv_ct *A = NULL;
     hekv__tensor acc;
     memset(&acc, 0, sizeof acc);
     int acc_ok = 0;
@@ -618,7 +618,7 @@ hekv_status hekv_pack_kv_attn_v(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *out,
         /* fold the gamma sub-blocks to sub-block e: exact there, partial sums elsewhere,
          * which the mask of sub-block e removes before the other offsets are added */
         for (long r = 1; r < (long)G; r <<= 1)
-            if ((s = hekv__rot_add(ev, A, tmp, ((size_t)r & e) ? -r * t : r * t, st))) goto done;
+            if ((s = hekv__rot_add(ev, A, ((size_t)r & e) ? -r * t : r * t, st))) goto done;
         if (G > 1) {
             const hekv_pt *m = NULL;
             if ((s = get_mask(kv, ev, KV_MASK_Q, A->level, e * kv->t, &m)) ||
@@ -637,7 +637,7 @@ hekv_status hekv_pack_kv_attn_v(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *out,
         HEKV__ST(st, rescales, 1);
     }
     for (long r = 1; r < t; r <<= 1)
-        if ((s = hekv__rot_add(ev, out, tmp, r, st))) goto done;
+        if ((s = hekv__rot_add(ev, out, r, st))) goto done;
     if (clean) {
         const hekv_pt *m = NULL;
         if ((s = get_mask(kv, ev, KV_MASK_OUT, out->level, 0, &m)) ||

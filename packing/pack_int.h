@@ -46,8 +46,8 @@ hekv_status hekv__pt_rotate(const hekv_ckks_params *p, uint32_t *map, hekv_pt *o
 /* out = rescale(in (.) mask): level - 1, scale of in (mask at scale q_level of in). */
 hekv_status hekv__mask_mul(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, const hekv_pt *mask,
                            hekv_pack_stats *st);
-/* c += Rot(c, k), with tmp as scratch (1 rotation). */
-hekv_status hekv__rot_add(hekv_eval *ev, hekv_ct *c, hekv_ct *tmp, long k, hekv_pack_stats *st);
+/* c += Rot(c, k) (1 rotation, the sum fused into it: hekv_ckks_eval_rotate_add). */
+hekv_status hekv__rot_add(hekv_eval *ev, hekv_ct *c, long k, hekv_pack_stats *st);
 /* Galois key check of a left rotation by k (slots S): HEKV_OK or HEKV_ERR_KEY_MISSING with
  * a message in ev naming fn. */
 hekv_status hekv__need_rot(hekv_eval *ev, const char *fn, long k);
@@ -89,7 +89,7 @@ struct hekv_pack_kv {
     hekv_pt *base[KV_MASK_KINDS][HEKV_CKKS_MAX_Q]; /* base masks per kind and level (lazy) */
     hekv_pt *mask;             /* a rotated mask */
     uint32_t *map;             /* [N] automorphism map */
-    hekv_ct *tmp[3];
+    hekv_ct *piece;            /* scratch ciphertext of the appends */
 };
 
 #ifdef __cplusplus

@@ -49,9 +49,8 @@ hekv_status hekv__mask_mul(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, const
     return s;
 }
 
-hekv_status hekv__rot_add(hekv_eval *ev, hekv_ct *c, hekv_ct *tmp, long k, hekv_pack_stats *st) {
-    hekv_status s = hekv_ckks_eval_rotate(ev, tmp, c, k);
-    if (s == HEKV_OK) s = hekv_ckks_eval_add(ev, c, c, tmp);
+hekv_status hekv__rot_add(hekv_eval *ev, hekv_ct *c, long k, hekv_pack_stats *st) {
+    hekv_status s = hekv_ckks_eval_rotate_add(ev, c, c, c, k);
     if (s == HEKV_OK) HEKV__ST(st, rotations, 1);
     return s;
 }

@@ -277,6 +277,12 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_drop_to(hekv_eval *ev, hekv_
 /** Left rotation of the slot vector by k (any sign; needs the Galois key of k). */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_rotate(hekv_eval *ev, hekv_ct *out,
                                                           const hekv_ct *a, long k);
+/** out = acc + (a rotated left by k), the sum formed by the rotation's last pass (cheaper
+ *  than rotate then add). Level min(acc, a); acc and a need the same scale and slot count;
+ *  out may be acc or a. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_rotate_add(hekv_eval *ev, hekv_ct *out,
+                                                              const hekv_ct *acc,
+                                                              const hekv_ct *a, long k);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_conjugate(hekv_eval *ev, hekv_ct *out,
                                                              const hekv_ct *a);
 /** Hoisted rotations: outs[i] = rotate(a, ks[i]) with one decomposition of a shared by all

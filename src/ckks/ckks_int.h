@@ -144,6 +144,12 @@ hekv_status hekv__qp_new(const hekv_ckks_params *prm, int level, hekv__qp_poly *
 void hekv__qp_free(hekv__qp_poly *x);
 /* 1 when scales a and b agree to HEKV_CKKS_SCALE_RTOL */
 int hekv__scale_eq(double a, double b);
+/* eval.c: the operand checks of the evaluator (message set in ev->err): slot counts equal
+ * (HEKV_ERR_ARG), scales equal to hekv__scale_eq (HEKV_ERR_SCALE); `what` names b. */
+hekv_status hekv__check_slots(hekv_eval *ev, const char *fn, size_t a, size_t b,
+                              const char *what);
+hekv_status hekv__check_scales(hekv_eval *ev, const char *fn, double a, double b,
+                               const char *what);
 /* ciphertext/plaintext sizing: ct holds levels 0..level, 2 polys, NTT form */
 hekv_status hekv__ct_resize(hekv_ct *ct, int level);
 hekv_status hekv__pt_resize(hekv_pt *pt, int level);

@@ -159,16 +159,16 @@ static hekv_status check_out(hekv_eval *ev, const char *fn, const hekv_ct *out) 
     return HEKV_OK;
 }
 
-static hekv_status check_slots(hekv_eval *ev, const char *fn, size_t a, size_t b,
-                               const char *what) {
+hekv_status hekv__check_slots(hekv_eval *ev, const char *fn, size_t a, size_t b,
+                              const char *what) {
     if (a == b) return HEKV_OK;
     return hekv_err_set(&ev->err, HEKV_ERR_ARG,
                         "%s: slot counts differ (ciphertext %zu, %s %zu): encode and encrypt "
                         "both with the same number of slots", fn, a, what, b);
 }
 
-static hekv_status check_scales(hekv_eval *ev, const char *fn, double a, double b,
-                                const char *what) {
+hekv_status hekv__check_scales(hekv_eval *ev, const char *fn, double a, double b,
+                               const char *what) {
     if (hekv__scale_eq(a, b)) return HEKV_OK;
     return hekv_err_set(&ev->err, HEKV_ERR_SCALE,
                         "%s: scales differ: ciphertext 2^%.6f (%.17g), %s 2^%.6f (%.17g); they "
@@ -237,8 +237,8 @@ static hekv_status addsub(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const h
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
     if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
-        (s = check_ct(ev, fn, "b", b)) || (s = check_slots(ev, fn, a->slots, b->slots, "b")) ||
-        (s = check_scales(ev, fn, a->scale, b->scale, "b")))
+        (s = check_ct(ev, fn, "b", b)) || (s = hekv__check_slots(ev, fn, a->slots, b->slots, "b")) ||
+        (s = hekv__check_scales(ev, fn, a->scale, b->scale, "b")))
         return s;
     const int l = a->level < b->level ? a->level : b->level;
     const double scale = a->scale;
@@ -288,8 +288,8 @@ static hekv_status addsub_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, cons
     hekv_status s;
     if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
         (s = check_pt(ev, fn, pt)) ||
-        (s = check_slots(ev, fn, a->slots, pt->slots, "plaintext")) ||
-        (s = check_scales(ev, fn, a->scale, pt->scale, "plaintext")))
+        (s = hekv__check_slots(ev, fn, a->slots, pt->slots, "plaintext")) ||
+        (s = hekv__check_scales(ev, fn, a->scale, pt->scale, "plaintext")))
         return s;
     const int l = a->level < pt->level ? a->level : pt->level;
     const double scale = a->scale;
@@ -383,7 +383,7 @@ hekv_status hekv_ckks_eval_mul_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
     hekv_status s;
     if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
         (s = check_pt(ev, fn, pt)) ||
-        (s = check_slots(ev, fn, a->slots, pt->slots, "plaintext")))
+        (s = hekv__check_slots(ev, fn, a->slots, pt->slots, "plaintext")))
         return s;
     const int l = a->level < pt->level ? a->level : pt->level;
     const double scale = a->scale * pt->scale;
@@ -471,7 +471,7 @@ static hekv_status check_relin(hekv_eval *ev, const char *fn) {
 static void mul_relin(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b, int l) {
     hekv_poly a0 = view(&a->c[0], l), a1 = view(&a->c[1], l);
     hekv_poly b0 = view(&b->c[0], l), b1 = view(&b->c[1], l);
-    const hekv_ring_ks_add tensor = {NULL, &a0, &a1, &b0, &b1};
+    const hekv_ring_ks_add tensor = {NULL, &a0, &a1, &b0, &b1, NULL, NULL};
     hekv__keyswitch_add(ev, &out->c[0], &out->c[1], &a1, &b1, l, ev->evk->relin, NULL,
                         &tensor);
 }
@@ -481,7 +481,7 @@ static hekv_status mul_common(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, con
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
     if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
-        (s = check_ct(ev, fn, "b", b)) || (s = check_slots(ev, fn, a->slots, b->slots, "b")) ||
+        (s = check_ct(ev, fn, "b", b)) || (s = hekv__check_slots(ev, fn, a->slots, b->slots, "b")) ||
         (s = check_relin(ev, fn)))
         return s;
     const int l = a->level < b->level ? a->level : b->level;

@@ -15,8 +15,8 @@
  * k mod slots - slots.
  *
  * This file does not encode or relinearise; it checks its arguments and leaves the
- * arithmetic to keyswitch.c and the ring layer. Scratch: ev->dec, ev->tmp[0..1] (copies of
- * c0, c1 for an in-place rotation) and, in inner_sum/replicate, ev->tmp[2..3]. */
+ * arithmetic to keyswitch.c and the ring layer. Scratch: ev->dec and ev->tmp[0..1] (copies
+ * of c0, c1 for an in-place rotation). */
 #include <string.h>
 
 #include "ckks_int.h"
@@ -93,7 +93,7 @@ static hekv_status conj_key(hekv_eval *ev, const char *fn, uint64_t *g, const he
  * added by the key switch's last pass, before phi. r0/r1 must not alias c0. */
 static void rot_from_decomp(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                             const hekv__decomp *dec, const hekv__swk *key, uint64_t g) {
-    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL};
+    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL, NULL, NULL};
     hekv__keyswitch_decomp_add(ev, r0, r1, dec, key, g, &add);
 }
 
@@ -105,13 +105,14 @@ static hekv_status ensure_scratch(hekv_eval *ev, const char *fn) {
     return HEKV_OK;
 }
 
-/* (r0, r1) = phi_g(c0, c1) switched back to s, one rotation (not hoisted:
- * hekv__keyswitch_add, c0 added by the last pass). Bit-identical to rot_from_decomp on the
- * decomposition of c1. r0/r1 may alias c0/c1 (then c0, c1 are copied to ev->tmp[0..1]
- * first: the permuted writes would overwrite blocks not read yet); none may alias
- * ev->tmp[0..1]. */
+/* (r0, r1) = phi_g(c0, c1) switched back to s (+ (f0, f1) when f0 is given), one rotation
+ * (not hoisted: hekv__keyswitch_add, c0 and f added by the last pass). Bit-identical to
+ * rot_from_decomp on the decomposition of c1. r0/r1 may alias c0/c1 (then c0, c1 are
+ * copied to ev->tmp[0..1] first: the permuted writes would overwrite blocks not read yet)
+ * and f0/f1 (read block by block before they are written); none may alias ev->tmp[0..1]. */
 static void rot_single(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
-                       const hekv_poly *c1, int level, const hekv__swk *key, uint64_t g) {
+                       const hekv_poly *c1, const hekv_poly *f0, const hekv_poly *f1,
+                       int level, const hekv__swk *key, uint64_t g) {
     const hekv_ring *rq = ev->params->rq;
     const uint32_t *map = hekv__galois_map(ev, g);
     hekv_poly t0 = view(&ev->tmp[0], level + 1), t1 = view(&ev->tmp[1], level + 1);
@@ -121,7 +122,7 @@ static void rot_single(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_p
         hekv_poly_copy(rq, &t1, &c1v);
         c0 = &t0, c1 = &t1;
     }
-    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL};
+    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL, f0, f1};
     hekv__keyswitch_add(ev, r0, r1, c1, NULL, level, key, map, &add);
 }
 
@@ -143,7 +144,7 @@ static hekv_status galois_apply(hekv_eval *ev, const char *fn, hekv_ct *out, con
     if (out != a && hekv__ct_resize(out, level) != HEKV_OK)
         return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory sizing the output",
                             fn);
-    rot_single(ev, &out->c[0], &out->c[1], &a->c[0], &a->c[1], level, key, g);
+    rot_single(ev, &out->c[0], &out->c[1], &a->c[0], &a->c[1], NULL, NULL, level, key, g);
     set_meta(out, a);
     return HEKV_OK;
 }
@@ -158,6 +159,40 @@ hekv_status hekv_ckks_eval_rotate(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
     const hekv__swk *key;
     if ((s = rot_key(ev, fn, a->slots, k, &g, &key)) != HEKV_OK) return s;
     return galois_apply(ev, fn, out, a, g, key);
+}
+
+hekv_status hekv_ckks_eval_rotate_add(hekv_eval *ev, hekv_ct *out, const hekv_ct *acc,
+                                      const hekv_ct *a, long k) {
+    static const char fn[] = "hekv_ckks_eval_rotate_add";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_in(ev, fn, acc)) != HEKV_OK ||
+        (s = check_ct(ev, fn, out, "out")) != HEKV_OK ||
+        (s = hekv__check_slots(ev, fn, acc->slots, a->slots, "rotated operand")) != HEKV_OK ||
+        (s = hekv__check_scales(ev, fn, acc->scale, a->scale, "rotated operand")) != HEKV_OK)
+        return s;
+    uint64_t g;
+    const hekv__swk *key;
+    if ((s = rot_key(ev, fn, a->slots, k, &g, &key)) != HEKV_OK) return s;
+    if (g == 1) return hekv_ckks_eval_add(ev, out, acc, a);
+    if ((s = ensure_scratch(ev, fn)) != HEKV_OK) return s;
+    const int level = acc->level < a->level ? acc->level : a->level;
+    const double scale = acc->scale;
+    const size_t slots = acc->slots;
+    if (out != acc && out != a && hekv__ct_resize(out, level) != HEKV_OK)
+        return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory sizing the output",
+                            fn);
+    /* views at the common level: the rotation of a at that level, acc added as it is
+     * written (out may alias either: rot_single copies a when it must) */
+    hekv_poly o0 = view(&out->c[0], level + 1), o1 = view(&out->c[1], level + 1);
+    hekv_poly f0 = view(&acc->c[0], level + 1), f1 = view(&acc->c[1], level + 1);
+    rot_single(ev, &o0, &o1, &a->c[0], &a->c[1], &f0, &f1, level, key, g);
+    out->level = level;
+    out->scale = scale;
+    out->slots = slots;
+    out->has_seed = 0;
+    out->c[0].ntt = out->c[1].ntt = 1;
+    return HEKV_OK;
 }
 
 hekv_status hekv_ckks_eval_conjugate(hekv_eval *ev, hekv_ct *out, const hekv_ct *a) {
@@ -247,7 +282,6 @@ static hekv_status rot_sum(hekv_eval *ev, const char *fn, hekv_ct *out, const he
     const hekv_ring *rq = ev->params->rq;
     const int level = a->level;
     hekv_poly o0 = view(&out->c[0], level + 1), o1 = view(&out->c[1], level + 1);
-    hekv_poly t2 = view(&ev->tmp[2], level + 1), t3 = view(&ev->tmp[3], level + 1);
     for (int i = 0; i < steps; i++) {
         uint64_t g;
         const hekv__swk *key;
@@ -258,9 +292,8 @@ static hekv_status rot_sum(hekv_eval *ev, const char *fn, hekv_ct *out, const he
             hekv_ring_add(rq, &o1, &o1, &o1);
             continue;
         }
-        rot_single(ev, &t2, &t3, &o0, &o1, level, key, g);
-        hekv_ring_add(rq, &o0, &o0, &t2);
-        hekv_ring_add(rq, &o1, &o1, &t3);
+        /* out += rotate(out): the sum is the key switch's last step */
+        rot_single(ev, &o0, &o1, &o0, &o1, &o0, &o1, level, key, g);
     }
     set_meta(out, a);
     return HEKV_OK;

@@ -309,20 +309,18 @@ hekv_status hekv_ckks_eval_lintrans(hekv_eval *ev, hekv_ct *out, const hekv_ct *
     for (size_t i = 0; i < lt->ngiant; i++)
         if (lt->giant[i] && (s = need_key(ev, fn, lt->giant[i] * lt->n1, lt->slots))) return s;
 
-    /* Scratch ciphertexts: the baby rotations, the inner sum and its giant rotation. */
+    /* Scratch ciphertexts: the baby rotations and the inner sum. */
     const size_t nbr = lt->nbaby;
     hekv_ct **rot = calloc(nbr, sizeof *rot);
     long *ks = malloc(nbr * sizeof *ks);
-    hekv_ct *inner = NULL, *grot = NULL;
+    hekv_ct *inner = NULL;
     hekv_err e;
     if (!rot || !ks) {
         s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
         goto done;
     }
     s = hekv_ct_new(p, &inner, &e);
-    if (s == HEKV_OK) s = hekv_ct_new(p, &grot, &e);
     if (s == HEKV_OK) s = hekv__ct_resize(inner, l);
-    if (s == HEKV_OK) s = hekv__ct_resize(grot, l);
     if (s == HEKV_OK) s = hekv__ct_resize(out, l);
     size_t nk = 0;
     for (size_t i = 0; i < nbr && s == HEKV_OK; i++) {
@@ -357,8 +355,14 @@ hekv_status hekv_ckks_eval_lintrans(hekv_eval *ev, hekv_ct *out, const hekv_ct *
     if (s) goto done;
 
     /* giant steps: inner_g = sum_b diag'_{g,b} (.) rot(x, b) at the product scale, then
-     * out += rot(inner_g, g*n1) */
+     * out += rot(inner_g, g*n1), the sum fused into the rotation */
     const hekv_ring *rq = p->rq;
+    out->level = l;
+    out->scale = scale;
+    out->slots = a->slots;
+    out->c[0].ntt = out->c[1].ntt = 1;
+    out->has_seed = 0;
+    memset(out->seed, 0, sizeof out->seed);
     int first = 1;
     for (size_t gi = 0; gi < lt->ngiant; gi++) {
         for (size_t d = lt->gstart[gi]; d < lt->gstart[gi + 1]; d++) {
@@ -376,26 +380,23 @@ hekv_status hekv_ckks_eval_lintrans(hekv_eval *ev, hekv_ct *out, const hekv_ct *
         inner->scale = scale;
         inner->slots = a->slots;
         inner->has_seed = 0;
-        const hekv_ct *term = inner;
-        if (lt->giant[gi]) {
-            if ((s = hekv_ckks_eval_rotate(ev, grot, inner, lt->giant[gi] * lt->n1))) goto done;
-            term = grot;
+        const long g = lt->giant[gi] * lt->n1;
+        if (g && first) {
+            s = hekv_ckks_eval_rotate(ev, out, inner, g);
+        } else if (g) {
+            s = hekv_ckks_eval_rotate_add(ev, out, out, inner, g);
+        } else {
+            for (int k = 0; k < 2; k++) {
+                hekv_poly o = view(&out->c[k], l), t = view(&inner->c[k], l);
+                if (first)
+                    hekv_poly_copy(rq, &o, &t);
+                else
+                    hekv_ring_add(rq, &o, &o, &t);
+            }
         }
-        for (int k = 0; k < 2; k++) {
-            hekv_poly o = view(&out->c[k], l), t = view(&term->c[k], l);
-            if (first)
-                hekv_poly_copy(rq, &o, &t);
-            else
-                hekv_ring_add(rq, &o, &o, &t);
-        }
+        if (s) goto done;
         first = 0;
     }
-    out->level = l;
-    out->scale = scale;
-    out->slots = a->slots;
-    out->c[0].ntt = out->c[1].ntt = 1;
-    out->has_seed = 0;
-    memset(out->seed, 0, sizeof out->seed);
 
 done:
     if (rot)
@@ -403,6 +404,5 @@ done:
     free(rot);
     free(ks);
     hekv_ct_free(inner);
-    hekv_ct_free(grot);
     return s;
 }

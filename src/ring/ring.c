@@ -317,7 +317,7 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
     const size_t n = r->n, bs = n < FUSED_BLOCK ? n : FUSED_BLOCK;
     HEKV_DASSERT(ks->k >= 1 && ks->k <= HEKV_RING_KS_MAX_DIGITS);
     const hekv_poly *e0 = add ? add->e0 : NULL;
-    const int tensor = add && add->t0;
+    const int tensor = add && add->t0, f = add && add->f0;
     FOR_LIMBS(r, out0->limbs) {
         const hekv_kern_ops *ops = r->p[i].ops;
         const hekv_modulus *m = &r->p[i].mod;
@@ -333,29 +333,35 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
              * the automorphism maps onto it */
             const size_t y = out_map ? (size_t)(out_map[x] & ~(uint32_t)(bs - 1)) : x;
             ks_dot_block(ops, m, &xs, ks->b, ks->a, ks->k, (size_t)i, y, bs, n, u0, u1, &w);
-            /* ModDown: (dot - conv) * P^-1, then the added terms; the last step of each
-             * output writes it (when it is not permuted) */
-            uint64_t *d0 = out_map ? u0 : LIMB(out0, i) + x;
-            uint64_t *d1 = out_map ? u1 : LIMB(out1, i) + x;
-            ops->sub_mul_scalar(e0 || tensor ? u0 : d0, u0, c0 + y, s[i], bs, m);
-            ops->sub_mul_scalar(tensor ? u1 : d1, u1, c1 + y, s[i], bs, m);
-            if (e0) ops->add(tensor ? u0 : d0, u0, LIMB(e0, i) + y, bs, m);
+            /* ModDown: (dot - conv) * P^-1, then the added terms, the permutation and the
+             * terms added after it; the last step of each output writes it, the others
+             * work in the block buffers */
+            uint64_t *o0 = LIMB(out0, i) + x, *o1 = LIMB(out1, i) + x;
+            const int post = out_map || f;
+            uint64_t *a0 = post ? u0 : o0, *a1 = post ? u1 : o1;
+            ops->sub_mul_scalar(e0 || tensor ? u0 : a0, u0, c0 + y, s[i], bs, m);
+            ops->sub_mul_scalar(tensor ? u1 : a1, u1, c1 + y, s[i], bs, m);
+            if (e0) ops->add(tensor ? u0 : a0, u0, LIMB(e0, i) + y, bs, m);
             if (tensor) {
                 /* (t0 u0, t0 u1 + t1 u0) as one lazy two-term inner product */
                 const uint64_t *tp[2] = {LIMB(add->t0, i) + y, LIMB(add->t1, i) + y};
                 const uint64_t *p0[2] = {LIMB(add->u0, i) + y, zero_block};
                 const uint64_t *p1[2] = {LIMB(add->u1, i) + y, LIMB(add->u0, i) + y};
                 ops->dot2(w.s0, w.s1, tp, p0, p1, 2, bs, m);
-                ops->add(d0, u0, w.s0, bs, m);
-                ops->add(d1, u1, w.s1, bs, m);
+                ops->add(a0, u0, w.s0, bs, m);
+                ops->add(a1, u1, w.s1, bs, m);
             }
             if (out_map) {
                 for (size_t e = 0; e < bs; e++) {
                     HEKV_DASSERT((out_map[x + e] & ~(uint32_t)(bs - 1)) == y);
                     w.local[e] = out_map[x + e] - (uint32_t)y;
                 }
-                ops->automorph(LIMB(out0, i) + x, u0, w.local, bs, m->q);
-                ops->automorph(LIMB(out1, i) + x, u1, w.local, bs, m->q);
+                ops->automorph(f ? w.s0 : o0, u0, w.local, bs, m->q);
+                ops->automorph(f ? w.s1 : o1, u1, w.local, bs, m->q);
+            }
+            if (f) {
+                ops->add(o0, out_map ? w.s0 : u0, LIMB(add->f0, i) + x, bs, m);
+                ops->add(o1, out_map ? w.s1 : u1, LIMB(add->f1, i) + x, bs, m);
             }
         }
     }

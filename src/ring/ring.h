@@ -165,11 +165,14 @@ HEKV_API void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_pol
                                    const hekv_ring_ks_args *ks);
 
 /** Terms added to the Q side of a key switch after ModDown (all optional, NTT form):
- *      out0 += e0
- *      out0 += t0*u0, out1 += t0*u1 + t1*u0   (the tensor of a ciphertext product) */
+ *      y0 += e0
+ *      y0 += t0*u0, y1 += t0*u1 + t1*u0   (the tensor of a ciphertext product)
+ *  and, after the permutation of hekv_ring_ks_dot_moddown (if any),
+ *      out0 += f0, out1 += f1             (an accumulator: rotate-and-add) */
 typedef struct hekv_ring_ks_add {
     const hekv_poly *e0;
     const hekv_poly *t0, *t1, *u0, *u1; /**< all four or none */
+    const hekv_poly *f0, *f1;           /**< both or none */
 } hekv_ring_ks_add;
 
 /** The Q side of a key switch with ModDown fused, limb by limb on the first out0->limbs
@@ -177,12 +180,12 @@ typedef struct hekv_ring_ks_add {
  *      y0 = (dot0 - NTT(conv0)) * s[i] (+ add),  y1 = (dot1 - NTT(conv1)) * s[i] (+ add)
  *  where conv0/conv1 hold the conversions of the P side to Q in coefficient form (they
  *  are transformed in place: scratch) and s[i] = P^-1 mod q_i; then (out0, out1) =
- *  (phi(y0), phi(y1)) when out_map is given (an NTT-form automorphism map: every aligned
- *  block of outputs reads one aligned block of y, so each block of y is computed and
- *  permuted while in cache, never stored), else (y0, y1). Every step of a limb runs while
- *  its data is in cache. Without out_map, out0/out1 may alias add->*, ks->own and ks->own2
- *  (each block is read before it is written); with it, nothing. Never the digits, key or
- *  conv. */
+ *  (phi(y0), phi(y1)) (+ f0, f1) when out_map is given (an NTT-form automorphism map:
+ *  every aligned block of outputs reads one aligned block of y, so each block of y is
+ *  computed and permuted while in cache, never stored), else (y0, y1) (+ f0, f1). Every
+ *  step of a limb runs while its data is in cache. Without out_map, out0/out1 may alias
+ *  add->*, ks->own and ks->own2 (each block is read before it is written); with it, only
+ *  add->f0/f1. Never the digits, key or conv. */
 HEKV_API void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                                        const hekv_ring_ks_args *ks, hekv_poly *conv0,
                                        hekv_poly *conv1, const uint64_t *s,

@@ -2,7 +2,8 @@
  * the decoded vector, with explicit error bounds: every rotation of a key set at the top,
  * a middle and the lowest level, sparse slot counts (rotations act mod slots, keys found
  * through k mod slots), conjugation, hoisted rotations bit-identical to plain ones, in-place
- * rotation, inner sum and replicate, and the key-missing and argument errors. */
+ * rotation, rotate_add, inner sum and replicate, and the key-missing and argument
+ * errors. */
 #include <complex.h>
 #include <math.h>
 #include <string.h>
@@ -245,6 +246,55 @@ Test(ckks_rotate, inner_sum_and_replicate) {
         free(want);
         free(rz);
     }
+    ctx_free(&c);
+}
+
+/* rotate_add = rotate (at the common level) then add, bit for bit: levels equal and
+ * different, out distinct or aliasing acc, a or both, acc == a, and k = 0 (a plain add);
+ * and its argument errors. */
+Test(ckks_rotate, rotate_add_equals_rotate_then_add) {
+    ctx c = ctx_new("toy-N12", 0);
+    test_rng g = test_rng_new(35);
+    double complex *z = malloc(c.slots * sizeof *z);
+    const int lv[3][2] = {{3, 3}, {2, 4}, {4, 2}}; /* levels of acc, a */
+    const long ks[] = {1, -1, 0, (long)c.slots - 1};
+    for (int t = 0; t < 3; t++)
+        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+            for (int mode = 0; mode < 5; mode++) {
+                /* mode 0: out distinct; 1: out = acc; 2: out = a; 3: acc = a; 4: all one */
+                const int same = mode >= 3;
+                hekv_ct *acc = encrypt_random(&c, z, c.slots, lv[t][0], &g);
+                hekv_ct *a = same ? acc : encrypt_random(&c, z, c.slots, lv[t][1], &g);
+                hekv_ct *want = ct_new(&c), *rot = ct_new(&c), *low = ct_new(&c);
+                const int l = hekv_ct_level(acc) < hekv_ct_level(a) ? hekv_ct_level(acc)
+                                                                   : hekv_ct_level(a);
+                cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, low, a, l), HEKV_OK);
+                cr_assert_eq(hekv_ckks_eval_rotate(c.ev, rot, low, ks[ki]), HEKV_OK);
+                cr_assert_eq(hekv_ckks_eval_add(c.ev, want, acc, rot), HEKV_OK);
+                hekv_ct *out = mode == 1 || mode == 4 ? acc : mode == 2 ? a : ct_new(&c);
+                hekv_status s = hekv_ckks_eval_rotate_add(c.ev, out, acc, a, ks[ki]);
+                cr_assert_eq(s, HEKV_OK, "%s", hekv_eval_last_error(c.ev));
+                char what[80];
+                snprintf(what, sizeof what, "levels %d/%d k %ld mode %d", lv[t][0], lv[t][1],
+                         ks[ki], mode);
+                assert_same_ct(&c, out, want, what);
+                if (out != acc && out != a) hekv_ct_free(out);
+                if (!same) hekv_ct_free(a);
+                hekv_ct_free(acc);
+                hekv_ct_free(want), hekv_ct_free(rot), hekv_ct_free(low);
+            }
+    /* errors: a missing key, scales or slot counts that differ */
+    hekv_ct *a = encrypt_random(&c, z, c.slots, 2, &g), *r = ct_new(&c);
+    double *zr = calloc(c.slots, sizeof *zr);
+    hekv_ct *b = ct_encrypt_cx(&c, zr, NULL, c.slots, 2, c.scale * 2);
+    hekv_ct *sp = encrypt_random(&c, z, 64, 2, &g);
+    cr_assert_eq(hekv_ckks_eval_rotate_add(c.ev, r, a, a, 3), HEKV_ERR_KEY_MISSING);
+    cr_assert_eq(hekv_ckks_eval_rotate_add(c.ev, r, b, a, 1), HEKV_ERR_SCALE);
+    cr_assert_eq(hekv_ckks_eval_rotate_add(c.ev, r, sp, a, 1), HEKV_ERR_ARG);
+    cr_assert_not_null(strstr(hekv_eval_last_error(c.ev), "slot counts differ"));
+    hekv_ct_free(a), hekv_ct_free(b), hekv_ct_free(sp), hekv_ct_free(r);
+    free(zr);
+    free(z);
     ctx_free(&c);
 }
 

@@ -216,8 +216,8 @@ Test(ring_ks, sub_mul_scalar_equals_composition) {
 
 /* hekv_ring_ntt_inv_from, hekv_ring_ks_dot_inv and hekv_ring_ks_dot_moddown against the
  * plain ring operations: digits in coefficient form or NTT form, own limbs of c = own or
- * own * own2, the added e0 and tensor terms, outputs permuted by an automorphism, and
- * outputs aliasing the tensor operands. */
+ * own * own2, every combination of the added e0, tensor and f terms, outputs permuted by
+ * an automorphism, and outputs aliasing the tensor operands or f. */
 static void check_ks_pipeline(int logn, hekv_isa isa, int threads, uint64_t salt) {
     if (!isa_ok(isa)) return;
     enum { L = 7, K = 3, ALPHA = 3 };
@@ -310,26 +310,52 @@ static void check_ks_pipeline(int logn, hekv_isa isa, int threads, uint64_t salt
             cr_assert_eq(hekv_poly_new(r, L, &tt[u]), HEKV_OK);
             hekv_poly_copy(r, &tt[u], &t[u]);
         }
-        hekv_ring_ks_add add = {&e0, &tt[0], &tt[1], &tt[2], &tt[3]};
-        hekv_poly *out0 = &o[0], *out1 = &o[1];
-        if (mode == 4) out0 = &tt[0], out1 = &tt[3]; /* out0 = t0, out1 = u1 */
-        hekv_ring_ks_dot_moddown(r, out0, out1, &ks, &conv[0], &conv[1], s, &add, omap);
-        /* expected: phi((dot - NTT(conv)) * s + e0 + tensor) */
         hekv_ring_ntt_fwd(r, &cv[0]), hekv_ring_ntt_fwd(r, &cv[1]);
-        hekv_ring_sub_mul_scalar(r, &d0c, &dot0, &cv[0], s);
-        hekv_ring_sub_mul_scalar(r, &d1c, &dot1, &cv[1], s);
-        hekv_ring_add(r, &d0c, &d0c, &e0);
-        hekv_ring_mul_acc(r, &d0c, &t[0], &t[2]);
-        hekv_ring_mul_acc(r, &d1c, &t[0], &t[3]);
-        hekv_ring_mul_acc(r, &d1c, &t[1], &t[2]);
-        if (omap) {
-            hekv_ring_automorph(r, &x, &d0c, omap);
-            hekv_poly_copy(r, &d0c, &x);
-            hekv_ring_automorph(r, &x, &d1c, omap);
-            hekv_poly_copy(r, &d1c, &x);
+        hekv_poly ff[2], cs[2];
+        for (int u = 0; u < 2; u++) {
+            cr_assert_eq(hekv_poly_new(r, L, &ff[u]), HEKV_OK);
+            cr_assert_eq(hekv_poly_new(r, L, &cs[u]), HEKV_OK);
+            hekv_poly_copy(r, &cs[u], &conv[u]); /* conv is transformed in place: keep it */
         }
-        cr_assert_eq(memcmp(out0->c, d0c.c, L * n * 8), 0, "ks_dot_moddown out0 mode %d", mode);
-        cr_assert_eq(memcmp(out1->c, d1c.c, L * n * 8), 0, "ks_dot_moddown out1 mode %d", mode);
+        /* the terms present: bit 0 e0, bit 1 the tensor, bit 2 f (after the permutation) */
+        for (int terms = 0; terms < 8; terms++) {
+            const int he = terms & 1, ht = terms & 2, hf = terms & 4;
+            for (int u = 0; u < 4; u++) hekv_poly_copy(r, &tt[u], &t[u]);
+            for (int u = 0; u < 2; u++) {
+                hekv_poly_copy(r, &ff[u], &t[u + 2]);
+                hekv_poly_copy(r, &conv[u], &cs[u]);
+            }
+            for (int j = 0; j < K; j++) hekv_poly_copy(r, &d[j], &dn[j]);
+            hekv_ring_ks_add add = {he ? &e0 : NULL,
+                                    ht ? &tt[0] : NULL, ht ? &tt[1] : NULL,
+                                    ht ? &tt[2] : NULL, ht ? &tt[3] : NULL,
+                                    hf ? &ff[0] : NULL, hf ? &ff[1] : NULL};
+            hekv_poly *out0 = &o[0], *out1 = &o[1];
+            if (mode == 4 && !omap && ht) out0 = &tt[0], out1 = &tt[3]; /* t0, u1 */
+            if (hf && (mode == 3 || mode == 4)) out0 = &ff[0], out1 = &ff[1]; /* f0, f1 */
+            hekv_ring_ks_dot_moddown(r, out0, out1, &ks, &conv[0], &conv[1], s, &add, omap);
+            /* expected: phi((dot - NTT(conv)) * s + e0 + tensor) + f */
+            hekv_ring_sub_mul_scalar(r, &d0c, &dot0, &cv[0], s);
+            hekv_ring_sub_mul_scalar(r, &d1c, &dot1, &cv[1], s);
+            if (he) hekv_ring_add(r, &d0c, &d0c, &e0);
+            if (ht) {
+                hekv_ring_mul_acc(r, &d0c, &t[0], &t[2]);
+                hekv_ring_mul_acc(r, &d1c, &t[0], &t[3]);
+                hekv_ring_mul_acc(r, &d1c, &t[1], &t[2]);
+            }
+            if (omap) {
+                hekv_ring_automorph(r, &x, &d0c, omap);
+                hekv_poly_copy(r, &d0c, &x);
+                hekv_ring_automorph(r, &x, &d1c, omap);
+                hekv_poly_copy(r, &d1c, &x);
+            }
+            if (hf) hekv_ring_add(r, &d0c, &d0c, &t[2]), hekv_ring_add(r, &d1c, &d1c, &t[3]);
+            cr_assert_eq(memcmp(out0->c, d0c.c, L * n * 8), 0,
+                         "ks_dot_moddown out0 mode %d terms %d", mode, terms);
+            cr_assert_eq(memcmp(out1->c, d1c.c, L * n * 8), 0,
+                         "ks_dot_moddown out1 mode %d terms %d", mode, terms);
+        }
+        for (int u = 0; u < 2; u++) hekv_poly_free(&ff[u]), hekv_poly_free(&cs[u]);
         for (int j = 0; j < K; j++) hekv_poly_free(&xs[j]);
         for (int u = 0; u < 4; u++) hekv_poly_free(&tt[u]);
         hekv_poly_free(&d0c), hekv_poly_free(&d1c);
