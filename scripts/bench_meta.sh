@@ -1,8 +1,21 @@
 # bench_meta.sh: sourced by the benchmark scripts. meta FILE THREADS COMMAND writes the
 # .meta.json that goes beside a results CSV: commit (+dirty), date, CPU, cores, load
-# average, thread counts, kernel variant and the command that produced it. Needs $HEKV.
+# average, thread counts, kernel variant, the command that produced it and a host probe.
+# Needs $HEKV.
+
+# host_probe: the median time (us) of one AVX-512 forward NTT of 2^16 over a 50-bit prime
+# on one thread (empty without AVX-512 IFMA): a yardstick for how fast the shared host ran
+# (the same binary has measured 59 to 270 us on it). Sourcing takes one probe
+# (PROBE_START); meta takes another when it writes the file.
+host_probe() {
+    $HEKV bench ntt --logn 16 --bits 50 --threads 1 --csv \
+        | awk -F, '$1 == "ntt_fwd" && $2 == "avx512" { print $6 }'
+}
+PROBE_START=$(host_probe)
+
 meta() {
-    local commit dirty cpu
+    local commit dirty cpu probe_end
+    probe_end=$(host_probe || true)
     commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo "+dirty" || true)
     cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -15,7 +28,8 @@ meta() {
   "loadavg_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "threads": [$(echo $2 | sed 's/ /, /g')],
   "kernels": "$($HEKV --version | sed -n 's/^kernels: //p')",
-  "command": "$3"
+  "command": "$3",
+  "host_probe_ntt_fwd_2^16_us": {"start": ${PROBE_START:-null}, "end": ${probe_end:-null}}
 }
 JSON
 }
