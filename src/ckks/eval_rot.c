@@ -1,5 +1,6 @@
 /* eval_rot.c: slot rotations and conjugation of ciphertexts, hoisted rotations and the
- * rotate-and-add helpers (inner sum, replicate).
+ * rotate-and-add helpers (rotate_add, inner sum, replicate: the sum is added by the
+ * rotation's last pass).
  *
  * A left rotation by k is the automorphism phi_g: X -> X^g, g = 5^k mod 2N. The Galois key
  * of g switches from s to phi^-1(s) (keys.c), so c1 is switched as it is and phi acts on
