@@ -5,7 +5,11 @@
  * = (B/b_i) mod q. The full conversion (and its documented approximation: the result is
  * x + u*B with 0 <= u < k) lives in src/ring/basis_conv.c.
  * Preconditions: coef[i] in [0, q); in values < 2^61 for scalar, < 2^50 for IFMA; k <= 64;
- * out does not alias in. Output fully reduced in [0, q). */
+ * out does not alias in. Output fully reduced in [0, q).
+ * stream = 1 asks for non-temporal stores of out (same values): for outputs the caller
+ * will not read again while they could still be cached, where the stores would otherwise
+ * first read every output line and displace the inputs. The IFMA kernel honours it (and
+ * ends with a store fence); the scalar one ignores it. */
 #ifndef HEKV_KERNELS_BCONV_H
 #define HEKV_KERNELS_BCONV_H
 
@@ -26,9 +30,9 @@ void hekv_bconv_scale_ifma(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t
                            const hekv_modulus *m);
 
 void hekv_bconv_ref(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
-                    size_t n, const hekv_modulus *m);
+                    size_t n, const hekv_modulus *m, int stream);
 void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
-                     size_t n, const hekv_modulus *m);
+                     size_t n, const hekv_modulus *m, int stream);
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,14 @@
  * registers); each step reads that block from ROWS = 4 rows. On the target (Zen 5,
  * n = 2^16) this measured 1.5-1.8x faster than one vector from two rows per step for
  * k = 8, 16, and 1.6x faster than the 8-vector block from one row per step for k = 4. The
- * last partial block runs vector by vector; the final vector uses masked loads and stores. */
+ * last partial block runs vector by vector; the final vector uses masked loads and stores.
+ *
+ * Streaming (stream = 1, out 64-byte aligned): whole vectors are stored non-temporally.
+ * The ring layer asks for it on conversions whose outputs outgrow the cache (ModUp and
+ * ModDown at N >= 2^13). Measured on Zen 4, one thread: 2-4% off mult+relin and rotations
+ * at bench-N16-L33 (two builds side by side in one process, 25 alternating calls; 5-10%
+ * when every conversion streamed against none), 5-10% at toy-N14; at toy-N12, where the
+ * outputs fit in L2, streaming cost 7%. */
 #include <immintrin.h>
 
 #include "bconv.h"
@@ -53,7 +60,7 @@ accumulate_row(__m512i *lo, __m512i *hi, const uint64_t *row, uint64_t w, const 
 /* out[0 .. 8*nv) for nv <= BLOCK vectors; the last vector loads and stores under mask t. */
 static inline __attribute__((always_inline)) void
 dot_block(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k, size_t n,
-          const int nv, __mmask8 t, const bconv_consts *c) {
+          const int nv, __mmask8 t, const int stream, const bconv_consts *c) {
     __m512i acc[BLOCK];
     for (size_t i0 = 0; i0 < k; i0 += CHUNK) {
         const size_t i1 = k - i0 < CHUNK ? k : i0 + CHUNK;
@@ -79,15 +86,17 @@ dot_block(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k, siz
     }
 #pragma GCC unroll 8
     for (int v = 0; v < nv; v++) {
-        if (v == nv - 1)
+        if (v == nv - 1 && t != (__mmask8)0xFF)
             _mm512_mask_storeu_epi64(out + v * LANES, t, acc[v]);
+        else if (stream)
+            _mm512_stream_si512((void *)(out + v * LANES), acc[v]);
         else
             _mm512_storeu_si512(out + v * LANES, acc[v]);
     }
 }
 
 void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
-                     size_t n, const hekv_modulus *m) {
+                     size_t n, const hekv_modulus *m, int stream) {
     HEKV_DASSERT(m->bits <= HEKV_IFMA_MAX_BITS && k <= HEKV_BCONV_MAX_K);
     DEBUG_CHECK_BELOW(coef, k, m->q);
     DEBUG_CHECK_BELOW(in, k * n, 1ULL << HEKV_IFMA_MAX_BITS);
@@ -97,11 +106,19 @@ void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, si
     }
     const bconv_consts c = hekv__ifma_digit_consts_make(m->q);
     size_t x = 0;
+    if (stream && ((uintptr_t)out & 63) == 0) {
+        for (; x + BLOCK * LANES <= n; x += BLOCK * LANES)
+            dot_block(out + x, in + x, coef, k, n, BLOCK, (__mmask8)0xFF, 1, &c);
+        for (; x + LANES <= n; x += LANES)
+            dot_block(out + x, in + x, coef, k, n, 1, (__mmask8)0xFF, 1, &c);
+        _mm_sfence(); /* the streamed stores are weakly ordered: order them before what follows */
+    }
     for (; x + BLOCK * LANES <= n; x += BLOCK * LANES)
-        dot_block(out + x, in + x, coef, k, n, BLOCK, (__mmask8)0xFF, &c);
+        dot_block(out + x, in + x, coef, k, n, BLOCK, (__mmask8)0xFF, 0, &c);
     for (; x + LANES <= n; x += LANES)
-        dot_block(out + x, in + x, coef, k, n, 1, (__mmask8)0xFF, &c);
-    if (x < n) dot_block(out + x, in + x, coef, k, n, 1, (__mmask8)((1u << (n - x)) - 1), &c);
+        dot_block(out + x, in + x, coef, k, n, 1, (__mmask8)0xFF, 0, &c);
+    if (x < n)
+        dot_block(out + x, in + x, coef, k, n, 1, (__mmask8)((1u << (n - x)) - 1), 0, &c);
 }
 
 void hekv_bconv_scale_ifma(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,

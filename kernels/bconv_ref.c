@@ -3,7 +3,8 @@
 #include "bconv.h"
 
 void hekv_bconv_ref(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
-                    size_t n, const hekv_modulus *m) {
+                    size_t n, const hekv_modulus *m, int stream) {
+    (void)stream; /* plain stores: the scalar kernel is the reference, not the fast path */
     for (size_t x = 0; x < n; x++) {
         uint64_t acc = 0;
         for (size_t i = 0; i < k; i++) {

@@ -42,7 +42,7 @@ typedef struct hekv_kern_ops {
     void (*bconv_scale)(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,
                         const hekv_modulus *m);
     void (*bconv)(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k, size_t n,
-                  const hekv_modulus *m);
+                  const hekv_modulus *m, int stream);
     void (*automorph)(uint64_t *out, const uint64_t *in, const uint32_t *src, size_t n,
                       uint64_t q);
 } hekv_kern_ops;

@@ -69,7 +69,7 @@ Test(kernels, bconv_ref_vs_gmp) {
                 for (int all_max = 0; all_max < 2; all_max++) {
                     /* The reference accepts inputs up to 2^61 - 1, above q. */
                     fill(&g, in, coef, k, N, 1ULL << 61, m.q, all_max);
-                    hekv_bconv_ref(out, in, coef, k, N, &m);
+                    hekv_bconv_ref(out, in, coef, k, N, &m, 0);
                     for (size_t x = 0; x < N; x++) {
                         uint64_t w = gmp_dot(in, coef, k, N, x, m.q);
                         cr_assert_eq(out[x], w, "ref q=%llu k=%zu x=%zu: %llu != %llu (GMP)",
@@ -84,24 +84,28 @@ Test(kernels, bconv_ref_vs_gmp) {
 }
 
 #ifndef HEKV_NO_AVX512
+/* got: 64-byte aligned, n + GUARD + 1 words. Every way of calling the kernel (direct,
+ * dispatched; plain stores, streamed to an aligned output, streaming asked for on an
+ * unaligned one, which falls back to plain stores) must give the reference's words. */
 static void check_ifma(const uint64_t *in, const uint64_t *coef, size_t k, size_t n,
-                       const hekv_modulus *m, uint64_t *want, uint64_t *got) {
+                       const hekv_modulus *m, uint64_t *want, uint64_t *got_base) {
+    static const char *const how[] = {"direct", "dispatched", "streamed", "streamed, unaligned"};
     const hekv_kern_ops *disp = hekv_kern_select(HEKV_ISA_AVX512, m->q, 1 << 16);
     cr_assert_str_eq(disp->name, "avx512");
-    hekv_bconv_ref(want, in, coef, k, n, m);
-    for (int via = 0; via < 2; via++) {
+    hekv_bconv_ref(want, in, coef, k, n, m, 0);
+    for (int via = 0; via < 4; via++) {
+        uint64_t *got = got_base + (via == 3);
         for (size_t i = 0; i < GUARD; i++) got[n + i] = CANARY;
-        if (via == 0)
-            hekv_bconv_ifma(got, in, coef, k, n, m);
+        if (via == 1)
+            disp->bconv(got, in, coef, k, n, m, 0);
         else
-            disp->bconv(got, in, coef, k, n, m);
+            hekv_bconv_ifma(got, in, coef, k, n, m, via >= 2);
         long d = test_first_diff(want, got, n);
-        cr_assert(d < 0, "%s q=%llu k=%zu n=%zu x=%ld: ref %llu, ifma %llu",
-                  via ? "dispatched" : "direct", (unsigned long long)m->q, k, n, d,
-                  (unsigned long long)want[d < 0 ? 0 : d],
+        cr_assert(d < 0, "%s q=%llu k=%zu n=%zu x=%ld: ref %llu, ifma %llu", how[via],
+                  (unsigned long long)m->q, k, n, d, (unsigned long long)want[d < 0 ? 0 : d],
                   (unsigned long long)got[d < 0 ? 0 : d]);
         for (size_t i = 0; i < GUARD; i++)
-            cr_assert_eq(got[n + i], CANARY, "bconv_ifma wrote past n=%zu", n);
+            cr_assert_eq(got[n + i], CANARY, "bconv_ifma (%s) wrote past n=%zu", how[via], n);
     }
 }
 #endif
@@ -117,7 +121,8 @@ Test(kernels, bconv_ifma_vs_ref) {
     const size_t big = (size_t)1 << 16;
     test_rng g = test_rng_new(202);
     uint64_t *in = malloc(64 * 1000 * 8 + 16 * big * 8), coef[64];
-    uint64_t *want = malloc((big + GUARD) * 8), *got = malloc((big + GUARD) * 8);
+    uint64_t *want = malloc((big + GUARD) * 8);
+    uint64_t *got = aligned_alloc(64, ((big + GUARD + 1) * 8 + 63) & ~(size_t)63);
     cr_assert(in && want && got);
     for (size_t bi = 0; bi < sizeof bits / sizeof bits[0]; bi++) {
         uint64_t qs[2];
@@ -169,7 +174,7 @@ Test(kernels, bconv_ifma_vs_gmp_max) {
         cr_assert_eq(hekv_modulus_init(&m, qs[0]), HEKV_OK);
         for (size_t k = 1; k <= HEKV_BCONV_MAX_K; k++) {
             fill(&g, in, coef, k, N, 1ULL << 50, m.q, (int)(k & 1));
-            hekv_bconv_ifma(out, in, coef, k, N, &m);
+            hekv_bconv_ifma(out, in, coef, k, N, &m, 0);
             for (size_t x = 0; x < N; x++)
                 cr_assert_eq(out[x], gmp_dot(in, coef, k, N, x, m.q), "q=%llu k=%zu x=%zu",
                              (unsigned long long)m.q, k, x);
