@@ -5,7 +5,7 @@
 #   results/ckks.csv     hekv bench ckks (CKKS operations at the top level of a set)
 # BENCH_LOGN / BENCH_THREADS override the kernel sweep (defaults: 12 14 16 / 1 2);
 # BENCH_CKKS_PARAMS / BENCH_CKKS_THREADS / BENCH_CKKS_REPS the CKKS one (defaults:
-# bench-N16-L33 / 1 2 / 5). BENCH_ONLY=kernels|ckks runs one of the two.
+# bench-N16-L33 / 1 2 / 11). BENCH_ONLY=kernels|ckks runs one of the two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HEKV=${HEKV:-build/hekv}
@@ -14,7 +14,7 @@ logns=${BENCH_LOGN:-"12 14 16"}
 threads=${BENCH_THREADS:-"1 2"}
 ckks_params=${BENCH_CKKS_PARAMS:-"bench-N16-L33"}
 ckks_threads=${BENCH_CKKS_THREADS:-"1 2"}
-ckks_reps=${BENCH_CKKS_REPS:-5}
+ckks_reps=${BENCH_CKKS_REPS:-11}
 only=${BENCH_ONLY:-}
 
 source scripts/bench_meta.sh

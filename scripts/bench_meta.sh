@@ -17,7 +17,9 @@ meta() {
     local commit dirty cpu probe_end
     probe_end=$(host_probe || true)
     commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-    dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo "+dirty" || true)
+    # results/ is what the benchmark just wrote: it does not make the code dirty
+    dirty=$(git status --porcelain --untracked-files=no -- . ':!results' 2>/dev/null \
+        | grep -q . && echo "+dirty" || true)
     cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     cat > "$1" <<JSON
 {

@@ -254,7 +254,9 @@ static void bench_ckks_usage(FILE *f) {
             "  --params NAME  parameter set (hekv params lists them; toy-* and bench-* are\n"
             "                 insecure and only for tests and benchmarks)\n"
             "  --threads T    threads over RNS limbs (default HEKV_THREADS or 1)\n"
-            "  --reps R       timed calls per operation, 1..1000 (default 5)\n"
+            "  --reps R       timed calls per operation, 1..1000 (default 5), in rounds\n"
+            "                 that time every operation once (a slow spell of a shared\n"
+            "                 host then reaches every operation alike)\n"
             "  --ops LIST     time only these operations (comma-separated names from the\n"
             "                 list above; all are still checked)\n"
             "  --csv          CSV: op,params,limbs,threads,median_ms,min_ms,max_ms\n",
@@ -468,25 +470,19 @@ static int ckks_verify(ckks_bench *c, hekv_err *err) {
     return 1;
 }
 
-/* Times one operation `reps` times into ms[] (milliseconds). rotate_hoisted_extra: sample
- * r is (time of K hoisted rotations, rep r - median time of 1 hoisted rotation) / (K - 1). */
-static int ckks_time(ckks_bench *c, int op, int reps, double *ms, hekv_err *err) {
+/* One timed call of op into *ms (milliseconds). rotate_hoisted_extra: (time of K hoisted
+ * rotations - time of 1 hoisted rotation, the two calls back to back) / (K - 1). */
+static int ckks_sample(ckks_bench *c, int op, double *ms, hekv_err *err) {
     double base = 0;
     if (op == C_HOIST_EXTRA) {
-        for (int r = 0; r < reps; r++) {
-            double t0 = hekv_cli_now_us();
-            if (ckks_run(c, op, 1, err)) return 0;
-            ms[r] = (hekv_cli_now_us() - t0) * 1e-3;
-        }
-        double mn, mx;
-        hekv_cli_stats(ms, reps, &base, &mn, &mx);
-    }
-    for (int r = 0; r < reps; r++) {
         double t0 = hekv_cli_now_us();
-        if (ckks_run(c, op, CKKS_HOIST_K, err)) return 0;
-        ms[r] = (hekv_cli_now_us() - t0) * 1e-3;
-        if (op == C_HOIST_EXTRA) ms[r] = (ms[r] - base) / (CKKS_HOIST_K - 1);
+        if (ckks_run(c, op, 1, err)) return 0;
+        base = (hekv_cli_now_us() - t0) * 1e-3;
     }
+    double t0 = hekv_cli_now_us();
+    if (ckks_run(c, op, CKKS_HOIST_K, err)) return 0;
+    *ms = (hekv_cli_now_us() - t0) * 1e-3;
+    if (op == C_HOIST_EXTRA) *ms = (*ms - base) / (CKKS_HOIST_K - 1);
     return 1;
 }
 
@@ -578,18 +574,23 @@ static int bench_ckks(int argc, char **argv) {
                "median_ms", "min_ms", "max_ms", "check_err");
     }
     fflush(stdout);
-    double *ms = malloc(sizeof(double) * (size_t)reps);
+    /* Round robin: round r times every operation once, so that a slow spell of the shared
+     * host spreads over all operations instead of landing on whichever ran then. */
+    double *ms = malloc(sizeof(double) * (size_t)reps * C_COUNT);
     int rc = ms ? 0 : 1;
+    for (int r = 0; r < (int)reps && !rc; r++)
+        for (int op = 0; op < C_COUNT && !rc; op++) {
+            if (!want[op]) continue;
+            if (!ckks_sample(&c, op, &ms[(size_t)op * (size_t)reps + (size_t)r], &err)) {
+                hekv_cli_error("bench ckks: %s failed: %s", ckks_op_names[op],
+                               op <= C_DECRYPT ? err.msg : hekv_eval_last_error(c.ev));
+                rc = 1;
+            }
+        }
     for (int op = 0; op < C_COUNT && !rc; op++) {
         if (!want[op]) continue;
-        if (!ckks_time(&c, op, (int)reps, ms, &err)) {
-            hekv_cli_error("bench ckks: %s failed: %s", ckks_op_names[op],
-                           op <= C_DECRYPT ? err.msg : hekv_eval_last_error(c.ev));
-            rc = 1;
-            break;
-        }
         double med, mn, mx;
-        hekv_cli_stats(ms, (int)reps, &med, &mn, &mx);
+        hekv_cli_stats(ms + (size_t)op * (size_t)reps, (int)reps, &med, &mn, &mx);
         if (csv)
             printf("%s,%s,%d,%d,%.3f,%.3f,%.3f\n", ckks_op_names[op], name, limbs, T, med, mn,
                    mx);
