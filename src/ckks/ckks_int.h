@@ -120,8 +120,9 @@ struct hekv_eval {
     hekv__qp_poly acc0, acc1;  /* key-switch accumulators */
     hekv_poly tmp[4];          /* Q-basis scratch, all nq limbs */
     uint64_t *bconv_scratch;   /* max scratch words of every plan */
-    uint64_t *limb_scratch;    /* [limb_scratch_limbs][N]: rescale's per-thread limbs */
-    size_t limb_scratch_limbs; /* 2 + the ring's thread count at creation */
+    uint64_t *limb_scratch;    /* [limb_scratch_limbs][N]: rescale's and in-place
+                                * rotations' per-thread limbs */
+    size_t limb_scratch_limbs; /* 2 + 2 * the ring's thread count at creation */
     hekv_encoder *enc;         /* for add_const / lintrans helpers (lazy) */
     /* Key-switching scratch added by keyswitch.c: allocate with hekv__ks_scratch_new in
      * eval_new/clone, release with hekv__ks_scratch_free in eval_free. */

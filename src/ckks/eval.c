@@ -67,8 +67,9 @@ hekv_status hekv_ckks_eval_new(const hekv_ckks_params *p, const hekv_evk *evk, h
         if (!ev->bconv_scratch) s = HEKV_ERR_NOMEM;
     }
     if (s == HEKV_OK) {
-        /* rescale: one coefficient-form limb per polynomial plus one per thread */
-        ev->limb_scratch_limbs = 2 + (size_t)hekv_ring_threads(p->rq);
+        /* rescale: one coefficient-form limb per polynomial plus one per thread; in-place
+         * rotations: two limbs per thread (hekv_ring_ks_add.keep) */
+        ev->limb_scratch_limbs = 2 + 2 * (size_t)hekv_ring_threads(p->rq);
         ev->limb_scratch = hekv_alloc_aligned(ev->limb_scratch_limbs * p->n * sizeof(uint64_t));
         if (!ev->limb_scratch) s = HEKV_ERR_NOMEM;
     }
@@ -471,7 +472,7 @@ static hekv_status check_relin(hekv_eval *ev, const char *fn) {
 static void mul_relin(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b, int l) {
     hekv_poly a0 = view(&a->c[0], l), a1 = view(&a->c[1], l);
     hekv_poly b0 = view(&b->c[0], l), b1 = view(&b->c[1], l);
-    const hekv_ring_ks_add tensor = {NULL, &a0, &a1, &b0, &b1, NULL, NULL};
+    const hekv_ring_ks_add tensor = {NULL, &a0, &a1, &b0, &b1, NULL, NULL, NULL, 0};
     hekv__keyswitch_add(ev, &out->c[0], &out->c[1], &a1, &b1, l, ev->evk->relin, NULL,
                         &tensor);
 }

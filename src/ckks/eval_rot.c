@@ -94,7 +94,7 @@ static hekv_status conj_key(hekv_eval *ev, const char *fn, uint64_t *g, const he
  * added by the key switch's last pass, before phi. r0/r1 must not alias c0. */
 static void rot_from_decomp(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                             const hekv__decomp *dec, const hekv__swk *key, uint64_t g) {
-    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL, NULL, NULL};
+    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     hekv__keyswitch_decomp_add(ev, r0, r1, dec, key, g, &add);
 }
 
@@ -108,22 +108,18 @@ static hekv_status ensure_scratch(hekv_eval *ev, const char *fn) {
 
 /* (r0, r1) = phi_g(c0, c1) switched back to s (+ (f0, f1) when f0 is given), one rotation
  * (not hoisted: hekv__keyswitch_add, c0 and f added by the last pass). Bit-identical to
- * rot_from_decomp on the decomposition of c1. r0/r1 may alias c0/c1 (then c0, c1 are
- * copied to ev->tmp[0..1] first: the permuted writes would overwrite blocks not read yet)
- * and f0/f1 (read block by block before they are written); none may alias ev->tmp[0..1]. */
+ * rot_from_decomp on the decomposition of c1. r0/r1 may alias c0/c1: the permuted writes
+ * would overwrite blocks not read yet, so the last pass then copies each limb of c0 and
+ * c1 into ev->limb_scratch before it writes that limb (c1 is otherwise read whole by
+ * ModUp, before anything is written); and f0/f1 (read block by block before they are
+ * written). */
 static void rot_single(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                        const hekv_poly *c1, const hekv_poly *f0, const hekv_poly *f1,
                        int level, const hekv__swk *key, uint64_t g) {
-    const hekv_ring *rq = ev->params->rq;
     const uint32_t *map = hekv__galois_map(ev, g);
-    hekv_poly t0 = view(&ev->tmp[0], level + 1), t1 = view(&ev->tmp[1], level + 1);
-    if (r0->c == c0->c || r1->c == c1->c || r0->c == c1->c || r1->c == c0->c) {
-        hekv_poly c0v = view(c0, level + 1), c1v = view(c1, level + 1);
-        hekv_poly_copy(rq, &t0, &c0v);
-        hekv_poly_copy(rq, &t1, &c1v);
-        c0 = &t0, c1 = &t1;
-    }
-    const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL, f0, f1};
+    const int alias = r0->c == c0->c || r1->c == c1->c || r0->c == c1->c || r1->c == c0->c;
+    const hekv_ring_ks_add add = {c0,   NULL, NULL, NULL, NULL, f0, f1,
+                                  alias ? ev->limb_scratch : NULL, ev->limb_scratch_limbs};
     hekv__keyswitch_add(ev, r0, r1, c1, NULL, level, key, map, &add);
 }
 

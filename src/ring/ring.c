@@ -318,7 +318,12 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
     HEKV_DASSERT(ks->k >= 1 && ks->k <= HEKV_RING_KS_MAX_DIGITS);
     const hekv_poly *e0 = add ? add->e0 : NULL;
     const int tensor = add && add->t0, f = add && add->f0;
-    FOR_LIMBS(r, out0->limbs) {
+    uint64_t *const keep = add ? add->keep : NULL;
+    HEKV_DASSERT(!keep || (add->keep_limbs >= 2 && !ks->own2));
+    const int threads = keep && (size_t)r->threads > add->keep_limbs / 2
+                            ? (int)(add->keep_limbs / 2) : r->threads;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+    for (long i = 0; i < (long)out0->limbs; i++) {
         const hekv_kern_ops *ops = r->p[i].ops;
         const hekv_modulus *m = &r->p[i].mod;
         ks_blocks w;
@@ -327,6 +332,22 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
         ops->ntt_fwd(r->p[i].tab, c0, 1, 1);
         ops->ntt_fwd(r->p[i].tab, c1, 1, 1);
         ks_limbs(r, ks, (size_t)i, &xs);
+        const uint64_t *e0l = e0 ? LIMB(e0, i) : NULL;
+        if (keep) {
+            /* this limb's e0 and own limb, read in permuted order, copied before the
+             * outputs (which may alias them) are written */
+#ifdef _OPENMP
+            uint64_t *kp = keep + (size_t)(2 * omp_get_thread_num()) * n;
+#else
+            uint64_t *kp = keep;
+#endif
+            if (e0l) memcpy(kp, e0l, n * sizeof *kp), e0l = kp;
+            for (int j = 0; j < ks->k; j++)
+                if (ks->own && xs.xl[j] == LIMB(ks->own, i)) {
+                    memcpy(kp + n, xs.xl[j], n * sizeof *kp);
+                    xs.xl[j] = kp + n;
+                }
+        }
         uint64_t *u0 = w.t[DOT_GROUP - 1], *u1 = w.t[DOT_GROUP - 2]; /* free after the dot */
         for (size_t x = 0; x < n; x += bs) {
             /* the block of y that output block x reads: x itself, or the one aligned block
@@ -341,7 +362,7 @@ void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *ou
             uint64_t *a0 = post ? u0 : o0, *a1 = post ? u1 : o1;
             ops->sub_mul_scalar(e0 || tensor ? u0 : a0, u0, c0 + y, s[i], bs, m);
             ops->sub_mul_scalar(tensor ? u1 : a1, u1, c1 + y, s[i], bs, m);
-            if (e0) ops->add(tensor ? u0 : a0, u0, LIMB(e0, i) + y, bs, m);
+            if (e0l) ops->add(tensor ? u0 : a0, u0, e0l + y, bs, m);
             if (tensor) {
                 /* (t0 u0, t0 u1 + t1 u0) as one lazy two-term inner product */
                 const uint64_t *tp[2] = {LIMB(add->t0, i) + y, LIMB(add->t1, i) + y};

@@ -168,11 +168,16 @@ HEKV_API void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_pol
  *      y0 += e0
  *      y0 += t0*u0, y1 += t0*u1 + t1*u0   (the tensor of a ciphertext product)
  *  and, after the permutation of hekv_ring_ks_dot_moddown (if any),
- *      out0 += f0, out1 += f1             (an accumulator: rotate-and-add) */
+ *      out0 += f0, out1 += f1             (an accumulator: rotate-and-add)
+ *  keep (optional) lets a permuted pass run in place: scratch of keep_limbs >= 2 limbs of
+ *  N words, into which each thread copies limb i of e0 and of ks->own before it writes
+ *  limb i (the pass then runs on at most keep_limbs / 2 threads). */
 typedef struct hekv_ring_ks_add {
     const hekv_poly *e0;
     const hekv_poly *t0, *t1, *u0, *u1; /**< all four or none */
     const hekv_poly *f0, *f1;           /**< both or none */
+    uint64_t *keep;                     /**< NULL, or [keep_limbs][N] words of scratch */
+    size_t keep_limbs;
 } hekv_ring_ks_add;
 
 /** The Q side of a key switch with ModDown fused, limb by limb on the first out0->limbs
@@ -184,8 +189,9 @@ typedef struct hekv_ring_ks_add {
  *  every aligned block of outputs reads one aligned block of y, so each block of y is
  *  computed and permuted while in cache, never stored), else (y0, y1) (+ f0, f1). Every
  *  step of a limb runs while its data is in cache. Without out_map, out0/out1 may alias
- *  add->*, ks->own and ks->own2 (each block is read before it is written); with it, only
- *  add->f0/f1. Never the digits, key or conv. */
+ *  add->*, ks->own and ks->own2 (each block is read before it is written); with it,
+ *  add->f0/f1, and add->e0 and ks->own too when add->keep is given (ks->own2 must then be
+ *  NULL). Never the digits, key or conv. */
 HEKV_API void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                                        const hekv_ring_ks_args *ks, hekv_poly *conv0,
                                        hekv_poly *conv1, const uint64_t *s,

@@ -260,12 +260,19 @@ static void check_ks_pipeline(int logn, hekv_isa isa, int threads, uint64_t salt
         cr_assert_eq(memcmp(o[0].c, x.c, L * n * 8), 0, "ntt_inv_from form %d", form);
     }
 
-    for (int mode = 0; mode < 5; mode++) {
+    /* mode 5's in-place scratch: two limbs per thread */
+    uint64_t *keep = aligned_alloc(64, (size_t)(2 * threads) * n * 8);
+    hekv_poly ek, ck; /* mode 5: copies of e0 and c that the outputs overwrite */
+    cr_assert(keep);
+    cr_assert_eq(hekv_poly_new(r, L, &ek), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(r, L, &ck), HEKV_OK);
+    for (int mode = 0; mode < 6; mode++) {
         /* mode 0: coef digits, own c; 1: own c * c2; 2: as 0 with the outputs permuted by
          * phi; 3: NTT digits, no own, outputs permuted; 4: as 1 with outputs aliasing t[0]
-         * and t[3] */
+         * and t[3]; 5: as 2 in place (add.keep), out0 aliasing e0 (or not, without e0)
+         * and out1 aliasing own */
         const int coef = mode != 3;
-        const uint32_t *omap = mode == 2 || mode == 3 ? map : NULL;
+        const uint32_t *omap = mode == 2 || mode == 3 || mode == 5 ? map : NULL;
         for (int j = 0; j < K; j++) {
             random_poly(r, &d[j], &g);
             hekv_poly_copy(r, &dn[j], &d[j]);
@@ -329,8 +336,17 @@ static void check_ks_pipeline(int logn, hekv_isa isa, int threads, uint64_t salt
             hekv_ring_ks_add add = {he ? &e0 : NULL,
                                     ht ? &tt[0] : NULL, ht ? &tt[1] : NULL,
                                     ht ? &tt[2] : NULL, ht ? &tt[3] : NULL,
-                                    hf ? &ff[0] : NULL, hf ? &ff[1] : NULL};
+                                    hf ? &ff[0] : NULL, hf ? &ff[1] : NULL,
+                                    NULL, 0};
             hekv_poly *out0 = &o[0], *out1 = &o[1];
+            if (mode == 5) {
+                if (ht) continue; /* a product's tensor never comes with a permutation */
+                hekv_poly_copy(r, &ek, &e0), hekv_poly_copy(r, &ck, &c);
+                ks.own = &ck;
+                add.e0 = he ? &ek : NULL;
+                add.keep = keep, add.keep_limbs = (size_t)(2 * threads);
+                out0 = he ? &ek : &o[0], out1 = &ck;
+            }
             if (mode == 4 && !omap && ht) out0 = &tt[0], out1 = &tt[3]; /* t0, u1 */
             if (hf && (mode == 3 || mode == 4)) out0 = &ff[0], out1 = &ff[1]; /* f0, f1 */
             hekv_ring_ks_dot_moddown(r, out0, out1, &ks, &conv[0], &conv[1], s, &add, omap);
@@ -361,6 +377,8 @@ static void check_ks_pipeline(int logn, hekv_isa isa, int threads, uint64_t salt
         hekv_poly_free(&d0c), hekv_poly_free(&d1c);
     }
     free(map);
+    free(keep);
+    hekv_poly_free(&ek), hekv_poly_free(&ck);
     for (int j = 0; j < K; j++)
         hekv_poly_free(&d[j]), hekv_poly_free(&dn[j]), hekv_poly_free(&b[j]),
             hekv_poly_free(&a[j]);
