@@ -195,11 +195,9 @@ static inline uint64_t shoup52(uint64_t s, uint64_t q) {
     return (uint64_t)(((hekv_u128)s << 52) / q);
 }
 
-void hekv_elt_mul_scalar_ifma(uint64_t *out, const uint64_t *a, uint64_t s, size_t n,
-                              const hekv_modulus *m) {
-    DEBUG_CHECK_MODULUS(m);
-    DEBUG_CHECK_BELOW(a, n, m->q);
-    HEKV_DASSERT(s < m->q);
+/* out = a*s mod q by Shoup, for any a < 2^52 (mul_scalar: a < q; reduce: s = 1). */
+static inline void scale_shoup(uint64_t *out, const uint64_t *a, uint64_t s, size_t n,
+                               const hekv_modulus *m) {
     const __m512i q = _mm512_set1_epi64((long long)m->q);
     const __m512i negq = _mm512_set1_epi64((long long)((1ULL << 52) - m->q));
     const __m512i mask = _mm512_set1_epi64((long long)MASK52);
@@ -217,6 +215,14 @@ void hekv_elt_mul_scalar_ifma(uint64_t *out, const uint64_t *a, uint64_t s, size
             mulmod_shoup_acc(_mm512_maskz_loadu_epi64(t, a + i), vs, vsp, zero, negq, mask);
         _mm512_mask_storeu_epi64(out + i, t, reduce_2q(r, q));
     }
+}
+
+void hekv_elt_mul_scalar_ifma(uint64_t *out, const uint64_t *a, uint64_t s, size_t n,
+                              const hekv_modulus *m) {
+    DEBUG_CHECK_MODULUS(m);
+    DEBUG_CHECK_BELOW(a, n, m->q);
+    HEKV_DASSERT(s < m->q);
+    scale_shoup(out, a, s, n, m);
 }
 
 void hekv_elt_fma_scalar_ifma(uint64_t *out, const uint64_t *a, uint64_t s, size_t n,
@@ -278,23 +284,7 @@ void hekv_elt_sub_mul_scalar_ifma(uint64_t *out, const uint64_t *a, const uint64
 void hekv_elt_reduce_ifma(uint64_t *out, const uint64_t *a, size_t n, const hekv_modulus *m) {
     DEBUG_CHECK_MODULUS(m);
     DEBUG_CHECK_BELOW(a, n, 1ULL << 52);
-    const __m512i q = _mm512_set1_epi64((long long)m->q);
-    const __m512i negq = _mm512_set1_epi64((long long)((1ULL << 52) - m->q));
-    const __m512i mask = _mm512_set1_epi64((long long)MASK52);
-    const __m512i one = _mm512_set1_epi64(1);
-    const __m512i onep = _mm512_set1_epi64((long long)((1ULL << 52) / m->q));
-    const __m512i zero = _mm512_setzero_si512();
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        __m512i r = mulmod_shoup_acc(_mm512_loadu_si512(a + i), one, onep, zero, negq, mask);
-        _mm512_storeu_si512(out + i, reduce_2q(r, q));
-    }
-    if (i < n) {
-        const __mmask8 t = tail_mask(n - i);
-        __m512i r =
-            mulmod_shoup_acc(_mm512_maskz_loadu_epi64(t, a + i), one, onep, zero, negq, mask);
-        _mm512_mask_storeu_epi64(out + i, t, reduce_2q(r, q));
-    }
+    scale_shoup(out, a, 1, n, m);
 }
 
 /* Terms per digit-sum chunk: with inputs < 2^50 each high digit is < 2^48, so 16 of them
