@@ -18,6 +18,7 @@ ns=${PACK_NS:-"256 512 1024 2048 3072 4096"}
 reps=${PACK_REPS:-1}
 threads=${PACK_THREADS:-1}
 mkdir -p results
+bash scripts/install-deps.sh plot # before timing anything: the plot at the end needs it
 
 source scripts/bench_meta.sh
 

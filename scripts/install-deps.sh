@@ -3,13 +3,15 @@
 #   scripts/install-deps.sh          the build and test dependencies (make, make test)
 #   scripts/install-deps.sh fuzz     + clang-14 and its runtime (make fuzz)
 #   scripts/install-deps.sh train    + PyTorch, numpy, sentencepiece, OpenBLAS (scripts/train_lm.py)
+#   scripts/install-deps.sh plot     + matplotlib (the plots of scripts/bench_packing.sh)
 set -euo pipefail
 pkgs=(build-essential libntl-dev libgmp-dev libomp-dev libcriterion-dev libsodium-dev)
 for group in "$@"; do
     case "$group" in
         fuzz) pkgs+=(clang-14 libclang-rt-14-dev) ;;
         train) pkgs+=(python3-torch python3-numpy python3-sentencepiece libopenblas0-pthread) ;;
-        *) echo "install-deps: unknown group '$group' (known: fuzz, train)" >&2; exit 2 ;;
+        plot) pkgs+=(python3-matplotlib) ;;
+        *) echo "install-deps: unknown group '$group' (known: fuzz, train, plot)" >&2; exit 2 ;;
     esac
 done
 missing=()
