@@ -5,6 +5,8 @@
  * run on an L1-resident block, and the last four stages (h = 8, 4, 2, 1) done per 16-word
  * chunk in registers. Those per-lane twiddles use Montgomery multiplication (Math. Comp.
  * 44, 1985) with R = 2^52, which needs no stored quotient and so halves their table.
+ * Below 2^46 the forward transform also drops the per-butterfly conditional subtraction
+ * and reduces once at the end (NTT_IFMA_LAZY_BITS).
  * Same conventions and twiddle order as ntt_ref.c (see ntt.h); the table layout is
  * private to this file.
  * Preconditions (the dispatcher enforces them, nothing is checked here): q < 2^50, so lazy
@@ -24,6 +26,11 @@
 #ifndef NTT_IFMA_NC
 #define NTT_IFMA_NC 8
 #endif
+/* Forward transforms over primes below 2^NTT_IFMA_LAZY_BITS let values grow by 2q a stage
+ * (no conditional subtraction per butterfly): from [0, 4q) in, 16 stages end below 36q,
+ * and every multiplicand stays below 2^52 while 36q < 2^52, i.e. q < 2^46.8. The CKKS
+ * scale primes (~40 bits) take this path, the 50-bit ones the reducing one. */
+#define NTT_IFMA_LAZY_BITS 46
 /* Words per 16-word chunk in fl/il: the 2 + 4 distinct twiddles of the stages h = 4, 2
  * (and 2 zero pads), then the 8 of h = 1. */
 #define LANE_W 16
@@ -41,6 +48,9 @@ typedef struct {
     uint64_t *ib;   /* [n/8][2] inverse analogue of fb (psi^-bitrev(k)) */
     uint64_t *il;   /* [n/16][LANE_W] inverse analogue of fl */
     uint64_t ninv, ninvp;       /* 1/n and its quotient */
+    uint64_t onep;              /* floor(2^52 / q): the Shoup quotient of 1 */
+    int lazy;                   /* q < 2^NTT_IFMA_LAZY_BITS: the forward transform skips the
+                                 * per-butterfly reduction (see fbf_t) */
     uint64_t ninv_w1, ninv_w1p; /* psi^-bitrev(1) / n: the last inverse stage */
 } ntt_tab_ifma;
 
@@ -115,6 +125,8 @@ void *hekv_ntt_tab_new_ifma(uint64_t q, int logn, uint64_t psi) {
     t->qinv = qi & ((1ULL << 52) - 1);
     t->ninv = hekv_mod_inv_prime(n % q, &m);
     t->ninvp = shoup52(t->ninv, q);
+    t->onep = shoup52(1, q);
+    t->lazy = q < (1ULL << NTT_IFMA_LAZY_BITS);
     t->ninv_w1 = hekv_mod_mul(t->ninv, iw[1], &m);
     t->ninv_w1p = shoup52(t->ninv_w1, q);
     hekv_free_aligned(w);
@@ -127,7 +139,7 @@ void *hekv_ntt_tab_new_ifma(uint64_t q, int logn, uint64_t psi) {
 #define INL static inline __attribute__((always_inline))
 
 typedef struct {
-    __m512i q, q2, negq, mask, zero, qinv;
+    __m512i q, q2, negq, mask, zero, qinv, onep;
 } vconst;
 
 INL vconst vconst_make(const ntt_tab_ifma *t) {
@@ -138,6 +150,7 @@ INL vconst vconst_make(const ntt_tab_ifma *t) {
     c.mask = _mm512_set1_epi64((long long)((1ULL << 52) - 1));
     c.zero = _mm512_setzero_si512();
     c.qinv = _mm512_set1_epi64((long long)t->qinv);
+    c.onep = _mm512_set1_epi64((long long)t->onep);
     return c;
 }
 
@@ -168,15 +181,22 @@ INL __m512i mulmont(__m512i y, __m512i wm, const vconst *c) {
 INL __m512i csub(__m512i v, __m512i b) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, b)); }
 
 /* Cooley-Tukey butterfly on T = w Y in [0, 2q): X in [0, 4q) -> X + T, X - T + 2q, both
- * in [0, 4q). */
-INL void fbf_t(__m512i *x, __m512i *y, __m512i T, const vconst *c) {
-    __m512i X = csub(*x, c->q2); /* [0, 2q) */
+ * in [0, 4q). lazy: X in [0, B) as it is -> both in [0, B + 2q) (NTT_IFMA_LAZY_BITS). */
+INL void fbf_t(__m512i *x, __m512i *y, __m512i T, const vconst *c, const int lazy) {
+    __m512i X = lazy ? *x : csub(*x, c->q2); /* [0, 2q) unless lazy */
     *x = _mm512_add_epi64(X, T);
     *y = _mm512_sub_epi64(_mm512_add_epi64(X, c->q2), T);
 }
 
-INL void fbf(__m512i *x, __m512i *y, __m512i w, __m512i wp, const vconst *c) {
-    fbf_t(x, y, mulshoup(*y, w, wp, c), c);
+INL void fbf(__m512i *x, __m512i *y, __m512i w, __m512i wp, const vconst *c,
+             const int lazy) {
+    fbf_t(x, y, mulshoup(*y, w, wp, c), c, lazy);
+}
+
+/* v < 2^52 -> [0, 2q): Shoup multiplication by 1 (the lazy forward path's last step). */
+INL __m512i shoup_reduce(__m512i v, const vconst *c) {
+    __m512i qh = _mm512_madd52hi_epu64(c->zero, v, c->onep);
+    return _mm512_and_si512(_mm512_madd52lo_epu64(v, qh, c->negq), c->mask);
 }
 
 /* Gentleman-Sande butterfly: X, Y in [0, 2q) -> X + Y, w(X - Y) in [0, 2q). */
@@ -197,8 +217,9 @@ INL __m512i lane_w(const uint64_t *f, int s) {
 }
 
 /* Butterflies of the lane stages (Montgomery twiddles), slot s of the chunk entry f. */
-INL void fbf_lane(__m512i *x, __m512i *y, const uint64_t *f, int s, const vconst *c) {
-    fbf_t(x, y, mulmont(*y, lane_w(f, s), c), c);
+INL void fbf_lane(__m512i *x, __m512i *y, const uint64_t *f, int s, const vconst *c,
+              const int lazy) {
+    fbf_t(x, y, mulmont(*y, lane_w(f, s), c), c, lazy);
 }
 
 INL void ibf_lane(__m512i *x, __m512i *y, const uint64_t *f, int s, const vconst *c) {
@@ -224,8 +245,8 @@ INL void ibf_last(__m512i *x, __m512i *y, const ntt_tab_ifma *t, int full, const
  * spaced s = g/8 apart (s a multiple of 16). Group o/g of the first stage has twiddle
  * k = (n + o)/g, and stage r uses fb[2^r k .. 2^r k + 2^r). Two columns are interleaved so
  * that their dependency chains overlap. Values stay in [0, 4q). */
-static void fwd_r8(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_ifma *t,
-                   const vconst *cp) {
+INL void fwd_r8_impl(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_ifma *t,
+                     const vconst *cp, const int lazy) {
     const vconst cc = *cp, *c = &cc;
     const size_t s = g / 8;
     const int lg = __builtin_ctzll(g); /* g is a power of two */
@@ -238,16 +259,16 @@ static void fwd_r8(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_if
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 8; i++) v[u][i] = ld(p + j + 8 * u + i * s);
             for (int u = 0; u < 2; u++)
-                for (int i = 0; i < 4; i++) fbf(&v[u][i], &v[u][i + 4], bc(t0), bc(t0 + 1), c);
+                for (int i = 0; i < 4; i++) fbf(&v[u][i], &v[u][i + 4], bc(t0), bc(t0 + 1), c, lazy);
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 8; i++)
                     if ((i & 2) == 0) {
                         const uint64_t *w = t1 + 2 * (i >> 2);
-                        fbf(&v[u][i], &v[u][i + 2], bc(w), bc(w + 1), c);
+                        fbf(&v[u][i], &v[u][i + 2], bc(w), bc(w + 1), c, lazy);
                     }
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 8; i += 2)
-                    fbf(&v[u][i], &v[u][i + 1], bc(t2 + i), bc(t2 + i + 1), c);
+                    fbf(&v[u][i], &v[u][i + 1], bc(t2 + i), bc(t2 + i + 1), c, lazy);
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 8; i++) st(p + j + 8 * u + i * s, v[u][i]);
         }
@@ -255,8 +276,8 @@ static void fwd_r8(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_if
 }
 
 /* Radix-4 and radix-2 versions of fwd_r8 for the stages left over. */
-static void fwd_r4(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_ifma *t,
-                   const vconst *cp) {
+INL void fwd_r4_impl(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_ifma *t,
+                     const vconst *cp, const int lazy) {
     const vconst cc = *cp, *c = &cc;
     const size_t s = g / 4;
     const int lg = __builtin_ctzll(g); /* g is a power of two */
@@ -269,18 +290,18 @@ static void fwd_r4(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_if
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 4; i++) v[u][i] = ld(p + j + 8 * u + i * s);
             for (int u = 0; u < 2; u++)
-                for (int i = 0; i < 2; i++) fbf(&v[u][i], &v[u][i + 2], bc(t0), bc(t0 + 1), c);
+                for (int i = 0; i < 2; i++) fbf(&v[u][i], &v[u][i + 2], bc(t0), bc(t0 + 1), c, lazy);
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 4; i += 2)
-                    fbf(&v[u][i], &v[u][i + 1], bc(t1 + i), bc(t1 + i + 1), c);
+                    fbf(&v[u][i], &v[u][i + 1], bc(t1 + i), bc(t1 + i + 1), c, lazy);
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 4; i++) st(p + j + 8 * u + i * s, v[u][i]);
         }
     }
 }
 
-static void fwd_r2(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_ifma *t,
-                   const vconst *cp) {
+INL void fwd_r2_impl(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_ifma *t,
+                     const vconst *cp, const int lazy) {
     const vconst cc = *cp, *c = &cc;
     const size_t s = g / 2;
     const int lg = __builtin_ctzll(g); /* g is a power of two */
@@ -291,18 +312,38 @@ static void fwd_r2(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_if
         for (size_t j = 0; j < s; j += 16) {
             __m512i v0 = ld(p + j), v1 = ld(p + j + s);
             __m512i v2 = ld(p + j + 8), v3 = ld(p + j + 8 + s);
-            fbf(&v0, &v1, W, P, c), fbf(&v2, &v3, W, P, c);
+            fbf(&v0, &v1, W, P, c, lazy), fbf(&v2, &v3, W, P, c, lazy);
             st(p + j, v0), st(p + j + s, v1), st(p + j + 8, v2), st(p + j + 8 + s, v3);
         }
     }
 }
 
+/* The passes, each compiled reducing and lazy. */
+#define FWD_VARIANTS(r)                                                                   \
+    static void fwd_##r(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_ifma *t, \
+                        const vconst *c) {                                                \
+        fwd_##r##_impl(a, o0, o1, g, t, c, 0);                                            \
+    }                                                                                     \
+    static void fwd_##r##_lazy(uint64_t *a, size_t o0, size_t o1, size_t g,               \
+                               const ntt_tab_ifma *t, const vconst *c) {                  \
+        fwd_##r##_impl(a, o0, o1, g, t, c, 1);                                            \
+    }
+FWD_VARIANTS(r8)
+FWD_VARIANTS(r4)
+FWD_VARIANTS(r2)
+
 /* r stages (1, 2 or 3) on the groups of g words in [o0, o1). */
 static void fwd_pass(int r, uint64_t *a, size_t o0, size_t o1, size_t g,
                      const ntt_tab_ifma *t, const vconst *c) {
-    if (r == 3) fwd_r8(a, o0, o1, g, t, c);
-    else if (r == 2) fwd_r4(a, o0, o1, g, t, c);
-    else fwd_r2(a, o0, o1, g, t, c);
+    if (t->lazy) {
+        if (r == 3) fwd_r8_lazy(a, o0, o1, g, t, c);
+        else if (r == 2) fwd_r4_lazy(a, o0, o1, g, t, c);
+        else fwd_r2_lazy(a, o0, o1, g, t, c);
+    } else {
+        if (r == 3) fwd_r8(a, o0, o1, g, t, c);
+        else if (r == 2) fwd_r4(a, o0, o1, g, t, c);
+        else fwd_r2(a, o0, o1, g, t, c);
+    }
 }
 
 /* The last four stages (h = 8, 4, 2, 1) on NC 16-word chunks from x = a + o, in registers.
@@ -310,9 +351,11 @@ static void fwd_pass(int r, uint64_t *a, size_t o0, size_t o1, size_t g,
  * h = 4 runs on X = (e0-3, e8-11), Y = (e4-7, e12-15); h = 2 on
  * X = (e0 e1 e8 e9 e4 e5 e12 e13); h = 1 on X = (e0 e2 e8 e10 e4 e6 e12 e14); the lane
  * twiddles follow those orders (lane_grp1, lane_w). The chunks go step by step so that
- * their dependency chains overlap. Values in [0, 4q); output in [0, q) when full. */
+ * their dependency chains overlap. Values in [0, 4q); output in [0, q) when full. lazy:
+ * values below 36q (NTT_IFMA_LAZY_BITS), brought to [0, 2q) at the end (then [0, q) when
+ * full). */
 INL void fwd_chunks_n(uint64_t *x, size_t o, const ntt_tab_ifma *t, int NC, int full,
-                      const vconst *c) {
+                      const int lazy, const vconst *c) {
     const __m512i ia = _mm512_setr_epi64(0, 8, 1, 9, 4, 12, 5, 13);
     const __m512i ib = _mm512_setr_epi64(2, 10, 3, 11, 6, 14, 7, 15);
     const uint64_t *fl = t->fl + LANE_W * (o / 16), *fb = t->fb + 2 * ((t->n + o) / 16);
@@ -320,28 +363,31 @@ INL void fwd_chunks_n(uint64_t *x, size_t o, const ntt_tab_ifma *t, int NC, int 
 #pragma GCC unroll 16
     for (int u = 0; u < NC; u++) {
         A[u] = ld(x + 16 * u), B[u] = ld(x + 16 * u + 8);
-        fbf(&A[u], &B[u], bc(fb + 2 * u), bc(fb + 2 * u + 1), c);
+        fbf(&A[u], &B[u], bc(fb + 2 * u), bc(fb + 2 * u + 1), c, lazy);
     }
 #pragma GCC unroll 16
     for (int u = 0; u < NC; u++) {
         __m512i X = _mm512_shuffle_i64x2(A[u], B[u], 0x44);
         __m512i Y = _mm512_shuffle_i64x2(A[u], B[u], 0xEE);
-        fbf_lane(&X, &Y, fl + LANE_W * u, 0, c);
+        fbf_lane(&X, &Y, fl + LANE_W * u, 0, c, lazy);
         A[u] = X, B[u] = Y;
     }
 #pragma GCC unroll 16
     for (int u = 0; u < NC; u++) {
         __m512i X = _mm512_shuffle_i64x2(A[u], B[u], 0x88);
         __m512i Y = _mm512_shuffle_i64x2(A[u], B[u], 0xDD);
-        fbf_lane(&X, &Y, fl + LANE_W * u, 1, c);
+        fbf_lane(&X, &Y, fl + LANE_W * u, 1, c, lazy);
         A[u] = X, B[u] = Y;
     }
 #pragma GCC unroll 16
     for (int u = 0; u < NC; u++) {
         __m512i X = _mm512_unpacklo_epi64(A[u], B[u]);
         __m512i Y = _mm512_unpackhi_epi64(A[u], B[u]);
-        fbf_lane(&X, &Y, fl + LANE_W * u, 2, c);
-        if (full) {
+        fbf_lane(&X, &Y, fl + LANE_W * u, 2, c, lazy);
+        if (lazy) {
+            X = shoup_reduce(X, c), Y = shoup_reduce(Y, c); /* [0, 2q) */
+            if (full) X = csub(X, c->q), Y = csub(Y, c->q);
+        } else if (full) {
             X = csub(csub(X, c->q2), c->q);
             Y = csub(csub(Y, c->q2), c->q);
         }
@@ -351,21 +397,24 @@ INL void fwd_chunks_n(uint64_t *x, size_t o, const ntt_tab_ifma *t, int NC, int 
 }
 
 INL void fwd_chunks_impl(uint64_t *a, size_t o0, size_t o1, const ntt_tab_ifma *t, int full,
-                         const vconst *cp) {
+                         const int lazy, const vconst *cp) {
     const vconst c = *cp;
     if (o1 - o0 >= 16 * NTT_IFMA_NC) /* block lengths are powers of two */
         for (size_t o = o0; o < o1; o += 16 * NTT_IFMA_NC)
-            fwd_chunks_n(a + o, o, t, NTT_IFMA_NC, full, &c);
+            fwd_chunks_n(a + o, o, t, NTT_IFMA_NC, full, lazy, &c);
     else
-        for (size_t o = o0; o < o1; o += 16) fwd_chunks_n(a + o, o, t, 1, full, &c);
+        for (size_t o = o0; o < o1; o += 16) fwd_chunks_n(a + o, o, t, 1, full, lazy, &c);
 }
 
 static void fwd_chunks(uint64_t *a, size_t o0, size_t o1, const ntt_tab_ifma *t, int full,
                        const vconst *c) {
-    if (full)
-        fwd_chunks_impl(a, o0, o1, t, 1, c);
-    else
-        fwd_chunks_impl(a, o0, o1, t, 0, c);
+    if (t->lazy) {
+        if (full) fwd_chunks_impl(a, o0, o1, t, 1, 1, c);
+        else fwd_chunks_impl(a, o0, o1, t, 0, 1, c);
+    } else {
+        if (full) fwd_chunks_impl(a, o0, o1, t, 1, 0, c);
+        else fwd_chunks_impl(a, o0, o1, t, 0, 0, c);
+    }
 }
 
 /* Stages per pass above the chunk pass, top-down: radix-8 where possible, 4 = 2 + 2. */
