@@ -27,9 +27,10 @@
 #define NTT_IFMA_NC 8
 #endif
 /* Forward transforms over primes below 2^NTT_IFMA_LAZY_BITS let values grow by 2q a stage
- * (no conditional subtraction per butterfly): from [0, 4q) in, 16 stages end below 36q,
- * and every multiplicand stays below 2^52 while 36q < 2^52, i.e. q < 2^46.8. The CKKS
- * scale primes (~40 bits) take this path, the 50-bit ones the reducing one. */
+ * (no conditional subtraction per butterfly): from [0, 4q) in, the 17 stages of the
+ * largest N (2^17) end below 38q, and every multiplicand stays below 2^52 while
+ * 38q < 2^52, i.e. q < 2^46.7. The CKKS scale primes (~40 bits) take this path, the 50-bit
+ * ones the reducing one. */
 #define NTT_IFMA_LAZY_BITS 46
 /* Words per 16-word chunk in fl/il: the 2 + 4 distinct twiddles of the stages h = 4, 2
  * (and 2 zero pads), then the 8 of h = 1. */
@@ -259,7 +260,8 @@ INL void fwd_r8_impl(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 8; i++) v[u][i] = ld(p + j + 8 * u + i * s);
             for (int u = 0; u < 2; u++)
-                for (int i = 0; i < 4; i++) fbf(&v[u][i], &v[u][i + 4], bc(t0), bc(t0 + 1), c, lazy);
+                for (int i = 0; i < 4; i++)
+                    fbf(&v[u][i], &v[u][i + 4], bc(t0), bc(t0 + 1), c, lazy);
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 8; i++)
                     if ((i & 2) == 0) {
@@ -290,7 +292,8 @@ INL void fwd_r4_impl(uint64_t *a, size_t o0, size_t o1, size_t g, const ntt_tab_
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 4; i++) v[u][i] = ld(p + j + 8 * u + i * s);
             for (int u = 0; u < 2; u++)
-                for (int i = 0; i < 2; i++) fbf(&v[u][i], &v[u][i + 2], bc(t0), bc(t0 + 1), c, lazy);
+                for (int i = 0; i < 2; i++)
+                    fbf(&v[u][i], &v[u][i + 2], bc(t0), bc(t0 + 1), c, lazy);
             for (int u = 0; u < 2; u++)
                 for (int i = 0; i < 4; i += 2)
                     fbf(&v[u][i], &v[u][i + 1], bc(t1 + i), bc(t1 + i + 1), c, lazy);
@@ -352,7 +355,7 @@ static void fwd_pass(int r, uint64_t *a, size_t o0, size_t o1, size_t g,
  * X = (e0 e1 e8 e9 e4 e5 e12 e13); h = 1 on X = (e0 e2 e8 e10 e4 e6 e12 e14); the lane
  * twiddles follow those orders (lane_grp1, lane_w). The chunks go step by step so that
  * their dependency chains overlap. Values in [0, 4q); output in [0, q) when full. lazy:
- * values below 36q (NTT_IFMA_LAZY_BITS), brought to [0, 2q) at the end (then [0, q) when
+ * values below 38q (NTT_IFMA_LAZY_BITS), brought to [0, 2q) at the end (then [0, q) when
  * full). */
 INL void fwd_chunks_n(uint64_t *x, size_t o, const ntt_tab_ifma *t, int NC, int full,
                       const int lazy, const vconst *c) {

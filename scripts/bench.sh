@@ -60,7 +60,9 @@ if [ "$only" != kernels ]; then
                        k = order[r]; c = n[k]
                        for (i = 1; i <= c; i++) v[i] = med[k, i]
                        for (i = 2; i <= c; i++)   # insertion sort of the c medians
-                           for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+                           for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+                               t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+                           }
                        m = c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
                        printf "%s,%.3f,%.3f,%.3f\n", k, m, mn[k], mx[k] } }' "$tmp"
     } > "$out"
