@@ -1,25 +1,33 @@
-# hekv build. Per-object ISA flags (STYLE R5): only kernels/*_ifma.c get AVX-512 flags;
+# hekv build. Per-object ISA flags (STYLE R5): only kernels/*_ifma.c get AVX-512 flags,
+# exactly the features the run-time gate checks (kernels/cpu.c: F, DQ, BW, VL, IFMA);
 # everything else builds for baseline x86-64. HEKV_NO_AVX512=1 drops those objects.
+# Includes are rooted: internal headers by their path from the top ("src/ring/ring.h"),
+# public ones as <hekv/NAME.h> from src/include. Dependencies come from -MMD -MP. CI=true
+# (the CI job) turns warnings into errors.
 #
-# Targets: all (lib + CLI), test, test-full, asan, fuzz, fuzz-run, bench, demo, lint, install,
-# clean.
+# Targets: all (lib + CLI), test, test-full, asan, fuzz, fuzz-run, bench, demo, lint,
+# install, uninstall, clean.
 
 CC      ?= gcc
 CXX     ?= g++
 BUILD   ?= build
 PREFIX  ?= /usr/local
 OPT     ?= -O3
-CFLAGS_BASE := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-unknown-pragmas -fPIC -fopenmp \
-               -fvisibility=hidden -I. $(EXTRA_CFLAGS)
-CXXFLAGS_BASE := -std=gnu++17 $(OPT) -g -Wall -Wextra -fPIC -I. $(EXTRA_CFLAGS)
+SOVERSION := 0
+INCLUDES := -I. -Isrc/include
+WERROR  := $(if $(filter true,$(CI)),-Werror,)
+CFLAGS_BASE := -std=gnu11 $(OPT) -g -Wall -Wextra -Wno-unknown-pragmas $(WERROR) -fPIC \
+               -fopenmp -fvisibility=hidden $(INCLUDES) -MMD -MP $(EXTRA_CFLAGS)
+CXXFLAGS_BASE := -std=gnu++17 $(OPT) -g -Wall -Wextra $(WERROR) -fPIC $(INCLUDES) -MMD -MP \
+                 $(EXTRA_CFLAGS)
 LDLIBS  := -fopenmp -lsodium -lm
-IFMA_FLAGS := -mavx512f -mavx512dq -mavx512vl -mavx512bw -mavx512ifma -mavx512vbmi2
+IFMA_FLAGS := -mavx512f -mavx512dq -mavx512vl -mavx512bw -mavx512ifma
 
 ifeq ($(CC),cc)
 CC := gcc
 endif
 
-LIB_DIRS := src/common kernels src/ring src/ckks bootstrap packing models
+LIB_DIRS := kernels src/base src/ring src/ckks bootstrap packing models
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 ifneq ($(HEKV_NO_AVX512),)
 LIB_SRCS := $(filter-out %_ifma.c %_avx512.c,$(LIB_SRCS))
@@ -31,10 +39,11 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(filter-out test/fuzz/%,$(wildcard test/*.c test/*/*.c))
 TEST_CXX  := $(wildcard test/oracles/*.cpp)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_CXX:%.cpp=$(BUILD)/obj/%.o)
-HEADERS := src/hekv.h $(foreach d,$(LIB_DIRS) src/cli test test/oracles test/models test/packing test/ckks,$(wildcard $(d)/*.h))
+PUBLIC_HEADERS := $(wildcard src/include/hekv/*.h)
+DEPS := $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
 
 .PHONY: all lib cli test test-full test-scalar-build asan fuzz fuzz-link fuzz-run bench demo \
-        lint install clean deps
+        lint install uninstall clean deps
 
 all: lib cli
 lib: $(BUILD)/libhekv.a $(BUILD)/libhekv.so
@@ -43,24 +52,28 @@ cli: $(BUILD)/hekv
 deps:
 	@bash scripts/install-deps.sh
 
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/kernels/%_ifma.o: kernels/%_ifma.c $(HEADERS)
+$(BUILD)/obj/kernels/%_ifma.o: kernels/%_ifma.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(IFMA_FLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.cpp $(HEADERS)
+$(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_BASE) -c $< -o $@
+
+-include $(DEPS)
 
 $(BUILD)/libhekv.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The shared library exports only what HEKV_API marks (-fvisibility=hidden): the public
+# headers in src/include/hekv. `nm -D --defined-only build/libhekv.so` lists it.
 $(BUILD)/libhekv.so: $(LIB_OBJS)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libhekv.so.$(SOVERSION) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/hekv: $(CLI_OBJS) $(BUILD)/libhekv.a
 	$(CC) -o $@ $(CLI_OBJS) $(BUILD)/libhekv.a $(LDFLAGS) $(LDLIBS)
@@ -71,7 +84,7 @@ $(BUILD)/hekv_tests: $(TEST_OBJS) $(BUILD)/libhekv.a
 
 # The fast suite (CI). Also proves the scalar-only build (HEKV_NO_AVX512=1) links and
 # passes the kernel and ring tests.
-test: deps
+test: deps lint
 	@$(MAKE) --no-print-directory $(BUILD)/hekv_tests $(BUILD)/hekv
 	HEKV_CLI=$(BUILD)/hekv $(BUILD)/hekv_tests --jobs 2
 	@$(MAKE) --no-print-directory test-scalar-build
@@ -103,7 +116,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := fuzz_load_ct fuzz_load_keys fuzz_load_params
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g -I. -fopenmp $(FUZZ_SAN)
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(INCLUDES) -fopenmp $(FUZZ_SAN)
 FUZZ_LIBS    := $(FUZZ_DIR)/libhekv.a -fopenmp -lsodium -lm
 
 fuzz:
@@ -140,15 +153,28 @@ demo: deps cli
 lint:
 	bash scripts/check_layers.sh
 
+# The CLI links the static library, so the installed `hekv` needs no LD_LIBRARY_PATH; the
+# shared library is installed under its SONAME with the usual links.
+VERSION := $(shell sed -n 's/.*HEKV_VERSION_STRING "\(.*\)"/\1/p' src/include/hekv/base.h)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/include/hekv $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 $(BUILD)/libhekv.a $(BUILD)/libhekv.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/libhekv.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libhekv.so $(DESTDIR)$(PREFIX)/lib/libhekv.so.$(VERSION)
+	ln -sf libhekv.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libhekv.so.$(SOVERSION)
+	ln -sf libhekv.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libhekv.so
 	install -m 755 $(BUILD)/hekv $(DESTDIR)$(PREFIX)/bin/
-	for h in $(filter-out test/% src/cli/% %_int.h kernels/ifma52.h,$(HEADERS)); do \
-	    install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/hekv/$$h; done
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' scripts/hekv.pc.in \
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/hekv/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' scripts/hekv.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hekv.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libhekv.a $(DESTDIR)$(PREFIX)/lib/libhekv.so \
+	    $(DESTDIR)$(PREFIX)/lib/libhekv.so.$(SOVERSION) \
+	    $(DESTDIR)$(PREFIX)/lib/libhekv.so.$(VERSION) $(DESTDIR)$(PREFIX)/bin/hekv \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/hekv.pc
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/hekv/,$(notdir $(PUBLIC_HEADERS)))
+	-rmdir $(DESTDIR)$(PREFIX)/include/hekv 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

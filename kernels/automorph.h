@@ -17,10 +17,10 @@ extern "C" {
 #define HEKV_AUTOMORPH_NEG 0x80000000u
 
 /** Map of X -> X^k on coefficients, for n = 2^logn; k must be odd (mod 2n). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_automorph_map_coeff(uint32_t *src, int logn,
+HEKV_KERN_MUST_CHECK int hekv_automorph_map_coeff(uint32_t *src, int logn,
                                                              uint64_t k);
 /** Map of X -> X^k on bit-reversed NTT values (ntt.h ordering); k must be odd (mod 2n). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_automorph_map_ntt(uint32_t *src, int logn,
+HEKV_KERN_MUST_CHECK int hekv_automorph_map_ntt(uint32_t *src, int logn,
                                                            uint64_t k);
 
 void hekv_automorph_apply_ref(uint64_t *out, const uint64_t *in, const uint32_t *src,

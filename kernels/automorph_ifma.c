@@ -31,7 +31,7 @@ static inline __m512i negate_where(__m512i v, __mmask8 neg, __m512i q) {
 void hekv_automorph_apply_ifma(uint64_t *out, const uint64_t *in, const uint32_t *src,
                                size_t n, uint64_t q) {
 #ifdef HEKV_DEBUG
-    for (size_t j = 0; j < n; j++) HEKV_DASSERT((src[j] & IDX) < n && in[j] < q);
+    for (size_t j = 0; j < n; j++) HEKV_KERN_DASSERT((src[j] & IDX) < n && in[j] < q);
 #endif
     const __m512i vq = _mm512_set1_epi64((long long)q);
     size_t j = 0;

@@ -33,7 +33,7 @@
 /* Preconditions, checked only under HEKV_DEBUG (R11). */
 #ifdef HEKV_DEBUG
 static void debug_check_below(const uint64_t *v, size_t n, uint64_t bound) {
-    for (size_t i = 0; i < n; i++) HEKV_DASSERT(v[i] < bound);
+    for (size_t i = 0; i < n; i++) HEKV_KERN_DASSERT(v[i] < bound);
 }
 #define DEBUG_CHECK_BELOW(v, n, bound) debug_check_below(v, n, bound)
 #else
@@ -97,7 +97,7 @@ dot_block(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k, siz
 
 void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, size_t k,
                      size_t n, const hekv_modulus *m, int stream) {
-    HEKV_DASSERT(m->bits <= HEKV_IFMA_MAX_BITS && k <= HEKV_BCONV_MAX_K);
+    HEKV_KERN_DASSERT(m->bits <= HEKV_IFMA_MAX_BITS && k <= HEKV_BCONV_MAX_K);
     DEBUG_CHECK_BELOW(coef, k, m->q);
     DEBUG_CHECK_BELOW(in, k * n, 1ULL << HEKV_IFMA_MAX_BITS);
     if (k == 0) {
@@ -123,7 +123,7 @@ void hekv_bconv_ifma(uint64_t *out, const uint64_t *in, const uint64_t *coef, si
 
 void hekv_bconv_scale_ifma(uint64_t *y, uint64_t *w, const uint64_t *x, uint64_t s, size_t n,
                            const hekv_modulus *m) {
-    HEKV_DASSERT(m->bits <= HEKV_IFMA_MAX_BITS && s < m->q);
+    HEKV_KERN_DASSERT(m->bits <= HEKV_IFMA_MAX_BITS && s < m->q);
     DEBUG_CHECK_BELOW(x, n, m->q);
     const uint64_t q = m->q;
     const __m512i vq = _mm512_set1_epi64((long long)q);

@@ -1,9 +1,7 @@
-/* cpu.c: CPUID + XGETBV feature probe (cached once) and ISA request resolution. */
+/* cpu.c: CPUID + XGETBV feature probe, cached once (R6). */
 #include "cpu.h"
 
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -55,44 +53,4 @@ int hekv_cpu_has_avx512_kernels(void) {
                      HEKV_CPU_AVX512VL | HEKV_CPU_AVX512IFMA;
     return (hekv_cpu_features() & need) == need;
 #endif
-}
-
-hekv_status hekv_isa_resolve(hekv_isa request, hekv_isa *out, hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_isa_resolve: out is NULL");
-    if (request == HEKV_ISA_AUTO) {
-        const char *env = getenv("HEKV_KERNELS");
-        if (env && *env && strcmp(env, "auto") != 0) {
-            if (strcmp(env, "scalar") == 0)
-                request = HEKV_ISA_SCALAR;
-            else if (strcmp(env, "avx512") == 0)
-                request = HEKV_ISA_AVX512;
-            else
-                return hekv_err_set(err, HEKV_ERR_ARG,
-                                    "HEKV_KERNELS=%s is not a kernel set; use scalar, avx512 "
-                                    "or auto",
-                                    env);
-        }
-    }
-    switch (request) {
-    case HEKV_ISA_AUTO:
-        *out = hekv_cpu_has_avx512_kernels() ? HEKV_ISA_AVX512 : HEKV_ISA_SCALAR;
-        return HEKV_OK;
-    case HEKV_ISA_SCALAR:
-        *out = HEKV_ISA_SCALAR;
-        return HEKV_OK;
-    case HEKV_ISA_AVX512:
-        if (!hekv_cpu_has_avx512_kernels())
-            return hekv_err_set(err, HEKV_ERR_UNSUPPORTED,
-                                "AVX-512 IFMA kernels requested but %s; use scalar or auto",
-#ifdef HEKV_NO_AVX512
-                                "this build has none (HEKV_NO_AVX512)"
-#else
-                                "this CPU or OS lacks AVX-512 F/DQ/BW/VL/IFMA"
-#endif
-            );
-        *out = HEKV_ISA_AVX512;
-        return HEKV_OK;
-    }
-    return hekv_err_set(err, HEKV_ERR_ARG, "hekv_isa_resolve: unknown request %d",
-                        (int)request);
 }

@@ -1,9 +1,9 @@
 /* cpu.h: which instruction sets this CPU and OS let us use (CPUID plus XGETBV), and the
- * instruction-set request type that callers pass to the dispatcher. */
+ * resolved kernel set the dispatcher takes. */
 #ifndef HEKV_KERNELS_CPU_H
 #define HEKV_KERNELS_CPU_H
 
-#include "../src/common/base.h"
+#include "kern_defs.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,24 +20,20 @@ enum {
 
 /** Bit set of HEKV_CPU_* features the CPU has and the OS saves state for (ZMM and opmask
  *  registers enabled in XCR0). Computed once, cached in one atomic int. */
-HEKV_API int hekv_cpu_features(void);
+int hekv_cpu_features(void);
 
-/** Kernel instruction-set request. AVX512 means the AVX-512 IFMA kernels (F, DQ, BW, VL,
- *  IFMA), used for every modulus below 2^50; larger moduli use the scalar kernels. */
+/** A resolved kernel set: the scalar references, or the AVX-512 IFMA kernels (F, DQ, BW,
+ *  VL, IFMA) for every modulus below 2^50 (larger moduli use the scalar ones). What a
+ *  caller asks for (auto, an environment variable) is resolved above this layer. */
 typedef enum {
-    HEKV_ISA_AUTO = 0, /**< best available; HEKV_KERNELS=scalar|avx512 overrides it */
-    HEKV_ISA_SCALAR,   /**< portable scalar references only */
-    HEKV_ISA_AVX512    /**< AVX-512 IFMA kernels; an error when the CPU lacks them */
-} hekv_isa;
+    HEKV_KERN_SCALAR = 1, /**< portable scalar references only */
+    HEKV_KERN_AVX512 = 2  /**< AVX-512 IFMA kernels where the modulus allows */
+} hekv_kern_isa;
 
-/** 1 when this build contains the AVX-512 kernels and this CPU can run them. */
-HEKV_API int hekv_cpu_has_avx512_kernels(void);
-
-/** Resolves a request: AUTO consults HEKV_KERNELS ("scalar", "avx512" or "auto"), then the
- *  CPU. Returns HEKV_ERR_UNSUPPORTED when AVX512 is asked for but unavailable (message in
- *  err), HEKV_ERR_ARG for an unknown HEKV_KERNELS value. *out is SCALAR or AVX512. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_isa_resolve(hekv_isa request, hekv_isa *out,
-                                                     hekv_err *err);
+/** 1 when this build contains the AVX-512 kernels and this CPU can run them: the CPU has
+ *  AVX-512 F, DQ, BW, VL and IFMA and the OS saves the ZMM and opmask state. These are
+ *  exactly the -m flags the Makefile gives the *_ifma.c files (STYLE R5). */
+int hekv_cpu_has_avx512_kernels(void);
 
 #ifdef __cplusplus
 }

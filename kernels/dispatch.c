@@ -45,13 +45,13 @@ const hekv_kern_ops hekv_kern_avx512 = {
 };
 #endif
 
-const hekv_kern_ops *hekv_kern_select(hekv_isa resolved, uint64_t q, size_t n) {
+const hekv_kern_ops *hekv_kern_select(hekv_kern_isa isa, uint64_t q, size_t n) {
 #ifndef HEKV_NO_AVX512
-    if (resolved == HEKV_ISA_AVX512 && q < (1ULL << HEKV_IFMA_MAX_BITS) && n >= 16 &&
+    if (isa == HEKV_KERN_AVX512 && q < (1ULL << HEKV_IFMA_MAX_BITS) && n >= 16 &&
         hekv_cpu_has_avx512_kernels())
         return &hekv_kern_avx512;
 #else
-    (void)resolved, (void)q, (void)n;
+    (void)isa, (void)q, (void)n;
 #endif
     return &hekv_kern_scalar;
 }

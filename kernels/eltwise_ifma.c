@@ -33,13 +33,13 @@
 /* Preconditions, checked only under HEKV_DEBUG (R11). */
 #ifdef HEKV_DEBUG
 static void debug_check_below(const uint64_t *v, size_t n, uint64_t bound) {
-    for (size_t i = 0; i < n; i++) HEKV_DASSERT(v[i] < bound);
+    for (size_t i = 0; i < n; i++) HEKV_KERN_DASSERT(v[i] < bound);
 }
 #define DEBUG_CHECK_BELOW(v, n, bound) debug_check_below(v, n, bound)
 #else
 #define DEBUG_CHECK_BELOW(v, n, bound) ((void)0)
 #endif
-#define DEBUG_CHECK_MODULUS(m) HEKV_DASSERT((m)->bits <= HEKV_IFMA_MAX_BITS)
+#define DEBUG_CHECK_MODULUS(m) HEKV_KERN_DASSERT((m)->bits <= HEKV_IFMA_MAX_BITS)
 
 static inline __mmask8 tail_mask(size_t rem) { return (__mmask8)((1u << rem) - 1); }
 
@@ -221,7 +221,7 @@ void hekv_elt_mul_scalar_ifma(uint64_t *out, const uint64_t *a, uint64_t s, size
                               const hekv_modulus *m) {
     DEBUG_CHECK_MODULUS(m);
     DEBUG_CHECK_BELOW(a, n, m->q);
-    HEKV_DASSERT(s < m->q);
+    HEKV_KERN_DASSERT(s < m->q);
     scale_shoup(out, a, s, n, m);
 }
 
@@ -230,7 +230,7 @@ void hekv_elt_fma_scalar_ifma(uint64_t *out, const uint64_t *a, uint64_t s, size
     DEBUG_CHECK_MODULUS(m);
     DEBUG_CHECK_BELOW(a, n, m->q);
     DEBUG_CHECK_BELOW(out, n, m->q);
-    HEKV_DASSERT(s < m->q);
+    HEKV_KERN_DASSERT(s < m->q);
     const __m512i q = _mm512_set1_epi64((long long)m->q);
     const __m512i q2 = _mm512_set1_epi64((long long)(2 * m->q));
     const __m512i negq = _mm512_set1_epi64((long long)((1ULL << 52) - m->q));
@@ -259,7 +259,7 @@ void hekv_elt_sub_mul_scalar_ifma(uint64_t *out, const uint64_t *a, const uint64
     DEBUG_CHECK_MODULUS(m);
     DEBUG_CHECK_BELOW(a, n, m->q);
     DEBUG_CHECK_BELOW(b, n, m->q);
-    HEKV_DASSERT(s < m->q);
+    HEKV_KERN_DASSERT(s < m->q);
     const __m512i q = _mm512_set1_epi64((long long)m->q);
     const __m512i negq = _mm512_set1_epi64((long long)((1ULL << 52) - m->q));
     const __m512i mask = _mm512_set1_epi64((long long)MASK52);

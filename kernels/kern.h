@@ -48,16 +48,16 @@ typedef struct hekv_kern_ops {
 } hekv_kern_ops;
 
 /** The scalar reference variant (always present). */
-HEKV_API extern const hekv_kern_ops hekv_kern_scalar;
+extern const hekv_kern_ops hekv_kern_scalar;
 #ifndef HEKV_NO_AVX512
 /** The AVX-512 IFMA variant; only valid for q < 2^50, n >= 16, on a CPU that has it. */
-HEKV_API extern const hekv_kern_ops hekv_kern_avx512;
+extern const hekv_kern_ops hekv_kern_avx512;
 #endif
 
 /** The variant for modulus q and transform size n under a resolved ISA (SCALAR or AVX512,
  *  see hekv_isa_resolve): AVX512 gives the IFMA variant when q < 2^50 and n >= 16, else
  *  the scalar one. Never NULL. */
-HEKV_API const hekv_kern_ops *hekv_kern_select(hekv_isa resolved, uint64_t q, size_t n);
+const hekv_kern_ops *hekv_kern_select(hekv_kern_isa isa, uint64_t q, size_t n);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "../src/common/base.h"
+#include "kern_defs.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,8 +30,8 @@ typedef struct hekv_modulus {
                               (the clamp only bites for q a power of two); 0 otherwise */
 } hekv_modulus;
 
-/** Fills m for q; returns HEKV_ERR_ARG when q < 2 or q >= 2^HEKV_MODULUS_MAX_BITS. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_modulus_init(hekv_modulus *m, uint64_t q);
+/** Fills m for q; returns HEKV_KERN_EINVAL when q < 2 or q >= 2^HEKV_MODULUS_MAX_BITS. */
+HEKV_KERN_MUST_CHECK int hekv_modulus_init(hekv_modulus *m, uint64_t q);
 
 typedef unsigned __int128 hekv_u128;
 

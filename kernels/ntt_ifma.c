@@ -70,30 +70,30 @@ static uint64_t mont52(uint64_t w, uint64_t q) {
 void hekv_ntt_tab_free_ifma(void *tab) {
     ntt_tab_ifma *t = tab;
     if (!t) return;
-    hekv_free_aligned(t->fb);
-    hekv_free_aligned(t->fl);
-    hekv_free_aligned(t->ib);
-    hekv_free_aligned(t->il);
+    hekv_kern_free(t->fb);
+    hekv_kern_free(t->fl);
+    hekv_kern_free(t->ib);
+    hekv_kern_free(t->il);
     free(t);
 }
 
 void *hekv_ntt_tab_new_ifma(uint64_t q, int logn, uint64_t psi) {
     hekv_modulus m;
     if (logn < HEKV_NTT_MIN_LOGN || logn > HEKV_NTT_MAX_LOGN ||
-        q >= (1ULL << HEKV_IFMA_MAX_BITS) || hekv_modulus_init(&m, q) != HEKV_OK)
+        q >= (1ULL << HEKV_IFMA_MAX_BITS) || hekv_modulus_init(&m, q) != HEKV_KERN_OK)
         return NULL;
     ntt_tab_ifma *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     const size_t n = (size_t)1 << logn;
     t->q = q, t->logn = logn, t->n = n;
-    uint64_t *w = hekv_alloc_aligned(n * 8), *iw = hekv_alloc_aligned(n * 8);
-    t->fb = hekv_alloc_aligned(n / 8 * 2 * 8);
-    t->ib = hekv_alloc_aligned(n / 8 * 2 * 8);
-    t->fl = hekv_alloc_aligned(n / 16 * LANE_W * 8);
-    t->il = hekv_alloc_aligned(n / 16 * LANE_W * 8);
+    uint64_t *w = hekv_kern_alloc(n * 8), *iw = hekv_kern_alloc(n * 8);
+    t->fb = hekv_kern_alloc(n / 8 * 2 * 8);
+    t->ib = hekv_kern_alloc(n / 8 * 2 * 8);
+    t->fl = hekv_kern_alloc(n / 16 * LANE_W * 8);
+    t->il = hekv_kern_alloc(n / 16 * LANE_W * 8);
     if (!w || !iw || !t->fb || !t->ib || !t->fl || !t->il) {
-        hekv_free_aligned(w);
-        hekv_free_aligned(iw);
+        hekv_kern_free(w);
+        hekv_kern_free(iw);
         hekv_ntt_tab_free_ifma(t);
         return NULL;
     }
@@ -130,8 +130,8 @@ void *hekv_ntt_tab_new_ifma(uint64_t q, int logn, uint64_t psi) {
     t->lazy = q < (1ULL << NTT_IFMA_LAZY_BITS);
     t->ninv_w1 = hekv_mod_mul(t->ninv, iw[1], &m);
     t->ninv_w1p = shoup52(t->ninv_w1, q);
-    hekv_free_aligned(w);
-    hekv_free_aligned(iw);
+    hekv_kern_free(w);
+    hekv_kern_free(iw);
     return t;
 }
 

@@ -21,24 +21,24 @@ typedef struct {
 void hekv_ntt_tab_free_ref(void *tab) {
     ntt_tab_ref *t = tab;
     if (!t) return;
-    hekv_free_aligned(t->w);
-    hekv_free_aligned(t->wp);
-    hekv_free_aligned(t->iw);
-    hekv_free_aligned(t->iwp);
+    hekv_kern_free(t->w);
+    hekv_kern_free(t->wp);
+    hekv_kern_free(t->iw);
+    hekv_kern_free(t->iwp);
     free(t);
 }
 
 void *hekv_ntt_tab_new_ref(uint64_t q, int logn, uint64_t psi) {
     hekv_modulus m;
-    if (hekv_modulus_init(&m, q) != HEKV_OK) return NULL;
+    if (hekv_modulus_init(&m, q) != HEKV_KERN_OK) return NULL;
     ntt_tab_ref *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     size_t n = (size_t)1 << logn;
     t->q = q, t->logn = logn, t->n = n;
-    t->w = hekv_alloc_aligned(n * 8);
-    t->wp = hekv_alloc_aligned(n * 8);
-    t->iw = hekv_alloc_aligned(n * 8);
-    t->iwp = hekv_alloc_aligned(n * 8);
+    t->w = hekv_kern_alloc(n * 8);
+    t->wp = hekv_kern_alloc(n * 8);
+    t->iw = hekv_kern_alloc(n * 8);
+    t->iwp = hekv_kern_alloc(n * 8);
     if (!t->w || !t->wp || !t->iw || !t->iwp) {
         hekv_ntt_tab_free_ref(t);
         return NULL;

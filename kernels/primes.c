@@ -1,8 +1,8 @@
 /* primes.c: NTT-friendly primes and primitive roots (see primes.h). */
 #include "primes.h"
 
-hekv_status hekv_modulus_init(hekv_modulus *m, uint64_t q) {
-    if (!m || q < 2 || q >= (1ULL << HEKV_MODULUS_MAX_BITS)) return HEKV_ERR_ARG;
+int hekv_modulus_init(hekv_modulus *m, uint64_t q) {
+    if (!m || q < 2 || q >= (1ULL << HEKV_MODULUS_MAX_BITS)) return HEKV_KERN_EINVAL;
     m->q = q;
     m->bits = 64 - __builtin_clzll(q);
     /* floor(2^128 / q) = floor((2^128 - 1) / q) unless q divides 2^128 (q a power of 2). */
@@ -15,7 +15,7 @@ hekv_status hekv_modulus_init(hekv_modulus *m, uint64_t q) {
         uint64_t mu = (uint64_t)(((hekv_u128)1 << (m->bits + 51)) / q);
         m->barrett52 = mu < (1ULL << 52) ? mu : (1ULL << 52) - 1;
     }
-    return HEKV_OK;
+    return HEKV_KERN_OK;
 }
 
 static uint64_t mulmod_u128(uint64_t a, uint64_t b, uint64_t n) {
@@ -63,11 +63,11 @@ int hekv_is_prime(uint64_t n) {
     return 1;
 }
 
-hekv_status hekv_primes_generate(uint64_t *out, int count, int bits, int logn,
+int hekv_primes_generate(uint64_t *out, int count, int bits, int logn,
                                  const uint64_t *exclude, int nexclude) {
     if (!out || count < 0 || logn < 1 || logn > 20 || bits < logn + 2 ||
         bits > HEKV_MODULUS_MAX_BITS || (nexclude > 0 && !exclude))
-        return HEKV_ERR_ARG;
+        return HEKV_KERN_EINVAL;
     uint64_t step = 1ULL << (logn + 1);
     uint64_t lo = 1ULL << (bits - 1);
     /* Largest candidate below 2^bits that is 1 mod 2N. */
@@ -79,15 +79,15 @@ hekv_status hekv_primes_generate(uint64_t *out, int count, int bits, int logn,
         for (int i = 0; i < nexclude; i++) skip |= exclude[i] == c;
         if (!skip) out[found++] = c;
     }
-    return found == count ? HEKV_OK : HEKV_ERR_PARAMS;
+    return found == count ? HEKV_KERN_OK : HEKV_KERN_ENOTFOUND;
 }
 
-hekv_status hekv_primitive_root_2n(uint64_t q, int logn, uint64_t *psi) {
+int hekv_primitive_root_2n(uint64_t q, int logn, uint64_t *psi) {
     uint64_t m2n = 1ULL << (logn + 1);
     hekv_modulus m;
-    if (!psi || logn < 1 || logn > 20 || hekv_modulus_init(&m, q) != HEKV_OK ||
+    if (!psi || logn < 1 || logn > 20 || hekv_modulus_init(&m, q) != HEKV_KERN_OK ||
         (q - 1) % m2n != 0 || !hekv_is_prime(q))
-        return HEKV_ERR_ARG;
+        return HEKV_KERN_EINVAL;
     uint64_t n = m2n / 2;
     for (uint64_t g = 2; g < q; g++) {
         uint64_t x = hekv_mod_pow(g, (q - 1) / m2n, &m);
@@ -100,7 +100,7 @@ hekv_status hekv_primitive_root_2n(uint64_t q, int logn, uint64_t *psi) {
             if (cur < best) best = cur;
         }
         *psi = best;
-        return HEKV_OK;
+        return HEKV_KERN_OK;
     }
-    return HEKV_ERR_ARG;
+    return HEKV_KERN_EINVAL;
 }

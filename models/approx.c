@@ -34,7 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama.h"
+#include "hekv/llama.h"
+#include "src/base/base.h"
 
 #define APPROX_HEADER "hekv-approx 1"
 

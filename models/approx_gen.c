@@ -9,7 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "approx_gen.h"
+#include "hekv/llama_approx.h"
+#include "src/base/base.h"
 
 hekv_nonlin_kind hekv_llama_fn_nonlin_kind(hekv_llama_fn f) {
     switch (f) {
@@ -108,7 +109,7 @@ hekv_status hekv_llama_chebset_design(const hekv_llama_range *ranges,
     hekv_llama_chebset *s = NULL;
     hekv_status st = hekv_llama_chebset_new(&s, err);
     for (int f = 0; f < HEKV_LLAMA_FN_COUNT && st == HEKV_OK; f++) {
-        st = hekv_ckks_nonlin_new(hekv_llama_fn_nonlin_kind((hekv_llama_fn)f), ranges[f].lo,
+        st = hekv_llama_nonlin_design(hekv_llama_fn_nonlin_kind((hekv_llama_fn)f), ranges[f].lo,
                                   ranges[f].hi, opts, &nl[f], err);
         if (st == HEKV_OK) st = hekv_llama_chebset_set_nonlin(s, (hekv_llama_fn)f, nl[f], err);
     }

@@ -33,7 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama.h"
+#include "hekv/llama.h"
+#include "src/base/base.h"
 
 #define CALIB_HEADER "hekv-calib 1"
 

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama.h"
+#include "hekv/llama.h"
+#include "src/base/base.h"
 
 /* -log softmax(logits)[target], in double. */
 static double token_nll(const double *logits, int V, int target) {

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama.h"
+#include "hekv/llama.h"
+#include "src/base/base.h"
 
 /* ---------------------------------------------------------------------------------------
  * Exact nonlinearities. The NULL-hook path uses the very same expressions, so a hook made

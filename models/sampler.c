@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama.h"
+#include "hekv/llama.h"
+#include "src/base/base.h"
 
 typedef struct {
     float prob;

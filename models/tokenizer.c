@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama.h"
+#include "hekv/llama.h"
+#include "src/base/base.h"
 
 /* run.c starts its best score at -1e10: pairs scoring no better are never merged. */
 #define MERGE_SCORE_FLOOR -1e10

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llama.h"
+#include "hekv/llama.h"
+#include "src/base/base.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "hekv models/weights.c reads little-endian files and assumes a little-endian host"

@@ -50,6 +50,9 @@
 #include "pack_int.h"
 
 #define IRP_MAX_STEPS 64
+/* Most baby steps of one product (each one scratch ciphertext of the evaluator's pool):
+ * choose_m keeps M near sqrt(K / HEKV_PACK_HOIST_COST), so 64 covers K up to ~2^12. */
+#define IRP_MAX_BABY 64
 
 struct hekv_pack_irp {
     const hekv_ckks_params *params;
@@ -97,7 +100,7 @@ static void plan(hekv_pack_irp *r) {
 static size_t choose_m(size_t K) {
     size_t best = 1;
     double bc = HUGE_VAL;
-    for (size_t m = 1; m <= K; m <<= 1) {
+    for (size_t m = 1; m <= K && m <= IRP_MAX_BABY; m <<= 1) {
         double c = (double)(m - 1) * HEKV_PACK_HOIST_COST + (double)(K / m - 1);
         if (c <= bc) bc = c, best = m;
     }
@@ -127,9 +130,9 @@ static int simulate(const hekv_pack_irp *r, int32_t *cont, int32_t *tmp) {
 void hekv_pack_irp_free(hekv_pack_irp *irp) {
     if (!irp) return;
     if (irp->w)
-        for (size_t i = 0; i < irp->K; i++) hekv_pt_free(irp->w[i]);
+        for (size_t i = 0; i < irp->K; i++) hekv_ckks_pt_free(irp->w[i]);
     free(irp->w);
-    hekv_pt_free(irp->mask);
+    hekv_ckks_pt_free(irp->mask);
     free(irp);
 }
 
@@ -158,12 +161,12 @@ hekv_status hekv_pack_irp_new(hekv_encoder *enc, const double *w, size_t d_out, 
     r->level = level;
     plan(r);
     if (baby) {
-        if (!hekv__is_pow2(baby) || r->K % baby) {
+        if (!hekv__is_pow2(baby) || r->K % baby || baby > IRP_MAX_BABY) {
             size_t K = r->K;
             free(r);
             return hekv_err_set(err, HEKV_ERR_ARG,
-                                "%s: %zu baby steps must be a power of two dividing K = %zu "
-                                "(0 chooses)", fn, baby, K);
+                                "%s: %zu baby steps must be a power of two dividing K = %zu, "
+                                "at most %d (0 chooses)", fn, baby, K, IRP_MAX_BABY);
         }
         r->M = baby;
     } else {
@@ -210,7 +213,7 @@ hekv_status hekv_pack_irp_new(hekv_encoder *enc, const double *w, size_t d_out, 
                     }
                     if (l < d_out && (size_t)m < d_in) vals[sg] = w[l * d_in + (size_t)m];
                 }
-            s = hekv_pt_new(p, &r->w[gi * r->M + j], err);
+            s = hekv_ckks_pt_new(p, &r->w[gi * r->M + j], err);
             if (s == HEKV_OK)
                 s = hekv__mask_encode(enc, r->w[gi * r->M + j], vals, level, err);
         }
@@ -218,7 +221,7 @@ hekv_status hekv_pack_irp_new(hekv_encoder *enc, const double *w, size_t d_out, 
     /* (seen is complete here: din*dout distinct marks were set, one per (l, m)) */
     memset(vals, 0, S * sizeof *vals);
     for (size_t l = 0; l < dout; l++) vals[l * r->tout] = 1.0;
-    s = hekv_pt_new(p, &r->mask, err);
+    s = hekv_ckks_pt_new(p, &r->mask, err);
     if (s == HEKV_OK) s = hekv__mask_encode(enc, r->mask, vals, level - 1, err);
 
 done:
@@ -298,116 +301,80 @@ size_t hekv_pack_irp_rotations(const hekv_pack_irp *irp, unsigned flags, long *r
 
 /* ------------------------------------------------------------------ evaluation */
 
-static hekv_poly view(const hekv_poly *p, int level) {
-    hekv_poly v = *p;
-    v.limbs = (size_t)level + 1;
-    return v;
-}
-
 hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
                                 const hekv_pack_irp *irp, size_t pos, unsigned flags,
                                 hekv_pack_stats *st) {
     static const char fn[] = "hekv_pack_irp_apply";
     if (!ev) return HEKV_ERR_ARG;
+    hekv_err *err = hekv_ckks_ext_err(ev);
     if (!out || !in || !irp)
-        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: output, input or product NULL", fn);
-    const hekv_ckks_params *p = ev->params;
-    if (in->params != p || out->params != p || irp->params != p)
-        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
+        return hekv_err_set(err, HEKV_ERR_ARG, "%s: output, input or product NULL", fn);
+    const hekv_ckks_params *p = hekv_ckks_eval_params(ev);
+    if (hekv_ckks_ct_params(in) != p || hekv_ckks_ct_params(out) != p || irp->params != p)
+        return hekv_err_set(err, HEKV_ERR_PARAMS,
                             "%s: ciphertexts and product must belong to the evaluator's "
                             "parameter set", fn);
-    if (out == in)
-        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: out must not alias the input", fn);
-    if (in->level < 0 || in->slots != irp->S)
-        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+    if (out == in) return hekv_err_set(err, HEKV_ERR_ARG, "%s: out must not alias the input", fn);
+    const int in_level = hekv_ckks_ct_level(in);
+    if (in_level < 0 || hekv_ckks_ct_slots(in) != irp->S)
+        return hekv_err_set(err, HEKV_ERR_ARG,
                             "%s: the input must be a non-empty ciphertext over all %zu slots "
                             "(hekv_pack_vec_encode)", fn, irp->S);
     if (pos >= irp->tout)
-        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: position %zu outside [0, t_out = %zu)",
-                            fn, pos, irp->tout);
-    const int l = in->level < irp->level ? in->level : irp->level;
+        return hekv_err_set(err, HEKV_ERR_ARG, "%s: position %zu outside [0, t_out = %zu)", fn,
+                            pos, irp->tout);
+    const int l = in_level < irp->level ? in_level : irp->level;
     const int clean = (flags & HEKV_PACK_CLEAN) != 0;
     if (l < 1 + clean)
-        return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
+        return hekv_err_set(err, HEKV_ERR_LEVEL,
                             "%s: the product needs %d level(s) and the input is at level %d: "
-                            "bootstrap it first", fn, 1 + clean, in->level);
-    const double pscale = in->scale * irp->w[0]->scale;
-    double lq = 0;
-    for (int i = 0; i <= l; i++) lq += log2((double)hekv_ckks_params_q(p, i));
-    if (!(log2(pscale) < lq))
-        return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
-                            "%s: the product scale 2^%.2f would not fit the modulus 2^%.2f at "
-                            "level %d", fn, log2(pscale), lq, l);
-    /* every key before any work */
+                            "bootstrap it first", fn, 1 + clean, in_level);
+    /* every key before any work (all rotations run at level l, before the rescale) */
     const int nf = pos ? irp->nfull : irp->nfold;
     const long *fsteps = pos ? irp->full : irp->fold;
     hekv_status s = HEKV_OK;
-    for (int i = 0; i < irp->npre && !s; i++) s = hekv__need_rot(ev, fn, irp->pre[i]);
-    for (size_t j = 1; j < irp->M && !s; j++) s = hekv__need_rot(ev, fn, (long)j * irp->bu);
-    for (size_t g = 1; g < irp->G && !s; g++) s = hekv__need_rot(ev, fn, (long)g * irp->gu);
+    for (int i = 0; i < irp->npre && !s; i++) s = hekv__need_rot(ev, fn, irp->pre[i], l);
+    for (size_t j = 1; j < irp->M && !s; j++) s = hekv__need_rot(ev, fn, (long)j * irp->bu, l);
+    for (size_t g = 1; g < irp->G && !s; g++) s = hekv__need_rot(ev, fn, (long)g * irp->gu, l);
     for (int i = 0; i < nf && !s; i++)
-        s = hekv__need_rot(ev, fn, ((size_t)fsteps[i] & pos) ? -fsteps[i] : fsteps[i]);
+        s = hekv__need_rot(ev, fn, ((size_t)fsteps[i] & pos) ? -fsteps[i] : fsteps[i], l);
     if (s) return s;
 
+    /* scratch: the M baby-step rotations and the giant-step sum, from the evaluator's pool */
     const size_t M = irp->M;
-    hekv_ct **c = calloc(M, sizeof *c);
-    hekv_ct *ag = NULL;
+    hekv_ct *c[IRP_MAX_BABY], *ag = NULL;
+    size_t got = 0;
     hekv_pt *mk = NULL;
-    uint32_t *map = NULL;
-    hekv_err e;
-    if (!c) return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
-    for (size_t j = 0; j < M && !s; j++) s = hekv_ct_new(p, &c[j], &e);
-    if (!s) s = hekv_ct_new(p, &ag, &e);
+    for (; got < M && !s; got++) s = hekv_ckks_ext_scratch_get(ev, &c[got]);
     if (s) {
-        s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
+        got--;
         goto done;
     }
+    if ((s = hekv_ckks_ext_scratch_get(ev, &ag))) goto done;
     /* 1. preprocess, at level l */
-    const hekv_ct xl = hekv__ct_view(in, l);
-    if ((s = hekv_ckks_eval_drop_to(ev, c[0], &xl, l))) goto done;
+    if ((s = hekv_ckks_eval_drop_to(ev, c[0], in, l))) goto done;
     for (int i = 0; i < irp->npre; i++)
         if ((s = hekv__rot_add(ev, c[0], irp->pre[i], st))) goto done;
     /* 2. baby steps, hoisted */
     if (M > 1) {
-        long *ks = malloc((M - 1) * sizeof *ks);
-        if (!ks) {
-            s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
-            goto done;
-        }
+        long ks[IRP_MAX_BABY];
         for (size_t j = 1; j < M; j++) ks[j - 1] = (long)j * irp->bu;
-        s = hekv_ckks_eval_rotate_hoisted(ev, c + 1, c[0], ks, M - 1);
-        free(ks);
-        if (s) goto done;
+        if ((s = hekv_ckks_eval_rotate_hoisted(ev, c + 1, c[0], ks, M - 1))) goto done;
         HEKV__ST(st, rotations, M - 1);
         HEKV__ST(st, hoisted, M - 1);
     }
     /* 3-4. products per giant step, giant rotations, sum at the product scale */
-    const hekv_ring *rq = p->rq;
-    if ((s = hekv__ct_resize(ag, l)) || (s = hekv__ct_resize(out, l))) {
-        s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
-        goto done;
-    }
     for (size_t g = 0; g < irp->G; g++) {
         hekv_ct *dst = g ? ag : out;
-        for (size_t j = 0; j < M; j++) {
-            hekv_poly m = view(&irp->w[g * M + j]->m, l);
-            for (int k = 0; k < 2; k++) {
-                hekv_poly o = view(&dst->c[k], l), x = view(&c[j]->c[k], l);
-                if (j == 0)
-                    hekv_ring_mul(rq, &o, &x, &m);
-                else
-                    hekv_ring_mul_acc(rq, &o, &x, &m);
-            }
-        }
-        dst->level = l, dst->scale = pscale, dst->slots = irp->S, dst->has_seed = 0;
-        dst->c[0].ntt = dst->c[1].ntt = 1;
+        if ((s = hekv_ckks_ext_inner_pt(ev, dst, (const hekv_ct *const *)c,
+                                        (const hekv_pt *const *)irp->w + g * M, M, l)))
+            goto done;
         HEKV__ST(st, pt_mults, M);
         if (g) { /* out += Rot(ag), the sum fused into the rotation */
             if ((s = hekv_ckks_eval_rotate_add(ev, out, out, ag, (long)g * irp->gu))) goto done;
             HEKV__ST(st, rotations, 1);
         }
     }
-    memset(out->seed, 0, sizeof out->seed);
     /* 5. fold to position pos, then rescale: the fold's key-switching noise is divided by
      * q_l with everything else (folding after the rescale would add it at full size) */
     for (int i = 0; i < nf; i++) {
@@ -419,26 +386,17 @@ hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
     if (clean) {
         const hekv_pt *msk = irp->mask;
         if (pos) {
-            map = malloc(hekv_ckks_params_n(p) * sizeof *map);
-            if (!map || hekv_pt_new(p, &mk, &e)) {
-                s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
+            if ((s = hekv_ckks_ext_scratch_pt_get(ev, &mk)) ||
+                (s = hekv_ckks_eval_rotate_pt(ev, mk, irp->mask, -(long)pos)))
                 goto done;
-            }
-            if ((s = hekv__pt_rotate(p, map, mk, irp->mask, -(long)pos))) {
-                hekv_err_set(&ev->err, s, "%s: could not rotate the mask", fn);
-                goto done;
-            }
             msk = mk;
         }
         if ((s = hekv__mask_mul(ev, out, out, msk, st))) goto done;
     }
 
 done:
-    if (c)
-        for (size_t j = 0; j < M; j++) hekv_ct_free(c[j]);
-    free(c);
-    hekv_ct_free(ag);
-    hekv_pt_free(mk);
-    free(map);
+    hekv_ckks_ext_scratch_pt_put(ev, mk);
+    hekv_ckks_ext_scratch_put(ev, ag);
+    while (got > 0) hekv_ckks_ext_scratch_put(ev, c[--got]);
     return s;
 }

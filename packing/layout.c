@@ -62,9 +62,9 @@ hekv_status hekv_pack_vec_decode(hekv_encoder *enc, double *x, size_t n, size_t 
     hekv_status s = check_shape(p, fn, n, d, pos, err);
     if (s != HEKV_OK) return s;
     const size_t S = hekv_ckks_params_max_slots(p), t = S / d;
-    if (hekv_pt_slots(pt) != S)
+    if (hekv_ckks_pt_slots(pt) != S)
         return hekv_err_set(err, HEKV_ERR_ARG, "%s: the plaintext has %zu slots, not S = %zu",
-                            fn, hekv_pt_slots(pt), S);
+                            fn, hekv_ckks_pt_slots(pt), S);
     double *v = malloc(S * sizeof *v);
     if (!v) return hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
     s = hekv_ckks_decode(enc, v, NULL, pt, err);
@@ -80,30 +80,28 @@ hekv_status hekv_pack_mask_apply(hekv_eval *ev, hekv_encoder *enc, hekv_ct *out,
     static const char fn[] = "hekv_pack_mask_apply";
     if (!ev) return HEKV_ERR_ARG;
     if (!enc || !out || !in)
-        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: NULL argument", fn);
-    const hekv_ckks_params *p = ev->params;
-    hekv_status s = check_shape(p, fn, 0, d, pos, &ev->err);
+        return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_ARG, "%s: NULL argument", fn);
+    const hekv_ckks_params *p = hekv_ckks_eval_params(ev);
+    hekv_status s = check_shape(p, fn, 0, d, pos, hekv_ckks_ext_err(ev));
     if (s != HEKV_OK) return s;
-    if (hekv_ckks_encoder_params(enc) != p || in->params != p)
-        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
+    if (hekv_ckks_encoder_params(enc) != p || hekv_ckks_ct_params(in) != p)
+        return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_PARAMS,
                             "%s: encoder and ciphertext must belong to the evaluator's "
                             "parameter set", fn);
-    const int l = hekv_ct_level(in);
+    const int l = hekv_ckks_ct_level(in);
     if (l < 1)
-        return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
+        return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_LEVEL,
                             "%s: the input is at level %d: a mask needs one level", fn, l);
     const size_t S = hekv_ckks_params_max_slots(p), t = S / d;
     double *v = calloc(S, sizeof *v);
     hekv_pt *m = NULL;
-    if (!v || hekv_pt_new(p, &m, &ev->err) != HEKV_OK) {
-        free(v);
-        return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
-    }
+    if (!v) return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_NOMEM, "%s: out of memory", fn);
+    s = hekv_ckks_ext_scratch_pt_get(ev, &m);
     for (size_t i = 0; i < d; i++) v[i * t + pos] = 1.0;
-    s = hekv__mask_encode(enc, m, v, l, &ev->err);
+    if (s == HEKV_OK) s = hekv__mask_encode(enc, m, v, l, hekv_ckks_ext_err(ev));
     if (s == HEKV_OK) s = hekv__mask_mul(ev, out, in, m, st);
     free(v);
-    hekv_pt_free(m);
+    hekv_ckks_ext_scratch_pt_put(ev, m);
     return s;
 }
 

@@ -112,7 +112,7 @@ hekv_status hekv_pack_bsgs_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
                                  const hekv_pack_bsgs *b, hekv_pack_stats *st) {
     if (!ev) return HEKV_ERR_ARG;
     if (!b)
-        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "hekv_pack_bsgs_apply: product is NULL");
+        return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_ARG, "hekv_pack_bsgs_apply: product is NULL");
     hekv_status s = hekv_ckks_eval_lintrans(ev, out, in, b->lt);
     if (s == HEKV_OK) s = hekv_ckks_eval_rescale(ev, out, out);
     if (s == HEKV_OK) {

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kernels/modarith.h"
+#include "kernels/modarith.h"
 #include "ckks_int.h"
 
 /* Coefficients per Garner block: [limbs][ENC_BLOCK] words stay in L1 for 64 limbs. */
@@ -243,7 +243,7 @@ hekv_status hekv_ckks_encode(hekv_encoder *enc, hekv_pt *pt, const double *re, c
     if (pt->params != enc->params)
         return hekv_err_set(err, HEKV_ERR_PARAMS,
                             "%s: the plaintext belongs to other parameters than the encoder; "
-                            "create it with hekv_pt_new on the encoder's parameters",
+                            "create it with hekv_ckks_pt_new on the encoder's parameters",
                             fn);
     hekv_status s = check_slots(enc, slots, fn, err);
     if (s != HEKV_OK) return s;

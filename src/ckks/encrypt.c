@@ -9,59 +9,61 @@
 
 /* ------------------------------------------------------------------ plaintexts */
 
-hekv_status hekv_pt_new(const hekv_ckks_params *p, hekv_pt **out, hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_pt_new: out is NULL");
+hekv_status hekv_ckks_pt_new(const hekv_ckks_params *p, hekv_pt **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_pt_new: out is NULL");
     *out = NULL;
-    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_pt_new: params is NULL");
+    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_pt_new: params is NULL");
     hekv_pt *pt = calloc(1, sizeof *pt);
-    if (!pt) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_pt_new: out of memory");
+    if (!pt) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_pt_new: out of memory");
     pt->params = p;
     pt->level = -1;
     *out = pt;
     return HEKV_OK;
 }
 
-void hekv_pt_free(hekv_pt *pt) {
+void hekv_ckks_pt_free(hekv_pt *pt) {
     if (!pt) return;
     hekv__poly_release(&pt->m);
     hekv_memzero(pt, sizeof *pt);
     free(pt);
 }
 
-int hekv_pt_level(const hekv_pt *pt) { return pt ? pt->level : -1; }
-double hekv_pt_scale(const hekv_pt *pt) { return pt ? pt->scale : 0; }
-size_t hekv_pt_slots(const hekv_pt *pt) { return pt ? pt->slots : 0; }
+int hekv_ckks_pt_level(const hekv_pt *pt) { return pt ? pt->level : -1; }
+double hekv_ckks_pt_scale(const hekv_pt *pt) { return pt ? pt->scale : 0; }
+size_t hekv_ckks_pt_slots(const hekv_pt *pt) { return pt ? pt->slots : 0; }
 
 /* ------------------------------------------------------------------ ciphertexts */
 
-hekv_status hekv_ct_new(const hekv_ckks_params *p, hekv_ct **out, hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ct_new: out is NULL");
+hekv_status hekv_ckks_ct_new(const hekv_ckks_params *p, hekv_ct **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_ct_new: out is NULL");
     *out = NULL;
-    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ct_new: params is NULL");
+    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_ct_new: params is NULL");
     hekv_ct *ct = calloc(1, sizeof *ct);
-    if (!ct) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ct_new: out of memory");
+    if (!ct) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_ct_new: out of memory");
     ct->params = p;
     ct->level = -1;
     *out = ct;
     return HEKV_OK;
 }
 
-void hekv_ct_free(hekv_ct *ct) {
+void hekv_ckks_ct_free(hekv_ct *ct) {
     if (!ct) return;
     hekv__poly_release(&ct->c[0]);
     hekv__poly_release(&ct->c[1]);
     free(ct);
 }
 
-int hekv_ct_level(const hekv_ct *ct) { return ct ? ct->level : -1; }
-double hekv_ct_scale(const hekv_ct *ct) { return ct ? ct->scale : 0; }
-size_t hekv_ct_slots(const hekv_ct *ct) { return ct ? ct->slots : 0; }
+int hekv_ckks_ct_level(const hekv_ct *ct) { return ct ? ct->level : -1; }
+const hekv_ckks_params *hekv_ckks_ct_params(const hekv_ct *ct) { return ct ? ct->params : NULL; }
+const hekv_ckks_params *hekv_ckks_pt_params(const hekv_pt *pt) { return pt ? pt->params : NULL; }
+double hekv_ckks_ct_scale(const hekv_ct *ct) { return ct ? ct->scale : 0; }
+size_t hekv_ckks_ct_slots(const hekv_ct *ct) { return ct ? ct->slots : 0; }
 
-hekv_status hekv_ct_copy(hekv_ct *dst, const hekv_ct *src, hekv_err *err) {
-    if (!dst || !src) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ct_copy: NULL argument");
+hekv_status hekv_ckks_ct_copy(hekv_ct *dst, const hekv_ct *src, hekv_err *err) {
+    if (!dst || !src) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_ct_copy: NULL argument");
     if (dst->params != src->params)
         return hekv_err_set(err, HEKV_ERR_PARAMS,
-                            "hekv_ct_copy: the ciphertexts belong to different parameters");
+                            "hekv_ckks_ct_copy: the ciphertexts belong to different parameters");
     if (dst == src) return HEKV_OK;
     if (src->level < 0) {
         dst->level = -1;
@@ -71,7 +73,7 @@ hekv_status hekv_ct_copy(hekv_ct *dst, const hekv_ct *src, hekv_err *err) {
         return HEKV_OK;
     }
     if (hekv__ct_resize(dst, src->level) != HEKV_OK)
-        return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ct_copy: out of memory");
+        return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_ct_copy: out of memory");
     const hekv_ring *rq = src->params->rq;
     for (int i = 0; i < 2; i++) hekv_poly_copy(rq, &dst->c[i], &src->c[i]);
     dst->scale = src->scale;
@@ -82,6 +84,15 @@ hekv_status hekv_ct_copy(hekv_ct *dst, const hekv_ct *src, hekv_err *err) {
 }
 
 /* ------------------------------------------------------------------ encryption */
+
+void hekv__ct_seed_expand(const hekv_ckks_params *p, const uint8_t *seed, hekv_poly *c1) {
+    /* c1 = a, uniform in NTT form from the seed (limbs 0..level of one stream) */
+    hekv_prng prng;
+    hekv_prng_init_seed(&prng, seed);
+    hekv_sample_uniform(p->rq, &prng, c1);
+    c1->ntt = 1;
+    hekv_prng_wipe(&prng);
+}
 
 static hekv_status check_pt(const hekv_ckks_params *p, const hekv_pt *pt, const char *fn,
                             hekv_err *err) {
@@ -125,11 +136,7 @@ hekv_status hekv_ckks_encrypt_sk(const hekv_sk *sk, hekv_ct *ct, const hekv_pt *
     uint8_t seed[HEKV_SEED_BYTES];
     hekv_prng prng;
     if ((s = hekv_os_random(seed, sizeof seed, err)) != HEKV_OK) goto done;
-    /* c1 = a, uniform in NTT form from the seed (limbs 0..level of one stream). */
-    hekv_prng_init_seed(&prng, seed);
-    hekv_sample_uniform(p->rq, &prng, &ct->c[1]);
-    ct->c[1].ntt = 1;
-    hekv_prng_wipe(&prng);
+    hekv__ct_seed_expand(p, seed, &ct->c[1]);
     if ((s = hekv_prng_init_os(&prng, err)) != HEKV_OK) goto done;
     gaussian_ntt(p, &prng, e, &tmp);
     hekv_prng_wipe(&prng);

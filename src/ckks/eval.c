@@ -6,6 +6,7 @@
  * Key switching itself (decomposition, ModUp/ModDown) lives in keyswitch.c, rotations in
  * eval_rot.c, linear transforms in lintrans.c; this file does not sample, encode or
  * decrypt anything. */
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,66 +15,82 @@
 
 /* ------------------------------------------------------------------ object */
 
+static void pool_release(hekv_eval *ev) {
+    HEKV_CHECK_INTERNAL(ev->lent == 0 && ev->ptlent == 0);
+    for (int i = 0; i < ev->npool; i++) hekv_ckks_ct_free(ev->pool[i]);
+    for (int i = 0; i < ev->nptpool; i++) hekv_ckks_pt_free(ev->ptpool[i]);
+    ev->npool = ev->nptpool = 0;
+}
+
 static void eval_release(hekv_eval *ev) {
-    hekv__ks_scratch_free(ev);
+    pool_release(ev);
     hekv__decomp_free(&ev->dec);
     hekv__qp_free(&ev->acc0);
     hekv__qp_free(&ev->acc1);
     for (int i = 0; i < 4; i++) hekv_poly_free(&ev->tmp[i]);
+    for (int i = 0; i < 3; i++) hekv_poly_free(&ev->mac[i]);
     hekv_free_aligned(ev->bconv_scratch);
     hekv_free_aligned(ev->limb_scratch);
+    hekv_free_aligned(ev->gal_map);
+    hekv_free_aligned(ev->pt_map);
     hekv_ckks_encoder_free(ev->enc);
+    hekv_ring_free(ev->rq);
+    hekv_ring_free(ev->rp);
     free(ev);
 }
 
-static size_t bconv_words(const hekv_bconv *bc, size_t cur) {
-    if (!bc) return cur;
-    size_t w = hekv_bconv_scratch_words(bc);
-    return w > cur ? w : cur;
+/* The thread-dependent parts: ring views and the per-thread limb scratch. */
+static hekv_status set_threads(hekv_eval *ev, int threads) {
+    const hekv_ckks_params *p = ev->params;
+    hekv_ring *rq = NULL, *rp = NULL;
+    const size_t limbs = 2 + 2 * (size_t)threads;
+    uint64_t *ls = hekv_alloc_aligned(limbs * p->n * sizeof(uint64_t));
+    if (!ls || hekv_ring_view_new(p->rq, threads, &rq) != HEKV_OK ||
+        hekv_ring_view_new(p->rp, threads, &rp) != HEKV_OK) {
+        hekv_free_aligned(ls);
+        hekv_ring_free(rq);
+        return HEKV_ERR_NOMEM;
+    }
+    hekv_ring_free(ev->rq);
+    hekv_ring_free(ev->rp);
+    hekv_free_aligned(ev->limb_scratch);
+    ev->rq = rq, ev->rp = rp;
+    /* rescale: one coefficient-form limb per polynomial plus one per thread; in-place
+     * rotations: two limbs per thread (hekv_ring_ks_add.keep) */
+    ev->limb_scratch = ls;
+    ev->limb_scratch_limbs = limbs;
+    ev->threads = threads;
+    return HEKV_OK;
 }
 
-hekv_status hekv_ckks_eval_new(const hekv_ckks_params *p, const hekv_evk *evk, hekv_eval **out,
-                               hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_new: out is NULL");
-    *out = NULL;
-    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_new: params is NULL");
-    if (evk && evk->params != p)
-        return hekv_err_set(err, HEKV_ERR_PARAMS,
-                            "hekv_ckks_eval_new: the evaluation keys were made for another "
-                            "parameter set (build the evaluator with the keys' params)");
+static hekv_status eval_new(const hekv_ckks_params *p, const hekv_evk *evk, int threads,
+                            hekv_eval **out, hekv_err *err) {
     hekv_eval *ev = calloc(1, sizeof *ev);
     if (!ev) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_eval_new: out of memory");
     ev->params = p;
     ev->evk = evk;
-    hekv_status s = hekv__decomp_new(p, &ev->dec);
-    if (s == HEKV_OK) s = hekv__qp_new(p, p->nq - 1, &ev->acc0);
-    if (s == HEKV_OK) s = hekv__qp_new(p, p->nq - 1, &ev->acc1);
+    ev->mac_level = -1;
+    hekv_status s = set_threads(ev, threads);
+    if (s == HEKV_OK) s = hekv__decomp_new(p, &ev->dec);
+    if (s == HEKV_OK) s = hekv__qp_new(p, p->nq - 1, p->np, &ev->acc0);
+    if (s == HEKV_OK) s = hekv__qp_new(p, p->nq - 1, p->np, &ev->acc1);
     for (int i = 0; i < 4 && s == HEKV_OK; i++) {
         s = hekv_poly_new(p->rq, (size_t)p->nq, &ev->tmp[i]);
         ev->tmp[i].ntt = 1;
     }
     if (s == HEKV_OK) {
-        /* the largest scratch of any basis-conversion plan key switching may apply */
-        size_t words = bconv_words(p->moddown, 0);
-        for (int j = 0; j < p->dnum && p->modup; j++)
-            for (int k = 0; k < p->alpha; k++) {
-                const hekv__modup_plan *m = &p->modup[(size_t)j * (size_t)p->alpha + (size_t)k];
-                words = bconv_words(m->lo, words);
-                words = bconv_words(m->hi, words);
-                words = bconv_words(m->p, words);
-            }
-        if (words == 0) words = 1;
+        /* the largest scratch of any basis-conversion plan key switching may apply: the
+         * set's basis and those of the switching keys the evaluator holds */
+        size_t words = hekv__ksb_scratch_words(&p->ksb);
+        for (size_t i = 0; evk && i < evk->nswk; i++) {
+            size_t w = hekv__ksb_scratch_words(evk->swk[i].k->ksb);
+            if (w > words) words = w;
+        }
         ev->bconv_scratch = hekv_alloc_aligned(words * sizeof(uint64_t));
-        if (!ev->bconv_scratch) s = HEKV_ERR_NOMEM;
+        ev->gal_map = hekv_alloc_aligned(p->n * sizeof(uint32_t));
+        ev->pt_map = hekv_alloc_aligned(p->n * sizeof(uint32_t));
+        if (!ev->bconv_scratch || !ev->gal_map || !ev->pt_map) s = HEKV_ERR_NOMEM;
     }
-    if (s == HEKV_OK) {
-        /* rescale: one coefficient-form limb per polynomial plus one per thread; in-place
-         * rotations: two limbs per thread (hekv_ring_ks_add.keep) */
-        ev->limb_scratch_limbs = 2 + 2 * (size_t)hekv_ring_threads(p->rq);
-        ev->limb_scratch = hekv_alloc_aligned(ev->limb_scratch_limbs * p->n * sizeof(uint64_t));
-        if (!ev->limb_scratch) s = HEKV_ERR_NOMEM;
-    }
-    if (s == HEKV_OK) s = hekv__ks_scratch_new(ev);
     if (s != HEKV_OK) {
         eval_release(ev);
         return hekv_err_set(err, s,
@@ -85,33 +102,111 @@ hekv_status hekv_ckks_eval_new(const hekv_ckks_params *p, const hekv_evk *evk, h
     return HEKV_OK;
 }
 
+hekv_status hekv_ckks_eval_new(const hekv_ckks_params *p, const hekv_evk *evk, hekv_eval **out,
+                               hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_new: out is NULL");
+    *out = NULL;
+    if (!p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_new: params is NULL");
+    if (evk && evk->params != p)
+        return hekv_err_set(err, HEKV_ERR_PARAMS,
+                            "hekv_ckks_eval_new: the evaluation keys were made for another "
+                            "parameter set (build the evaluator with the keys' params)");
+    return eval_new(p, evk, p->opts.threads, out, err);
+}
+
 hekv_status hekv_ckks_eval_clone(const hekv_eval *ev, hekv_eval **out, hekv_err *err) {
     if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_clone: out is NULL");
     *out = NULL;
     if (!ev) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_eval_clone: evaluator is NULL");
-    return hekv_ckks_eval_new(ev->params, ev->evk, out, err);
+    return eval_new(ev->params, ev->evk, ev->threads, out, err);
 }
 
 void hekv_ckks_eval_free(hekv_eval *ev) {
     if (ev) eval_release(ev);
 }
 
-const char *hekv_eval_last_error(const hekv_eval *ev) { return ev ? ev->err.msg : ""; }
+void hekv_ckks_eval_set_threads(hekv_eval *ev, int threads) {
+    if (!ev) return;
+    if (threads < 1) threads = 1;
+    if (threads != ev->threads && set_threads(ev, threads) != HEKV_OK)
+        hekv_err_set(&ev->err, HEKV_ERR_NOMEM,
+                     "hekv_ckks_eval_set_threads: out of memory; keeping %d threads",
+                     ev->threads);
+}
+
+int hekv_ckks_eval_threads(const hekv_eval *ev) { return ev ? ev->threads : 0; }
+
+const char *hekv_ckks_eval_last_error(const hekv_eval *ev) { return ev ? ev->err.msg : ""; }
 
 const hekv_ckks_params *hekv_ckks_eval_params(const hekv_eval *ev) {
     return ev ? ev->params : NULL;
 }
 
-/* ------------------------------------------------------------------ validation */
+/* ------------------------------------------------------------------ scratch pool */
 
-/* The views the ring calls act on: the same block, limbs 0..level. */
-static hekv_poly view(const hekv_poly *p, int level) {
-    hekv_poly v = *p;
-    v.limbs = (size_t)level + 1;
-    return v;
+hekv_ct *hekv__pool_get(hekv_eval *ev) {
+    if (ev->lent < ev->npool) return ev->pool[ev->lent++];
+    if (ev->npool == HEKV__POOL_MAX) return NULL;
+    hekv_ct *ct = NULL;
+    hekv_err e;
+    /* empty: its blocks grow to the highest level it is used at (hekv__ct_resize keeps a
+     * block when shrinking), so a pool that has served a circuit once serves it again
+     * without allocating, and holds no more limbs than the circuit used */
+    if (hekv_ckks_ct_new(ev->params, &ct, &e) != HEKV_OK) return NULL;
+    ev->pool[ev->npool++] = ct;
+    ev->lent++;
+    return ct;
 }
 
-static hekv_status check_ct(hekv_eval *ev, const char *fn, const char *name, const hekv_ct *ct) {
+void hekv__pool_put(hekv_eval *ev, hekv_ct *ct) {
+    if (!ct) return;
+    HEKV_CHECK_INTERNAL(ev->lent > 0 && ev->pool[ev->lent - 1] == ct);
+    ev->lent--;
+    ct->level = -1;
+    ct->has_seed = 0;
+}
+
+hekv_pt *hekv__ptpool_get(hekv_eval *ev) {
+    if (ev->ptlent < ev->nptpool) return ev->ptpool[ev->ptlent++];
+    if (ev->nptpool == HEKV__PT_POOL_MAX) return NULL;
+    hekv_pt *pt = NULL;
+    hekv_err e;
+    if (hekv_ckks_pt_new(ev->params, &pt, &e) != HEKV_OK) return NULL;
+    ev->ptpool[ev->nptpool++] = pt;
+    ev->ptlent++;
+    return pt;
+}
+
+void hekv__ptpool_put(hekv_eval *ev, hekv_pt *pt) {
+    if (!pt) return;
+    HEKV_CHECK_INTERNAL(ev->ptlent > 0 && ev->ptpool[ev->ptlent - 1] == pt);
+    ev->ptlent--;
+    pt->level = -1;
+}
+
+size_t hekv_ckks_eval_scratch_bytes(const hekv_eval *ev) {
+    if (!ev) return 0;
+    const hekv_ckks_params *p = ev->params;
+    const size_t limb = p->n * sizeof(uint64_t);
+    size_t b = 0;
+    for (int i = 0; i < ev->npool; i++)
+        for (int k = 0; k < 2; k++)
+            if (ev->pool[i]->c[k].c) b += malloc_usable_size(ev->pool[i]->c[k].c);
+    for (int i = 0; i < ev->nptpool; i++)
+        if (ev->ptpool[i]->m.c) b += malloc_usable_size(ev->ptpool[i]->m.c);
+    b += (size_t)ev->dec.ndigits * (size_t)(p->nq + p->np) * limb;
+    b += 2 * (size_t)(p->nq + p->np) * limb + 4 * (size_t)p->nq * limb;
+    b += ev->limb_scratch_limbs * limb;
+    return b;
+}
+
+void hekv_ckks_eval_release_scratch(hekv_eval *ev) {
+    if (ev && ev->lent == 0 && ev->ptlent == 0) pool_release(ev);
+}
+
+/* ------------------------------------------------------------------ validation */
+
+hekv_status hekv__check_ct(hekv_eval *ev, const char *fn, const char *name, const hekv_ct *ct) {
     if (!ct) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: %s is NULL", fn, name);
     if (ct->params != ev->params)
         return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
@@ -130,7 +225,7 @@ static hekv_status check_ct(hekv_eval *ev, const char *fn, const char *name, con
     return HEKV_OK;
 }
 
-static hekv_status check_pt(hekv_eval *ev, const char *fn, const hekv_pt *pt) {
+hekv_status hekv__check_pt(hekv_eval *ev, const char *fn, const hekv_pt *pt) {
     if (!pt) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: plaintext is NULL", fn);
     if (pt->params != ev->params)
         return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
@@ -151,7 +246,7 @@ static hekv_status check_pt(hekv_eval *ev, const char *fn, const hekv_pt *pt) {
     return HEKV_OK;
 }
 
-static hekv_status check_out(hekv_eval *ev, const char *fn, const hekv_ct *out) {
+hekv_status hekv__check_out(hekv_eval *ev, const char *fn, const hekv_ct *out) {
     if (!out) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: output ciphertext is NULL", fn);
     if (out->params != ev->params)
         return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
@@ -178,21 +273,28 @@ hekv_status hekv__check_scales(hekv_eval *ev, const char *fn, double a, double b
                         fn, log2(a), a, what, log2(b), b);
 }
 
-/* log2 of Q_level = q_0 ... q_level */
-static double log2_q(const hekv_ckks_params *p, int level) {
-    double s = 0;
-    for (int i = 0; i <= level; i++) s += log2((double)hekv_ring_modulus(p->rq, i)->q);
-    return s;
-}
-
 /* A product whose scale reaches Q_level cannot be decrypted: refuse it. */
-static hekv_status check_product_scale(hekv_eval *ev, const char *fn, double scale, int level) {
-    double lq = log2_q(ev->params, level);
+hekv_status hekv__check_product_scale(hekv_eval *ev, const char *fn, double scale, int level) {
+    double lq = hekv__log2_q(ev->params, level);
     if (isfinite(scale) && log2(scale) < lq) return HEKV_OK;
     return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
                         "%s: the product scale 2^%.2f would not fit the modulus 2^%.2f left at "
                         "level %d (levels exhausted): rescale the operands first, or bootstrap",
                         fn, log2(scale), lq, level);
+}
+
+hekv_status hekv__check_relin(hekv_eval *ev, const char *fn, int level) {
+    if (ev->evk && ev->evk->relin && ev->evk->relin->level >= level) return HEKV_OK;
+    if (ev->evk && ev->evk->relin)
+        return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                            "%s: the relinearisation key reaches level %d, the operands are at "
+                            "level %d: generate it up to that level (hekv_ckks_evk_gen_relin)",
+                            fn, ev->evk->relin->level, level);
+    return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                        "%s: no relinearisation key: %s (generate one with "
+                        "hekv_ckks_evk_gen_relin and build the evaluator with that key set)",
+                        fn, ev->evk ? "the evaluator's key set has none"
+                                    : "the evaluator was built without evaluation keys");
 }
 
 /* Sizes out for `level` (out may alias an input whose level is >= level: shrinking keeps
@@ -207,8 +309,8 @@ static hekv_status prepare_out(hekv_eval *ev, const char *fn, hekv_ct *out, int 
 
 /* Sets out's metadata. c1 keeps its seed only when it is still the untouched expansion of
  * the source's seed at the same level (seed_src, or NULL when c1 changed). */
-static void finish_out(hekv_ct *out, int level, double scale, size_t slots,
-                       const uint8_t *seed_src) {
+void hekv__ct_finish(hekv_ct *out, int level, double scale, size_t slots,
+                     const uint8_t *seed_src) {
     out->level = level;
     out->scale = scale;
     out->slots = slots;
@@ -237,8 +339,8 @@ static hekv_status addsub(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const h
                           int sub, const char *fn) {
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
-        (s = check_ct(ev, fn, "b", b)) || (s = hekv__check_slots(ev, fn, a->slots, b->slots, "b")) ||
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a)) ||
+        (s = hekv__check_ct(ev, fn, "b", b)) || (s = hekv__check_slots(ev, fn, a->slots, b->slots, "b")) ||
         (s = hekv__check_scales(ev, fn, a->scale, b->scale, "b")))
         return s;
     const int l = a->level < b->level ? a->level : b->level;
@@ -246,13 +348,13 @@ static hekv_status addsub(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const h
     const size_t slots = a->slots;
     if ((s = prepare_out(ev, fn, out, l))) return s;
     for (int k = 0; k < 2; k++) {
-        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l), y = view(&b->c[k], l);
+        hekv_poly o = hekv__lv(&out->c[k], l), x = hekv__lv(&a->c[k], l), y = hekv__lv(&b->c[k], l);
         if (sub)
-            hekv_ring_sub(ev->params->rq, &o, &x, &y);
+            hekv_ring_sub(ev->rq, &o, &x, &y);
         else
-            hekv_ring_add(ev->params->rq, &o, &x, &y);
+            hekv_ring_add(ev->rq, &o, &x, &y);
     }
-    finish_out(out, l, scale, slots, NULL);
+    hekv__ct_finish(out, l, scale, slots, NULL);
     return HEKV_OK;
 }
 
@@ -268,16 +370,16 @@ hekv_status hekv_ckks_eval_neg(hekv_eval *ev, hekv_ct *out, const hekv_ct *a) {
     static const char fn[] = "hekv_ckks_eval_neg";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a))) return s;
     const int l = a->level;
     const double scale = a->scale;
     const size_t slots = a->slots;
     if ((s = prepare_out(ev, fn, out, l))) return s;
     for (int k = 0; k < 2; k++) {
-        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l);
-        hekv_ring_neg(ev->params->rq, &o, &x);
+        hekv_poly o = hekv__lv(&out->c[k], l), x = hekv__lv(&a->c[k], l);
+        hekv_ring_neg(ev->rq, &o, &x);
     }
-    finish_out(out, l, scale, slots, NULL);
+    hekv__ct_finish(out, l, scale, slots, NULL);
     return HEKV_OK;
 }
 
@@ -287,8 +389,8 @@ static hekv_status addsub_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, cons
                              int sub, const char *fn) {
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
-        (s = check_pt(ev, fn, pt)) ||
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a)) ||
+        (s = hekv__check_pt(ev, fn, pt)) ||
         (s = hekv__check_slots(ev, fn, a->slots, pt->slots, "plaintext")) ||
         (s = hekv__check_scales(ev, fn, a->scale, pt->scale, "plaintext")))
         return s;
@@ -299,16 +401,16 @@ static hekv_status addsub_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, cons
     const int keep_seed = a->has_seed && l == a->level;
     if (keep_seed) memcpy(seed, a->seed, sizeof seed);
     if ((s = prepare_out(ev, fn, out, l))) return s;
-    hekv_poly o0 = view(&out->c[0], l), x0 = view(&a->c[0], l), m = view(&pt->m, l);
+    hekv_poly o0 = hekv__lv(&out->c[0], l), x0 = hekv__lv(&a->c[0], l), m = hekv__lv(&pt->m, l);
     if (sub)
-        hekv_ring_sub(ev->params->rq, &o0, &x0, &m);
+        hekv_ring_sub(ev->rq, &o0, &x0, &m);
     else
-        hekv_ring_add(ev->params->rq, &o0, &x0, &m);
+        hekv_ring_add(ev->rq, &o0, &x0, &m);
     if (out != a) {
-        hekv_poly o1 = view(&out->c[1], l), x1 = view(&a->c[1], l);
-        hekv_poly_copy(ev->params->rq, &o1, &x1);
+        hekv_poly o1 = hekv__lv(&out->c[1], l), x1 = hekv__lv(&a->c[1], l);
+        hekv_poly_copy(ev->rq, &o1, &x1);
     }
-    finish_out(out, l, scale, slots, keep_seed ? seed : NULL);
+    hekv__ct_finish(out, l, scale, slots, keep_seed ? seed : NULL);
     return HEKV_OK;
 }
 
@@ -331,7 +433,7 @@ hekv_status hekv_ckks_eval_add_const(hekv_eval *ev, hekv_ct *out, const hekv_ct 
     static const char fn[] = "hekv_ckks_eval_add_const";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a))) return s;
     const double cre = round(re * a->scale), cim = round(im * a->scale);
     if (!isfinite(cre) || !isfinite(cim))
         return hekv_err_set(&ev->err, HEKV_ERR_ARG,
@@ -344,12 +446,12 @@ hekv_status hekv_ckks_eval_add_const(hekv_eval *ev, hekv_ct *out, const hekv_ct 
     const int keep_seed = a->has_seed;
     if (keep_seed) memcpy(seed, a->seed, sizeof seed);
     if ((s = prepare_out(ev, fn, out, l))) return s;
-    const hekv_ring *rq = ev->params->rq;
+    const hekv_ring *rq = ev->rq;
     const size_t n = ev->params->n;
-    hekv_poly o0 = view(&out->c[0], l), x0 = view(&a->c[0], l);
+    hekv_poly o0 = hekv__lv(&out->c[0], l), x0 = hekv__lv(&a->c[0], l);
     if (cim != 0) {
         /* t = cre + cim X^(N/2), NTT form, then out0 = a0 + t */
-        hekv_poly t = view(&ev->tmp[0], l);
+        hekv_poly t = hekv__lv(&ev->tmp[0], l);
         hekv_poly_zero(rq, &t);
         for (int i = 0; i <= l; i++) {
             uint64_t q = hekv_ring_modulus(rq, i)->q;
@@ -368,10 +470,10 @@ hekv_status hekv_ckks_eval_add_const(hekv_eval *ev, hekv_ct *out, const hekv_ct 
         }
     }
     if (out != a) {
-        hekv_poly o1 = view(&out->c[1], l), x1 = view(&a->c[1], l);
+        hekv_poly o1 = hekv__lv(&out->c[1], l), x1 = hekv__lv(&a->c[1], l);
         hekv_poly_copy(rq, &o1, &x1);
     }
-    finish_out(out, l, scale, slots, keep_seed ? seed : NULL);
+    hekv__ct_finish(out, l, scale, slots, keep_seed ? seed : NULL);
     return HEKV_OK;
 }
 
@@ -382,21 +484,21 @@ hekv_status hekv_ckks_eval_mul_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
     static const char fn[] = "hekv_ckks_eval_mul_pt";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
-        (s = check_pt(ev, fn, pt)) ||
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a)) ||
+        (s = hekv__check_pt(ev, fn, pt)) ||
         (s = hekv__check_slots(ev, fn, a->slots, pt->slots, "plaintext")))
         return s;
     const int l = a->level < pt->level ? a->level : pt->level;
     const double scale = a->scale * pt->scale;
     const size_t slots = a->slots;
-    if ((s = check_product_scale(ev, fn, scale, l))) return s;
+    if ((s = hekv__check_product_scale(ev, fn, scale, l))) return s;
     if ((s = prepare_out(ev, fn, out, l))) return s;
-    hekv_poly m = view(&pt->m, l);
+    hekv_poly m = hekv__lv(&pt->m, l);
     for (int k = 0; k < 2; k++) {
-        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l);
-        hekv_ring_mul(ev->params->rq, &o, &x, &m);
+        hekv_poly o = hekv__lv(&out->c[k], l), x = hekv__lv(&a->c[k], l);
+        hekv_ring_mul(ev->rq, &o, &x, &m);
     }
-    finish_out(out, l, scale, slots, NULL);
+    hekv__ct_finish(out, l, scale, slots, NULL);
     return HEKV_OK;
 }
 
@@ -404,8 +506,8 @@ hekv_status hekv_ckks_eval_mul_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
 static void mul_rns_const(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, int l,
                           const uint64_t *c) {
     for (int k = 0; k < 2; k++) {
-        hekv_poly o = view(&out->c[k], l), x = view(&a->c[k], l);
-        hekv_ring_mul_scalar(ev->params->rq, &o, &x, c);
+        hekv_poly o = hekv__lv(&out->c[k], l), x = hekv__lv(&a->c[k], l);
+        hekv_ring_mul_scalar(ev->rq, &o, &x, c);
     }
 }
 
@@ -413,21 +515,21 @@ hekv_status hekv_ckks_eval_mul_const(hekv_eval *ev, hekv_ct *out, const hekv_ct 
     static const char fn[] = "hekv_ckks_eval_mul_const";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a))) return s;
     if (!isfinite(v))
         return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: the constant %g is not finite", fn, v);
     const int l = a->level;
-    const hekv_ring *rq = ev->params->rq;
+    const hekv_ring *rq = ev->rq;
     const double ql = (double)hekv_ring_modulus(rq, l)->q;
     const double scale = a->scale * ql;
     const size_t slots = a->slots;
-    if ((s = check_product_scale(ev, fn, scale, l))) return s;
+    if ((s = hekv__check_product_scale(ev, fn, scale, l))) return s;
     const double c = round(v * ql);
     uint64_t res[HEKV_CKKS_MAX_Q];
     for (int i = 0; i <= l; i++) res[i] = residue_of(c, hekv_ring_modulus(rq, i)->q);
     if ((s = prepare_out(ev, fn, out, l))) return s;
     mul_rns_const(ev, out, a, l, res);
-    finish_out(out, l, scale, slots, NULL);
+    hekv__ct_finish(out, l, scale, slots, NULL);
     return HEKV_OK;
 }
 
@@ -435,13 +537,16 @@ hekv_status hekv_ckks_eval_mul_int(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     static const char fn[] = "hekv_ckks_eval_mul_int";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a))) return s;
     const int l = a->level;
     const double scale = a->scale;
     const size_t slots = a->slots;
-    const hekv_ring *rq = ev->params->rq;
+    const hekv_ring *rq = ev->rq;
     /* |k| as unsigned (INT64_MIN included), then the sign */
     const uint64_t mag = k < 0 ? (uint64_t)0 - (uint64_t)k : (uint64_t)k;
+    /* a value of magnitude 1 times k must still fit Q_level, or the product wraps
+     * around the modulus silently */
+    if (mag > 1 && (s = hekv__check_product_scale(ev, fn, scale * (double)mag, l))) return s;
     uint64_t res[HEKV_CKKS_MAX_Q];
     for (int i = 0; i <= l; i++) {
         uint64_t q = hekv_ring_modulus(rq, i)->q, r = mag % q;
@@ -449,18 +554,8 @@ hekv_status hekv_ckks_eval_mul_int(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     }
     if ((s = prepare_out(ev, fn, out, l))) return s;
     mul_rns_const(ev, out, a, l, res);
-    finish_out(out, l, scale, slots, NULL);
+    hekv__ct_finish(out, l, scale, slots, NULL);
     return HEKV_OK;
-}
-
-/* Checks shared by mul and square: the relinearisation key must be there. */
-static hekv_status check_relin(hekv_eval *ev, const char *fn) {
-    if (ev->evk && ev->evk->relin) return HEKV_OK;
-    return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
-                        "%s: no relinearisation key: %s (generate one with "
-                        "hekv_ckks_evk_gen_relin and build the evaluator with that key set)",
-                        fn, ev->evk ? "the evaluator's key set has none"
-                                    : "the evaluator was built without evaluation keys");
 }
 
 /* The tensor (d0, d1, d2) of a and b at level l, then d2 switched from s^2 to s and added:
@@ -470,8 +565,8 @@ static hekv_status check_relin(hekv_eval *ev, const char *fn) {
  * writes that block of out, so out may alias a or b (and must already hold limbs 0..l:
  * it does when it is a or b). */
 static void mul_relin(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, const hekv_ct *b, int l) {
-    hekv_poly a0 = view(&a->c[0], l), a1 = view(&a->c[1], l);
-    hekv_poly b0 = view(&b->c[0], l), b1 = view(&b->c[1], l);
+    hekv_poly a0 = hekv__lv(&a->c[0], l), a1 = hekv__lv(&a->c[1], l);
+    hekv_poly b0 = hekv__lv(&b->c[0], l), b1 = hekv__lv(&b->c[1], l);
     const hekv_ring_ks_add tensor = {NULL, &a0, &a1, &b0, &b1, NULL, NULL, NULL, 0};
     hekv__keyswitch_add(ev, &out->c[0], &out->c[1], &a1, &b1, l, ev->evk->relin, NULL,
                         &tensor);
@@ -481,20 +576,20 @@ static hekv_status mul_common(hekv_eval *ev, hekv_ct *out, const hekv_ct *a, con
                               const char *fn) {
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a)) ||
-        (s = check_ct(ev, fn, "b", b)) || (s = hekv__check_slots(ev, fn, a->slots, b->slots, "b")) ||
-        (s = check_relin(ev, fn)))
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a)) ||
+        (s = hekv__check_ct(ev, fn, "b", b)) || (s = hekv__check_slots(ev, fn, a->slots, b->slots, "b")) ||
+        (s = hekv__check_relin(ev, fn, a->level < b->level ? a->level : b->level)))
         return s;
     const int l = a->level < b->level ? a->level : b->level;
     const double scale = a->scale * b->scale;
     const size_t slots = a->slots;
-    if ((s = check_product_scale(ev, fn, scale, l))) return s;
+    if ((s = hekv__check_product_scale(ev, fn, scale, l))) return s;
     /* out is sized only after the inputs are read when it aliases one of them */
     const int alias = out == a || out == b;
     if (!alias && (s = prepare_out(ev, fn, out, l))) return s;
     mul_relin(ev, out, a, b, l);
     if (alias && (s = prepare_out(ev, fn, out, l))) return s;
-    finish_out(out, l, scale, slots, NULL);
+    hekv__ct_finish(out, l, scale, slots, NULL);
     return HEKV_OK;
 }
 
@@ -512,7 +607,7 @@ hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     static const char fn[] = "hekv_ckks_eval_rescale";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a))) return s;
     const int l = a->level;
     if (l == 0)
         return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
@@ -520,7 +615,7 @@ hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
                             "(levels exhausted): bootstrap it, or use a parameter set with more "
                             "levels", fn);
     const hekv_ckks_params *p = ev->params;
-    const double ql = (double)hekv_ring_modulus(p->rq, l)->q;
+    const double ql = (double)hekv_ring_modulus(ev->rq, l)->q;
     const double scale = a->scale / ql;
     const size_t slots = a->slots;
     /* q_l^-1 mod q_i for i < l: row l of the [nq][nq] table (q_j^-1 mod q_i at [j][i]) */
@@ -530,12 +625,12 @@ hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     if ((s = prepare_out(ev, fn, out, l - 1))) return s;
     /* o = round(x / q_l) for both polynomials: the ring's limb-fused division by the last
      * prime, in the evaluator's limb scratch */
-    hekv_poly x0 = view(&a->c[0], l), x1 = view(&a->c[1], l);
-    hekv_poly o0 = view(&out->c[0], l - 1), o1 = view(&out->c[1], l - 1);
+    hekv_poly x0 = hekv__lv(&a->c[0], l), x1 = hekv__lv(&a->c[1], l);
+    hekv_poly o0 = hekv__lv(&out->c[0], l - 1), o1 = hekv__lv(&out->c[1], l - 1);
     hekv_poly *o[2] = {&o0, &o1};
     const hekv_poly *x[2] = {&x0, &x1};
-    hekv_ring_div_round_last_ntt(p->rq, o, x, 2, qinv, ev->limb_scratch, ev->limb_scratch_limbs);
-    finish_out(out, l - 1, scale, slots, NULL);
+    hekv_ring_div_round_last_ntt(ev->rq, o, x, 2, qinv, ev->limb_scratch, ev->limb_scratch_limbs);
+    hekv__ct_finish(out, l - 1, scale, slots, NULL);
     return HEKV_OK;
 }
 
@@ -543,7 +638,7 @@ hekv_status hekv_ckks_eval_drop_to(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     static const char fn[] = "hekv_ckks_eval_drop_to";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_out(ev, fn, out)) || (s = check_ct(ev, fn, "a", a))) return s;
+    if ((s = hekv__check_out(ev, fn, out)) || (s = hekv__check_ct(ev, fn, "a", a))) return s;
     if (level < 0 || level > a->level)
         return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
                             "%s: cannot drop a level-%d ciphertext to level %d (the target "
@@ -557,9 +652,9 @@ hekv_status hekv_ckks_eval_drop_to(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     if ((s = prepare_out(ev, fn, out, level))) return s;
     if (out != a)
         for (int k = 0; k < 2; k++) {
-            hekv_poly o = view(&out->c[k], level), x = view(&a->c[k], level);
-            hekv_poly_copy(ev->params->rq, &o, &x);
+            hekv_poly o = hekv__lv(&out->c[k], level), x = hekv__lv(&a->c[k], level);
+            hekv_poly_copy(ev->rq, &o, &x);
         }
-    finish_out(out, level, scale, slots, keep_seed ? seed : NULL);
+    hekv__ct_finish(out, level, scale, slots, keep_seed ? seed : NULL);
     return HEKV_OK;
 }

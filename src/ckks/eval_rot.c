@@ -22,34 +22,14 @@
 
 #include "ckks_int.h"
 
-/* A view of the first `limbs` limbs of p (same block). */
-static inline hekv_poly view(const hekv_poly *p, int limbs) {
-    hekv_poly v = *p;
-    v.limbs = (size_t)limbs;
-    return v;
-}
-
-static hekv_status check_ct(hekv_eval *ev, const char *fn, const hekv_ct *ct, const char *what) {
-    if (!ct) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: %s is NULL", fn, what);
-    if (ct->params != ev->params)
-        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
-                            "%s: %s belongs to other parameters than the evaluator", fn, what);
-    return HEKV_OK;
-}
-
 static hekv_status check_in(hekv_eval *ev, const char *fn, const hekv_ct *a) {
-    hekv_status s = check_ct(ev, fn, a, "the input");
-    if (s != HEKV_OK) return s;
-    if (a->level < 0)
-        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
-                            "%s: the input ciphertext is empty (encrypt or load it first)", fn);
-    return HEKV_OK;
+    return hekv__check_ct(ev, fn, "the input", a);
 }
 
 /* The Galois element and key of a left rotation by k of a ciphertext with `slots` slots;
  * *g = 1 and *key = NULL when the rotation is the identity. */
-static hekv_status rot_key(hekv_eval *ev, const char *fn, size_t slots, long k, uint64_t *g,
-                           const hekv__swk **key) {
+static hekv_status rot_key(hekv_eval *ev, const char *fn, size_t slots, int level, long k,
+                           uint64_t *g, const hekv_swk **key) {
     const hekv_ckks_params *prm = ev->params;
     long r = k % (long)slots;
     if (r < 0) r += (long)slots;
@@ -66,7 +46,13 @@ static hekv_status rot_key(hekv_eval *ev, const char *fn, size_t slots, long k, 
     /* sparse packing: rotations by k, k mod slots and k mod slots - slots agree */
     for (int c = 0; c < (slots < prm->n / 2 ? 3 : 1); c++) {
         uint64_t e = hekv_ckks_galois_rot(prm, cand[c]);
-        const hekv__swk *sw = hekv__evk_find(ev->evk, e);
+        const hekv_swk *sw = hekv__evk_find(ev->evk, e);
+        if (sw && sw->level < level)
+            return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                                "%s: the Galois key of a left rotation by %ld reaches level %d, "
+                                "the ciphertext is at level %d: generate the key up to that "
+                                "level (hekv_ckks_evk_gen_rotations)",
+                                fn, k, sw->level, level);
         if (sw) {
             *g = e;
             *key = sw;
@@ -79,7 +65,8 @@ static hekv_status rot_key(hekv_eval *ev, const char *fn, size_t slots, long k, 
                         fn, k, (unsigned long long)hekv_ckks_galois_rot(prm, k));
 }
 
-static hekv_status conj_key(hekv_eval *ev, const char *fn, uint64_t *g, const hekv__swk **key) {
+static hekv_status conj_key(hekv_eval *ev, const char *fn, int level, uint64_t *g,
+                            const hekv_swk **key) {
     *g = hekv_ckks_galois_conj(ev->params);
     *key = ev->evk ? hekv__evk_find(ev->evk, *g) : NULL;
     if (!*key)
@@ -87,23 +74,19 @@ static hekv_status conj_key(hekv_eval *ev, const char *fn, uint64_t *g, const he
                             "%s: no Galois key for conjugation (element %llu); generate it "
                             "with hekv_ckks_evk_gen_rotations(..., conj = 1)",
                             fn, (unsigned long long)*g);
+    if ((*key)->level < level)
+        return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
+                            "%s: the conjugation key reaches level %d, the ciphertext is at "
+                            "level %d", fn, (*key)->level, level);
     return HEKV_OK;
 }
 
 /* (r0, r1) = phi_g(c0, c1) switched back to s, given dec = the decomposition of c1; c0 is
  * added by the key switch's last pass, before phi. r0/r1 must not alias c0. */
 static void rot_from_decomp(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
-                            const hekv__decomp *dec, const hekv__swk *key, uint64_t g) {
+                            const hekv__decomp *dec, const hekv_swk *key, uint64_t g) {
     const hekv_ring_ks_add add = {c0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     hekv__keyswitch_decomp_add(ev, r0, r1, dec, key, g, &add);
-}
-
-/* The key-switching scratch beyond what eval_new allocates (idempotent, see keyswitch.c). */
-static hekv_status ensure_scratch(hekv_eval *ev, const char *fn) {
-    if (hekv__ks_scratch_new(ev) != HEKV_OK)
-        return hekv_err_set(&ev->err, HEKV_ERR_NOMEM,
-                            "%s: out of memory allocating key-switching scratch", fn);
-    return HEKV_OK;
 }
 
 /* (r0, r1) = phi_g(c0, c1) switched back to s (+ (f0, f1) when f0 is given), one rotation
@@ -115,7 +98,7 @@ static hekv_status ensure_scratch(hekv_eval *ev, const char *fn) {
  * written). */
 static void rot_single(hekv_eval *ev, hekv_poly *r0, hekv_poly *r1, const hekv_poly *c0,
                        const hekv_poly *c1, const hekv_poly *f0, const hekv_poly *f1,
-                       int level, const hekv__swk *key, uint64_t g) {
+                       int level, const hekv_swk *key, uint64_t g) {
     const uint32_t *map = hekv__galois_map(ev, g);
     const int alias = r0->c == c0->c || r1->c == c1->c || r0->c == c1->c || r1->c == c0->c;
     const hekv_ring_ks_add add = {c0,   NULL, NULL, NULL, NULL, f0, f1,
@@ -133,11 +116,9 @@ static void set_meta(hekv_ct *out, const hekv_ct *a) {
 
 /* out = phi_g(a) (g = 1: a copy). */
 static hekv_status galois_apply(hekv_eval *ev, const char *fn, hekv_ct *out, const hekv_ct *a,
-                                uint64_t g, const hekv__swk *key) {
-    if (g == 1) return out == a ? HEKV_OK : hekv_ct_copy(out, a, &ev->err);
+                                uint64_t g, const hekv_swk *key) {
+    if (g == 1) return out == a ? HEKV_OK : hekv_ckks_ct_copy(out, a, &ev->err);
     const int level = a->level;
-    hekv_status s = ensure_scratch(ev, fn);
-    if (s != HEKV_OK) return s;
     if (out != a && hekv__ct_resize(out, level) != HEKV_OK)
         return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory sizing the output",
                             fn);
@@ -150,11 +131,11 @@ hekv_status hekv_ckks_eval_rotate(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
     static const char fn[] = "hekv_ckks_eval_rotate";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_ct(ev, fn, out, "out")) != HEKV_OK)
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = hekv__check_out(ev, fn, out)) != HEKV_OK)
         return s;
     uint64_t g;
-    const hekv__swk *key;
-    if ((s = rot_key(ev, fn, a->slots, k, &g, &key)) != HEKV_OK) return s;
+    const hekv_swk *key;
+    if ((s = rot_key(ev, fn, a->slots, a->level, k, &g, &key)) != HEKV_OK) return s;
     return galois_apply(ev, fn, out, a, g, key);
 }
 
@@ -164,15 +145,14 @@ hekv_status hekv_ckks_eval_rotate_add(hekv_eval *ev, hekv_ct *out, const hekv_ct
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
     if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_in(ev, fn, acc)) != HEKV_OK ||
-        (s = check_ct(ev, fn, out, "out")) != HEKV_OK ||
+        (s = hekv__check_out(ev, fn, out)) != HEKV_OK ||
         (s = hekv__check_slots(ev, fn, acc->slots, a->slots, "rotated operand")) != HEKV_OK ||
         (s = hekv__check_scales(ev, fn, acc->scale, a->scale, "rotated operand")) != HEKV_OK)
         return s;
     uint64_t g;
-    const hekv__swk *key;
-    if ((s = rot_key(ev, fn, a->slots, k, &g, &key)) != HEKV_OK) return s;
+    const hekv_swk *key;
+    if ((s = rot_key(ev, fn, a->slots, a->level, k, &g, &key)) != HEKV_OK) return s;
     if (g == 1) return hekv_ckks_eval_add(ev, out, acc, a);
-    if ((s = ensure_scratch(ev, fn)) != HEKV_OK) return s;
     const int level = acc->level < a->level ? acc->level : a->level;
     const double scale = acc->scale;
     const size_t slots = acc->slots;
@@ -181,8 +161,8 @@ hekv_status hekv_ckks_eval_rotate_add(hekv_eval *ev, hekv_ct *out, const hekv_ct
                             fn);
     /* views at the common level: the rotation of a at that level, acc added as it is
      * written (out may alias either: rot_single copies a when it must) */
-    hekv_poly o0 = view(&out->c[0], level + 1), o1 = view(&out->c[1], level + 1);
-    hekv_poly f0 = view(&acc->c[0], level + 1), f1 = view(&acc->c[1], level + 1);
+    hekv_poly o0 = hekv__view(&out->c[0], level + 1), o1 = hekv__view(&out->c[1], level + 1);
+    hekv_poly f0 = hekv__view(&acc->c[0], level + 1), f1 = hekv__view(&acc->c[1], level + 1);
     rot_single(ev, &o0, &o1, &a->c[0], &a->c[1], &f0, &f1, level, key, g);
     out->level = level;
     out->scale = scale;
@@ -196,12 +176,42 @@ hekv_status hekv_ckks_eval_conjugate(hekv_eval *ev, hekv_ct *out, const hekv_ct 
     static const char fn[] = "hekv_ckks_eval_conjugate";
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_ct(ev, fn, out, "out")) != HEKV_OK)
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = hekv__check_out(ev, fn, out)) != HEKV_OK)
         return s;
     uint64_t g;
-    const hekv__swk *key;
-    if ((s = conj_key(ev, fn, &g, &key)) != HEKV_OK) return s;
+    const hekv_swk *key;
+    if ((s = conj_key(ev, fn, a->level, &g, &key)) != HEKV_OK) return s;
     return galois_apply(ev, fn, out, a, g, key);
+}
+
+hekv_status hekv_ckks_eval_keyswitch(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
+                                     const hekv_swk *k) {
+    static const char fn[] = "hekv_ckks_eval_keyswitch";
+    if (!ev) return HEKV_ERR_ARG;
+    hekv_status s;
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = hekv__check_out(ev, fn, out)) != HEKV_OK)
+        return s;
+    if (!k) return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: the switching key is NULL", fn);
+    if (k->params != ev->params)
+        return hekv_err_set(&ev->err, HEKV_ERR_PARAMS,
+                            "%s: the switching key belongs to another parameter set", fn);
+    const int level = a->level;
+    if (level > k->level)
+        return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
+                            "%s: the ciphertext is at level %d, the switching key reaches "
+                            "level %d: drop the ciphertext first (hekv_ckks_eval_drop_to)",
+                            fn, level, k->level);
+    if (out != a && hekv__ct_resize(out, level) != HEKV_OK)
+        return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory sizing the output",
+                            fn);
+    /* (c0 + ks0, ks1) with KeySwitch(c1) = (ks0, ks1): c1 is read whole by ModUp and c0
+     * block by block before each block of out is written, so out may be a */
+    hekv_poly c0 = hekv__lv(&a->c[0], level), c1 = hekv__lv(&a->c[1], level);
+    const hekv_ring_ks_add add = {&c0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    hekv__keyswitch_add(ev, &out->c[0], &out->c[1], &c1, NULL, level, k, NULL, &add);
+    set_meta(out, a);
+    out->level = level;
+    return HEKV_OK;
 }
 
 hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev, hekv_ct *const *outs, const hekv_ct *a,
@@ -216,7 +226,7 @@ hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev, hekv_ct *const *outs, c
     /* Every check (outputs, keys) before any work. */
     int any = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((s = check_ct(ev, fn, outs[i], "an output")) != HEKV_OK) return s;
+        if ((s = hekv__check_out(ev, fn, outs[i])) != HEKV_OK) return s;
         if (outs[i] == a)
             return hekv_err_set(&ev->err, HEKV_ERR_ARG,
                                 "%s: output %zu aliases the input; hoisted rotations need "
@@ -227,11 +237,10 @@ hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev, hekv_ct *const *outs, c
                 return hekv_err_set(&ev->err, HEKV_ERR_ARG,
                                     "%s: outputs %zu and %zu are the same ciphertext", fn, j, i);
         uint64_t g;
-        const hekv__swk *key;
-        if ((s = rot_key(ev, fn, a->slots, ks[i], &g, &key)) != HEKV_OK) return s;
+        const hekv_swk *key;
+        if ((s = rot_key(ev, fn, a->slots, a->level, ks[i], &g, &key)) != HEKV_OK) return s;
         any |= g != 1;
     }
-    if (any && (s = ensure_scratch(ev, fn)) != HEKV_OK) return s;
     for (size_t i = 0; i < n; i++)
         if (hekv__ct_resize(outs[i], a->level) != HEKV_OK)
             return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory sizing output %zu",
@@ -240,11 +249,11 @@ hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev, hekv_ct *const *outs, c
     if (any) hekv__decompose(ev, &ev->dec, &a->c[1], a->level);
     for (size_t i = 0; i < n; i++) {
         uint64_t g;
-        const hekv__swk *key;
-        s = rot_key(ev, fn, a->slots, ks[i], &g, &key);
+        const hekv_swk *key;
+        s = rot_key(ev, fn, a->slots, a->level, ks[i], &g, &key);
         HEKV_CHECK_INTERNAL(s == HEKV_OK);
         if (g == 1) {
-            if ((s = hekv_ct_copy(outs[i], a, &ev->err)) != HEKV_OK) return s;
+            if ((s = hekv_ckks_ct_copy(outs[i], a, &ev->err)) != HEKV_OK) return s;
             continue;
         }
         rot_from_decomp(ev, &outs[i]->c[0], &outs[i]->c[1], &a->c[0], &ev->dec, key, g);
@@ -259,7 +268,7 @@ static hekv_status rot_sum(hekv_eval *ev, const char *fn, hekv_ct *out, const he
                            long stride, size_t n) {
     if (!ev) return HEKV_ERR_ARG;
     hekv_status s;
-    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = check_ct(ev, fn, out, "out")) != HEKV_OK)
+    if ((s = check_in(ev, fn, a)) != HEKV_OK || (s = hekv__check_out(ev, fn, out)) != HEKV_OK)
         return s;
     if (n == 0 || (n & (n - 1)) != 0 || n > ev->params->n / 2)
         return hekv_err_set(&ev->err, HEKV_ERR_ARG,
@@ -271,18 +280,17 @@ static hekv_status rot_sum(hekv_eval *ev, const char *fn, hekv_ct *out, const he
     while (((size_t)1 << steps) < n) steps++;
     for (int i = 0; i < steps; i++) {
         uint64_t g;
-        const hekv__swk *key;
-        if ((s = rot_key(ev, fn, a->slots, st * (1L << i), &g, &key)) != HEKV_OK) return s;
+        const hekv_swk *key;
+        if ((s = rot_key(ev, fn, a->slots, a->level, st * (1L << i), &g, &key)) != HEKV_OK) return s;
     }
-    if ((s = ensure_scratch(ev, fn)) != HEKV_OK) return s;
-    if (out != a && (s = hekv_ct_copy(out, a, &ev->err)) != HEKV_OK) return s;
-    const hekv_ring *rq = ev->params->rq;
+    if (out != a && (s = hekv_ckks_ct_copy(out, a, &ev->err)) != HEKV_OK) return s;
+    const hekv_ring *rq = ev->rq;
     const int level = a->level;
-    hekv_poly o0 = view(&out->c[0], level + 1), o1 = view(&out->c[1], level + 1);
+    hekv_poly o0 = hekv__view(&out->c[0], level + 1), o1 = hekv__view(&out->c[1], level + 1);
     for (int i = 0; i < steps; i++) {
         uint64_t g;
-        const hekv__swk *key;
-        s = rot_key(ev, fn, a->slots, st * (1L << i), &g, &key);
+        const hekv_swk *key;
+        s = rot_key(ev, fn, a->slots, a->level, st * (1L << i), &g, &key);
         HEKV_CHECK_INTERNAL(s == HEKV_OK);
         if (g == 1) { /* the rotation is the identity on these slots: out += out */
             hekv_ring_add(rq, &o0, &o0, &o0);

@@ -42,54 +42,116 @@
  * This file does not check its inputs (the public callers in eval.c / eval_rot.c do) and
  * does not allocate on the switching path: it works in the evaluator's scratch.
  *
- * Note for eval.c (H4): hekv_ckks_eval_new / _clone must call hekv__ks_scratch_new(ev)
- * after allocating dec/acc0/acc1/tmp/bconv_scratch, and hekv_ckks_eval_free must call
- * hekv__ks_scratch_free(ev). (hekv__ks_scratch_new is idempotent; the public rotation
- * calls in eval_rot.c also call it, so a missing call in eval_new costs only the free.)
+ * The special primes of a switch are those of the key's basis (hekv__ksb): the set's own
+ * for relinearisation and Galois keys (hoisted decompositions are shared between those),
+ * or a prefix of them for a switching key made smaller (hekv_ckks_swk_new).
+ *
  * The routines here use ev->dec (hekv__keyswitch / _add only: left in coefficient form
- * there, level -1), ev->acc0/acc1, ev->gal_map and ev->bconv_scratch, never ev->tmp[]. */
+ * there, level -1), ev->acc0/acc1, ev->gal_map and ev->bconv_scratch, never ev->tmp[] or
+ * the evaluator's pool of ciphertexts. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ckks_int.h"
 
-/* ------------------------------------------------------------------ scratch */
+/* ------------------------------------------------------------------ bases */
 
-hekv_status hekv__ks_scratch_new(hekv_eval *ev) {
-    if (ev->gal_map) return HEKV_OK; /* already there (idempotent) */
-    ev->gal_map = hekv_alloc_aligned(ev->params->n * sizeof(uint32_t));
-    if (!ev->gal_map) return HEKV_ERR_NOMEM;
-    ev->gal_map_elt = 0;
+void hekv__ksb_release(hekv__ksb *b) {
+    if (!b) return;
+    if (b->modup) {
+        for (int i = 0; i < b->nplans; i++) {
+            hekv_bconv_free(b->modup[i].lo);
+            hekv_bconv_free(b->modup[i].hi);
+            hekv_bconv_free(b->modup[i].p);
+        }
+    }
+    free(b->modup);
+    hekv_bconv_free(b->moddown);
+    free(b->p_mod_q);
+    free(b->p_inv_mod_q);
+    memset(b, 0, sizeof *b);
+}
+
+hekv_status hekv__ksb_init(const hekv_ckks_params *p, int np, int level, hekv__ksb *b,
+                           hekv_err *err) {
+    memset(b, 0, sizeof *b);
+    const int nq = p->nq, alpha = p->alpha;
+    if (np < 1 || np > p->np || level < 0 || level >= nq)
+        return hekv_err_set(err, HEKV_ERR_ARG,
+                            "key-switching basis: %d special primes (1..%d) at level %d (0..%d)",
+                            np, p->np, level, nq - 1);
+    b->np = np;
+    b->level = level;
+    b->nplans = p->dnum * alpha;
+    b->modup = calloc((size_t)b->nplans, sizeof *b->modup);
+    b->p_mod_q = calloc((size_t)nq, sizeof(uint64_t));
+    b->p_inv_mod_q = calloc((size_t)nq, sizeof(uint64_t));
+    if (!b->modup || !b->p_mod_q || !b->p_inv_mod_q) {
+        hekv__ksb_release(b);
+        return hekv_err_set(err, HEKV_ERR_NOMEM, "key-switching basis: out of memory");
+    }
+    hekv_status s = HEKV_OK;
+    /* digit j at level l holds k = min(alpha, l + 1 - j*alpha) limbs: the plans of every
+     * (j, k) a switch at a level <= `level` meets */
+    for (int j = 0; j * alpha <= level && s == HEKV_OK; j++) {
+        const int start = j * alpha;
+        for (int k = 1; k <= alpha && start + k <= nq && start + k - 1 <= level && s == HEKV_OK;
+             k++) {
+            hekv__modup_plan *mp = &b->modup[j * alpha + k - 1];
+            if (start > 0) s = hekv_bconv_new(p->rq, start, k, p->rq, 0, start, &mp->lo, err);
+            if (s == HEKV_OK && start + k < nq)
+                s = hekv_bconv_new(p->rq, start, k, p->rq, start + k, nq - start - k, &mp->hi,
+                                   err);
+            if (s == HEKV_OK) s = hekv_bconv_new(p->rq, start, k, p->rp, 0, np, &mp->p, err);
+        }
+    }
+    if (s == HEKV_OK) s = hekv_bconv_new(p->rp, 0, np, p->rq, 0, nq, &b->moddown, err);
+    if (s != HEKV_OK) {
+        hekv__ksb_release(b);
+        return s;
+    }
+    for (int i = 0; i < nq; i++) {
+        const hekv_modulus *m = hekv_ring_modulus(p->rq, i);
+        uint64_t prod = 1;
+        for (int t = 0; t < np; t++)
+            prod = hekv_mod_mul(prod, hekv_ring_modulus(p->rp, t)->q % m->q, m);
+        b->p_mod_q[i] = prod;
+        b->p_inv_mod_q[i] = hekv_mod_inv_prime(prod, m);
+    }
+    for (int t = 0; t < np; t++) b->log_p += log2((double)hekv_ring_modulus(p->rp, t)->q);
     return HEKV_OK;
 }
 
-void hekv__ks_scratch_free(hekv_eval *ev) {
-    if (!ev) return;
-    hekv_free_aligned(ev->gal_map);
-    ev->gal_map = NULL;
-    ev->gal_map_elt = 0;
+static size_t bconv_words(const hekv_bconv *bc, size_t cur) {
+    if (!bc) return cur;
+    size_t w = hekv_bconv_scratch_words(bc);
+    return w > cur ? w : cur;
+}
+
+size_t hekv__ksb_scratch_words(const hekv__ksb *b) {
+    size_t words = bconv_words(b->moddown, 1);
+    for (int i = 0; i < b->nplans; i++) {
+        words = bconv_words(b->modup[i].lo, words);
+        words = bconv_words(b->modup[i].hi, words);
+        words = bconv_words(b->modup[i].p, words);
+    }
+    return words;
 }
 
 const uint32_t *hekv__galois_map(hekv_eval *ev, uint64_t galois) {
     if (ev->gal_map_elt != galois) {
         HEKV_CHECK_INTERNAL(ev->gal_map != NULL);
         HEKV_CHECK_INTERNAL(hekv_automorph_map_ntt(ev->gal_map, ev->params->logn, galois) ==
-                            HEKV_OK);
+                            HEKV_KERN_OK);
         ev->gal_map_elt = galois;
     }
     return ev->gal_map;
 }
 
-/* A view of the first `limbs` limbs of p (same block). */
-static inline hekv_poly view(const hekv_poly *p, int limbs) {
-    hekv_poly v = *p;
-    v.limbs = (size_t)limbs;
-    return v;
-}
-
 /* ------------------------------------------------------------------ keys */
 
-void hekv__swk_free(hekv__swk *k) {
+void hekv_ckks_swk_free(hekv_swk *k) {
     if (!k) return;
     for (int j = 0; j < k->ndigits; j++) {
         if (k->b) hekv__qp_free(&k->b[j]);
@@ -97,12 +159,24 @@ void hekv__swk_free(hekv__swk *k) {
     }
     free(k->b);
     free(k->a);
+    if (k->own_ksb) {
+        hekv__ksb_release(k->own_ksb);
+        free(k->own_ksb);
+    }
     hekv_memzero(k, sizeof *k);
     free(k);
 }
 
-hekv_status hekv__swk_expand(const hekv_ckks_params *prm, hekv__swk *k) {
-    if (!prm || !k || !k->a || k->ndigits != prm->dnum) return HEKV_ERR_ARG;
+int hekv_ckks_swk_max_level(const hekv_swk *k) { return k ? k->level : -1; }
+int hekv_ckks_swk_special(const hekv_swk *k) { return k ? k->ksb->np : 0; }
+size_t hekv_ckks_swk_bytes(const hekv_swk *k) {
+    if (!k) return 0;
+    return (size_t)k->ndigits * 2 * (size_t)(k->level + 1 + k->ksb->np) * k->params->n *
+           sizeof(uint64_t);
+}
+
+void hekv__swk_expand(hekv_swk *k) {
+    const hekv_ckks_params *prm = k->params;
     hekv_prng prng;
     hekv_prng_init_seed(&prng, k->seed);
     for (int j = 0; j < k->ndigits; j++) {
@@ -112,93 +186,88 @@ hekv_status hekv__swk_expand(const hekv_ckks_params *prm, hekv__swk *k) {
         k->a[j].q.ntt = k->a[j].p.ntt = 1;
     }
     hekv_prng_wipe(&prng);
-    return HEKV_OK;
 }
 
-/* An empty key of dnum digits at the top level. */
-static hekv_status swk_alloc(const hekv_ckks_params *prm, hekv__swk **out) {
-    hekv__swk *k = calloc(1, sizeof *k);
+hekv_status hekv__swk_alloc(const hekv_ckks_params *prm, int level, const hekv__ksb *ksb,
+                            hekv_swk **out) {
+    *out = NULL;
+    if (!ksb) ksb = &prm->ksb;
+    if (level < 0 || level > ksb->level) return HEKV_ERR_ARG;
+    hekv_swk *k = calloc(1, sizeof *k);
     if (!k) return HEKV_ERR_NOMEM;
-    k->ndigits = prm->dnum;
-    k->b = calloc((size_t)prm->dnum, sizeof *k->b);
-    k->a = calloc((size_t)prm->dnum, sizeof *k->a);
+    k->params = prm;
+    k->level = level;
+    k->ksb = ksb;
+    k->ndigits = level / prm->alpha + 1;
+    k->b = calloc((size_t)k->ndigits, sizeof *k->b);
+    k->a = calloc((size_t)k->ndigits, sizeof *k->a);
     hekv_status s = (k->b && k->a) ? HEKV_OK : HEKV_ERR_NOMEM;
-    for (int j = 0; s == HEKV_OK && j < prm->dnum; j++) {
-        s = hekv__qp_new(prm, prm->nq - 1, &k->b[j]);
-        if (s == HEKV_OK) s = hekv__qp_new(prm, prm->nq - 1, &k->a[j]);
+    for (int j = 0; s == HEKV_OK && j < k->ndigits; j++) {
+        s = hekv__qp_new(prm, level, ksb->np, &k->b[j]);
+        if (s == HEKV_OK) s = hekv__qp_new(prm, level, ksb->np, &k->a[j]);
     }
     if (s != HEKV_OK) {
-        hekv__swk_free(k);
+        hekv_ckks_swk_free(k);
         return s;
     }
     *out = k;
     return HEKV_OK;
 }
 
-hekv_status hekv__swk_gen(const hekv_ckks_params *prm, const hekv_sk *sk,
-                          const hekv_poly *s_from_q, const hekv_poly *s_to_q,
-                          const hekv_poly *s_to_p, hekv__swk **out, hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv__swk_gen: out is NULL");
-    *out = NULL;
-    if (!prm || !sk || !s_from_q || sk->params != prm || s_from_q->limbs < (size_t)prm->nq ||
-        !s_from_q->ntt || !s_to_q != !s_to_p ||
-        (s_to_q && (s_to_q->limbs < (size_t)prm->nq || s_to_p->limbs < (size_t)prm->np ||
-                    !s_to_q->ntt || !s_to_p->ntt)))
-        return hekv_err_set(err, HEKV_ERR_ARG,
-                            "hekv__swk_gen: need the parameters, their secret key, s' in NTT "
-                            "form over all %d Q limbs and s_to (if given) over all of Q and P",
-                            prm ? prm->nq : 0);
-    /* g_j is 0 on P: the P limbs of b_j involve s_to only */
-    if (!s_to_q) s_to_q = &sk->sq, s_to_p = &sk->sp;
+hekv_status hekv__swk_gen(hekv_swk *k, const hekv_poly *s_from_q, const hekv_poly *s_to_q,
+                          const hekv_poly *s_to_p, hekv_err *err) {
+    const hekv_ckks_params *prm = k->params;
+    const hekv__ksb *ksb = k->ksb;
+    HEKV_CHECK_INTERNAL(s_from_q && s_to_q && s_to_p && s_from_q->ntt && s_to_q->ntt &&
+                        s_to_p->ntt && s_from_q->limbs >= (size_t)k->level + 1 &&
+                        s_to_q->limbs >= (size_t)k->level + 1 &&
+                        s_to_p->limbs >= (size_t)ksb->np);
     const size_t n = prm->n;
-    const int nq = prm->nq, alpha = prm->alpha;
-    hekv__swk *k = NULL;
+    const int alpha = prm->alpha, L = k->level;
     hekv__qp_poly t = {0};
     int64_t *e = calloc(n, sizeof *e);
-    uint64_t *g = calloc((size_t)nq, sizeof *g);
+    uint64_t *g = calloc((size_t)prm->nq, sizeof *g);
     hekv_prng eprng;
     int have_prng = 0;
-    const double sigma = prm->lit.sigma > 0 ? prm->lit.sigma : HEKV_GAUSS_SIGMA;
     hekv_status s = (e && g) ? HEKV_OK : HEKV_ERR_NOMEM;
-    if (s == HEKV_OK) s = swk_alloc(prm, &k);
-    if (s == HEKV_OK) s = hekv__qp_new(prm, nq - 1, &t);
+    if (s == HEKV_OK) s = hekv__qp_new(prm, L, ksb->np, &t);
     if (s != HEKV_OK) {
-        hekv_err_set(err, s, "hekv__swk_gen: out of memory");
+        hekv_err_set(err, s, "generating a switching key: out of memory");
         goto done;
     }
     if ((s = hekv_os_random(k->seed, HEKV_SEED_BYTES, err)) != HEKV_OK) goto done;
     if ((s = hekv_prng_init_os(&eprng, err)) != HEKV_OK) goto done;
     have_prng = 1;
     k->has_seed = 1;
-    s = hekv__swk_expand(prm, k);
-    HEKV_CHECK_INTERNAL(s == HEKV_OK);
+    hekv__swk_expand(k);
+    /* views of the secrets at the key's limbs */
+    const hekv_poly sfq = hekv__view(s_from_q, L + 1), stq = hekv__view(s_to_q, L + 1);
+    const hekv_poly stp = hekv__view(s_to_p, ksb->np);
     for (int j = 0; j < k->ndigits; j++) {
         hekv__qp_poly *b = &k->b[j], *a = &k->a[j];
-        /* e_j, sampled once, lifted to Q and P */
-        hekv_sample_gaussian(&eprng, e, n, sigma, HEKV_GAUSS_TAIL);
+        /* e_j, sampled once, lifted to Q and P' */
+        hekv_sample_gaussian(&eprng, e, n, prm->lit.sigma, HEKV_GAUSS_TAIL);
         hekv_poly_set_small(prm->rq, &b->q, e);
         hekv_poly_set_small(prm->rp, &b->p, e);
         hekv_ring_ntt_fwd(prm->rq, &b->q);
         hekv_ring_ntt_fwd(prm->rp, &b->p);
         /* b_j = e_j - a_j s_to */
-        hekv_ring_mul(prm->rq, &t.q, &a->q, s_to_q);
+        hekv_ring_mul(prm->rq, &t.q, &a->q, &stq);
         hekv_ring_sub(prm->rq, &b->q, &b->q, &t.q);
-        hekv_ring_mul(prm->rp, &t.p, &a->p, s_to_p);
+        hekv_ring_mul(prm->rp, &t.p, &a->p, &stp);
         hekv_ring_sub(prm->rp, &b->p, &b->p, &t.p);
-        /* + g_j s' on Q: P mod q_i on the digit's primes */
-        memset(g, 0, (size_t)nq * sizeof *g);
-        for (int i = j * alpha; i < (j + 1) * alpha && i < nq; i++) g[i] = prm->p_mod_q[i];
-        hekv_ring_mul_scalar_acc(prm->rq, &b->q, s_from_q, g);
+        /* + g_j s' on Q: P' mod q_i on the digit's primes */
+        memset(g, 0, (size_t)prm->nq * sizeof *g);
+        for (int i = j * alpha; i < (j + 1) * alpha && i <= L; i++) g[i] = ksb->p_mod_q[i];
+        hekv_ring_mul_scalar_acc(prm->rq, &b->q, &sfq, g);
     }
-    *out = k;
-    k = NULL;
+    s = HEKV_OK;
 done:
     if (have_prng) hekv_prng_wipe(&eprng);
     if (e) hekv_memzero(e, n * sizeof *e);
     free(e);
     free(g);
     hekv__qp_free(&t);
-    hekv__swk_free(k);
     return s;
 }
 
@@ -211,7 +280,7 @@ hekv_status hekv__decomp_new(const hekv_ckks_params *prm, hekv__decomp *d) {
     if (!d->d) return HEKV_ERR_NOMEM;
     d->ndigits = prm->dnum;
     for (int j = 0; j < prm->dnum; j++) {
-        hekv_status s = hekv__qp_new(prm, prm->nq - 1, &d->d[j]);
+        hekv_status s = hekv__qp_new(prm, prm->nq - 1, prm->np, &d->d[j]);
         if (s != HEKV_OK) {
             hekv__decomp_free(d);
             return s;
@@ -233,21 +302,21 @@ void hekv__decomp_free(hekv__decomp *d) {
  * (c2 given) or c, then for each digit j its centred value lifted to
  * Q[0, start), Q[end, level] and P at once, in coefficient form, into d->d[j] (the digit's
  * own limbs [start, end) are not written: they are x's, exact, and in NTT form already). */
-static void modup_coef(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, const hekv_poly *c2,
-                       int level) {
+static void modup_coef(hekv_eval *ev, hekv__decomp *d, const hekv__ksb *ksb, const hekv_poly *c,
+                       const hekv_poly *c2, int level) {
     const hekv_ckks_params *prm = ev->params;
     const size_t n = prm->n;
     const int alpha = prm->alpha, ndig = level / alpha + 1;
     uint64_t *scratch = ev->bconv_scratch;
     HEKV_DASSERT(c->ntt && c->limbs >= (size_t)level + 1 && ndig <= d->ndigits);
 
-    hekv_poly coef = view(&ev->acc0.q, level + 1);
-    hekv_ring_ntt_inv_from(prm->rq, &coef, c, c2);
+    hekv_poly coef = hekv__lv(&ev->acc0.q, level);
+    hekv_ring_ntt_inv_from(ev->rq, &coef, c, c2);
     for (int j = 0; j < ndig; j++) {
         const int start = j * alpha;
         const int k = level + 1 - start < alpha ? level + 1 - start : alpha;
         const int end = start + k; /* digit limbs [start, end) */
-        const hekv__modup_plan *mp = &prm->modup[j * alpha + k - 1];
+        const hekv__modup_plan *mp = &ksb->modup[j * alpha + k - 1];
         const uint64_t *in = coef.c + (size_t)start * n;
         const hekv_bconv *plan[3];
         uint64_t *dst[3];
@@ -256,8 +325,8 @@ static void modup_coef(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, const
         if (end <= level)
             plan[np_] = mp->hi, dst[np_] = d->d[j].q.c + (size_t)end * n,
             cnt[np_++] = level + 1 - end;
-        plan[np_] = mp->p, dst[np_] = d->d[j].p.c, cnt[np_++] = prm->np;
-        hekv_bconv_apply_multi(plan, dst, cnt, np_, in, scratch, 1);
+        plan[np_] = mp->p, dst[np_] = d->d[j].p.c, cnt[np_++] = ksb->np;
+        hekv_bconv_apply_multi(plan, dst, cnt, np_, in, scratch, 1, ev->threads);
     }
     d->level = level;
 }
@@ -266,16 +335,16 @@ void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int lev
     const hekv_ckks_params *prm = ev->params;
     const size_t n = prm->n, limb = n * sizeof(uint64_t);
     const int alpha = prm->alpha, ndig = level / alpha + 1;
-    modup_coef(ev, d, c, NULL, level);
+    modup_coef(ev, d, &prm->ksb, c, NULL, level);
     for (int j = 0; j < ndig; j++) {
         const int start = j * alpha;
         const int end = level + 1 < start + alpha ? level + 1 : start + alpha;
-        hekv_poly q = view(&d->d[j].q, level + 1);
+        hekv_poly q = hekv__lv(&d->d[j].q, level);
         /* the digit's own limbs are c's: already exact and in NTT form */
         memcpy(q.c + (size_t)start * n, c->c + (size_t)start * n, (size_t)(end - start) * limb);
-        if (start > 0) hekv_ring_ntt_fwd_range(prm->rq, &q, 0, (size_t)start);
-        if (end <= level) hekv_ring_ntt_fwd_range(prm->rq, &q, (size_t)end, (size_t)level + 1);
-        hekv_ring_ntt_fwd(prm->rp, &d->d[j].p);
+        if (start > 0) hekv_ring_ntt_fwd_range(ev->rq, &q, 0, (size_t)start);
+        if (end <= level) hekv_ring_ntt_fwd_range(ev->rq, &q, (size_t)end, (size_t)level + 1);
+        hekv_ring_ntt_fwd(ev->rp, &d->d[j].p);
         d->d[j].q.ntt = 1;
     }
 }
@@ -289,63 +358,70 @@ void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int lev
  * side of the product is transformed back at once (ev->acc0.p/acc1.p), converted to Q
  * (into ev->acc0.q/acc1.q), and the Q side subtracts, scales and permutes as it goes. */
 static void ks_apply(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv__decomp *d,
-                     const hekv_poly *own, const hekv_poly *own2, int coef, const hekv__swk *k,
+                     const hekv_poly *own, const hekv_poly *own2, int coef, const hekv_swk *k,
                      const uint32_t *out_map, const hekv_ring_ks_add *add) {
     const hekv_ckks_params *prm = ev->params;
-    const int level = d->level, alpha = prm->alpha, ndig = level / alpha + 1;
-    HEKV_DASSERT(level >= 0 && ndig <= k->ndigits && ndig <= HEKV_RING_KS_MAX_DIGITS);
-    hekv_poly dq[HEKV_RING_KS_MAX_DIGITS];
+    const hekv__ksb *ksb = k->ksb;
+    const int level = d->level, alpha = prm->alpha, ndig = level / alpha + 1, np = ksb->np;
+    HEKV_DASSERT(level >= 0 && level <= k->level && ndig <= k->ndigits &&
+                 ndig <= HEKV_RING_KS_MAX_DIGITS);
+    hekv_poly dq[HEKV_RING_KS_MAX_DIGITS], dp[HEKV_RING_KS_MAX_DIGITS];
     hekv_poly *dqp[HEKV_RING_KS_MAX_DIGITS], *dpp[HEKV_RING_KS_MAX_DIGITS];
     const hekv_poly *bq[HEKV_RING_KS_MAX_DIGITS], *bp[HEKV_RING_KS_MAX_DIGITS];
     const hekv_poly *aq[HEKV_RING_KS_MAX_DIGITS], *ap[HEKV_RING_KS_MAX_DIGITS];
     int own_b[HEKV_RING_KS_MAX_DIGITS], own_e[HEKV_RING_KS_MAX_DIGITS];
     for (int j = 0; j < ndig; j++) {
-        dq[j] = view(&d->d[j].q, level + 1);
-        dqp[j] = &dq[j], dpp[j] = &d->d[j].p;
+        dq[j] = hekv__lv(&d->d[j].q, level);
+        dp[j] = hekv__view(&d->d[j].p, np);
+        dqp[j] = &dq[j], dpp[j] = &dp[j];
         bq[j] = &k->b[j].q, bp[j] = &k->b[j].p;
         aq[j] = &k->a[j].q, ap[j] = &k->a[j].p;
         own_b[j] = j * alpha;
         own_e[j] = level + 1 < (j + 1) * alpha ? level + 1 : (j + 1) * alpha;
     }
     /* P side: the product, back to coefficients */
+    hekv_poly p0 = hekv__view(&ev->acc0.p, np), p1 = hekv__view(&ev->acc1.p, np);
     const hekv_ring_ks_args ksp = {ndig, dpp, coef, NULL, NULL, NULL, NULL, bp, ap};
-    hekv_ring_ks_dot_inv(prm->rp, &ev->acc0.p, &ev->acc1.p, &ksp);
+    hekv_ring_ks_dot_inv(ev->rp, &p0, &p1, &ksp);
     /* conv_{P->Q} of both, centred (ModDown rounds) */
-    hekv_poly c0 = view(&ev->acc0.q, level + 1), c1 = view(&ev->acc1.q, level + 1);
-    hekv_bconv_apply_centered(prm->moddown, c0.c, ev->acc0.p.c, ev->bconv_scratch, level + 1);
-    hekv_bconv_apply_centered(prm->moddown, c1.c, ev->acc1.p.c, ev->bconv_scratch, level + 1);
-    /* Q side: the product, minus the conversion, times P^-1 */
+    hekv_poly c0 = hekv__lv(&ev->acc0.q, level), c1 = hekv__lv(&ev->acc1.q, level);
+    const hekv_bconv *md[2] = {ksb->moddown, ksb->moddown};
+    const int cnt = level + 1;
+    hekv_bconv_apply_multi(md, &c0.c, &cnt, 1, p0.c, ev->bconv_scratch, 1, ev->threads);
+    hekv_bconv_apply_multi(md + 1, &c1.c, &cnt, 1, p1.c, ev->bconv_scratch, 1, ev->threads);
+    /* Q side: the product, minus the conversion, times P'^-1 */
     const hekv_ring_ks_args ksq = {ndig, dqp, coef, own, own2, own_b, own_e, bq, aq};
-    hekv_poly o0 = view(out0, level + 1), o1 = view(out1, level + 1);
-    hekv_ring_ks_dot_moddown(prm->rq, &o0, &o1, &ksq, &c0, &c1, prm->p_inv_mod_q, add, out_map);
+    hekv_poly o0 = hekv__lv(out0, level), o1 = hekv__lv(out1, level);
+    hekv_ring_ks_dot_moddown(ev->rq, &o0, &o1, &ksq, &c0, &c1, ksb->p_inv_mod_q, add, out_map);
     out0->ntt = out1->ntt = 1;
 }
 
 void hekv__keyswitch_decomp(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
-                            const hekv__decomp *d, const hekv__swk *k, uint64_t galois) {
+                            const hekv__decomp *d, const hekv_swk *k, uint64_t galois) {
     hekv__keyswitch_decomp_add(ev, out0, out1, d, k, galois, NULL);
 }
 
 void hekv__keyswitch_decomp_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,
-                                const hekv__decomp *d, const hekv__swk *k, uint64_t galois,
+                                const hekv__decomp *d, const hekv_swk *k, uint64_t galois,
                                 const hekv_ring_ks_add *add) {
+    HEKV_DASSERT(k->ksb == &ev->params->ksb);
     const uint32_t *map = galois != 1 ? hekv__galois_map(ev, galois) : NULL;
     ks_apply(ev, out0, out1, d, NULL, NULL, 0, k, map, add);
 }
 
 void hekv__keyswitch_add(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
-                         const hekv_poly *c2, int level, const hekv__swk *k,
+                         const hekv_poly *c2, int level, const hekv_swk *k,
                          const uint32_t *out_map, const hekv_ring_ks_add *add) {
     /* Not hoisted: the digits stay in coefficient form until the fused pass transforms
      * each limb right before its product, and their own limbs are formed from c as they
      * are read. */
-    hekv_poly cv = view(c, level + 1), c2v = c2 ? view(c2, level + 1) : cv;
-    modup_coef(ev, &ev->dec, &cv, c2 ? &c2v : NULL, level);
+    hekv_poly cv = hekv__lv(c, level), c2v = c2 ? hekv__lv(c2, level) : cv;
+    modup_coef(ev, &ev->dec, k->ksb, &cv, c2 ? &c2v : NULL, level);
     ks_apply(ev, out0, out1, &ev->dec, &cv, c2 ? &c2v : NULL, 1, k, out_map, add);
     ev->dec.level = -1; /* transformed in part, and without its own limbs: no decomposition */
 }
 
 void hekv__keyswitch(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv_poly *c,
-                     int level, const hekv__swk *k) {
+                     int level, const hekv_swk *k) {
     hekv__keyswitch_add(ev, out0, out1, c, NULL, level, k, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckks_ext.h"
 #include "ckks_int.h"
 
 struct hekv_lintrans {
@@ -86,7 +87,7 @@ static long choose_n1(const long *off, size_t nd, size_t slots, uint8_t *seen) {
 void hekv_ckks_lintrans_free(hekv_lintrans *lt) {
     if (!lt) return;
     if (lt->pts)
-        for (size_t i = 0; i < lt->ndiag; i++) hekv_pt_free(lt->pts[i]);
+        for (size_t i = 0; i < lt->ndiag; i++) hekv_ckks_pt_free(lt->pts[i]);
     free(lt->pts);
     free(lt->offsets);
     free(lt->bidx);
@@ -207,7 +208,7 @@ hekv_status hekv_ckks_lintrans_new(hekv_encoder *enc, const long *offsets,
             re[j] = dre[from];
             im[j] = dim ? dim[from] : 0.0;
         }
-        s = hekv_pt_new(p, &lt->pts[i], err);
+        s = hekv_ckks_pt_new(p, &lt->pts[i], err);
         if (s == HEKV_OK)
             s = hekv_ckks_encode(enc, lt->pts[i], re, dim ? im : NULL, slots, level, scale, err);
     }
@@ -252,27 +253,6 @@ size_t hekv_ckks_lintrans_bytes(const hekv_lintrans *lt) {
 
 /* ------------------------------------------------------------------ evaluation */
 
-static hekv_poly view(const hekv_poly *p, int level) {
-    hekv_poly v = *p;
-    v.limbs = (size_t)level + 1;
-    return v;
-}
-
-static hekv_status need_key(hekv_eval *ev, const char *fn, long rot, size_t slots) {
-    /* under sparse packing rot and rot - slots are the same rotation (eval_rot.c takes
-     * either key) */
-    uint64_t g = hekv_ckks_galois_rot(ev->params, rot);
-    long alt = rot - (long)slots;
-    if (ev->evk && (hekv__evk_find(ev->evk, g) ||
-                    (slots < ev->params->n / 2 &&
-                     hekv__evk_find(ev->evk, hekv_ckks_galois_rot(ev->params, alt)))))
-        return HEKV_OK;
-    return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
-                        "%s: no Galois key for rotation %ld (element %llu): generate the keys "
-                        "listed by hekv_ckks_lintrans_rotations", fn, rot,
-                        (unsigned long long)g);
-}
-
 hekv_status hekv_ckks_eval_lintrans(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
                                     const hekv_lintrans *lt) {
     static const char fn[] = "hekv_ckks_eval_lintrans";
@@ -295,114 +275,78 @@ hekv_status hekv_ckks_eval_lintrans(hekv_eval *ev, hekv_ct *out, const hekv_ct *
                             "%s: slot counts differ (ciphertext %zu, transform %zu)", fn,
                             a->slots, lt->slots);
     const int l = a->level < lt->level ? a->level : lt->level;
-    const double scale = a->scale * lt->scale;
-    double lq = 0;
-    for (int i = 0; i <= l; i++) lq += log2((double)hekv_ckks_params_q(p, i));
-    if (!(log2(scale) < lq))
-        return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
-                            "%s: the product scale 2^%.2f would not fit the modulus 2^%.2f "
-                            "left at level %d: rescale the input first, or bootstrap", fn,
-                            log2(scale), lq, l);
     hekv_status s;
+    if ((s = hekv__check_product_scale(ev, fn, a->scale * lt->scale, l))) return s;
     for (size_t i = 0; i < lt->nbaby; i++)
-        if (lt->baby[i] && (s = need_key(ev, fn, lt->baby[i], lt->slots))) return s;
+        if (lt->baby[i] &&
+            (s = hekv_ckks_ext_need_rotation(ev, fn, lt->baby[i], lt->slots, l)))
+            return s;
     for (size_t i = 0; i < lt->ngiant; i++)
-        if (lt->giant[i] && (s = need_key(ev, fn, lt->giant[i] * lt->n1, lt->slots))) return s;
+        if (lt->giant[i] &&
+            (s = hekv_ckks_ext_need_rotation(ev, fn, lt->giant[i] * lt->n1, lt->slots, l)))
+            return s;
 
-    /* Scratch ciphertexts: the baby rotations and the inner sum. */
+    /* scratch from the pool: the input at level l, the baby rotations and one inner sum */
     const size_t nbr = lt->nbaby;
     hekv_ct **rot = calloc(nbr, sizeof *rot);
+    const hekv_ct **xb = malloc(lt->ndiag * sizeof *xb);
+    const hekv_pt **pb = malloc(lt->ndiag * sizeof *pb);
+    hekv_ct **outs = malloc(nbr * sizeof *outs);
     long *ks = malloc(nbr * sizeof *ks);
-    hekv_ct *inner = NULL;
-    hekv_err e;
-    if (!rot || !ks) {
+    hekv_ct *low = NULL, *inner = NULL;
+    const hekv_ct *src = a;
+    size_t got = 0, nk = 0;
+    if (!rot || !xb || !pb || !outs || !ks) {
         s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
         goto done;
     }
-    s = hekv_ct_new(p, &inner, &e);
-    if (s == HEKV_OK) s = hekv__ct_resize(inner, l);
-    if (s == HEKV_OK) s = hekv__ct_resize(out, l);
-    size_t nk = 0;
-    for (size_t i = 0; i < nbr && s == HEKV_OK; i++) {
-        if (!lt->baby[i]) continue;
-        s = hekv_ct_new(p, &rot[i], &e);
-        if (s == HEKV_OK) s = hekv__ct_resize(rot[i], l);
-        ks[nk++] = lt->baby[i];
-    }
-    if (s != HEKV_OK) {
-        hekv_err_set(&ev->err, s, "%s: could not allocate scratch ciphertexts (%s)", fn,
-                     hekv_status_str(s));
+    if ((s = hekv_ckks_ext_scratch_get(ev, &low)) || (s = hekv_ckks_ext_scratch_get(ev, &inner)))
         goto done;
+    for (; got < nbr; got++) {
+        if (!lt->baby[got]) continue;
+        if ((s = hekv_ckks_ext_scratch_get(ev, &rot[got]))) goto done;
+        outs[nk] = rot[got];
+        ks[nk++] = lt->baby[got];
     }
-    /* the input seen at level l: a shallow view of a's blocks (dropping limbs is free) */
-    hekv_ct xl = *a;
-    xl.level = l;
-    xl.c[0].limbs = xl.c[1].limbs = (size_t)l + 1;
-    xl.has_seed = 0;
-    const hekv_ct *src = &xl;
-
+    if (l < a->level) { /* the input seen at level l */
+        if ((s = hekv_ckks_eval_drop_to(ev, low, a, l))) goto done;
+        src = low;
+    }
     /* baby steps: every non-zero b from one decomposition of the input */
-    hekv_ct **outs = malloc((nk ? nk : 1) * sizeof *outs);
-    if (!outs) {
-        s = hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
-        goto done;
-    }
-    nk = 0;
-    for (size_t i = 0; i < nbr; i++)
-        if (lt->baby[i]) outs[nk++] = rot[i];
-    if (nk) s = hekv_ckks_eval_rotate_hoisted(ev, outs, src, ks, nk);
-    free(outs);
-    if (s) goto done;
+    if (nk && (s = hekv_ckks_eval_rotate_hoisted(ev, outs, src, ks, nk))) goto done;
 
     /* giant steps: inner_g = sum_b diag'_{g,b} (.) rot(x, b) at the product scale, then
      * out += rot(inner_g, g*n1), the sum fused into the rotation */
-    const hekv_ring *rq = p->rq;
-    out->level = l;
-    out->scale = scale;
-    out->slots = a->slots;
-    out->c[0].ntt = out->c[1].ntt = 1;
-    out->has_seed = 0;
-    memset(out->seed, 0, sizeof out->seed);
-    int first = 1;
     for (size_t gi = 0; gi < lt->ngiant; gi++) {
-        for (size_t d = lt->gstart[gi]; d < lt->gstart[gi + 1]; d++) {
-            const hekv_ct *xb = lt->baby[lt->bidx[d]] ? rot[lt->bidx[d]] : src;
-            hekv_poly m = view(&lt->pts[d]->m, l);
-            for (int k = 0; k < 2; k++) {
-                hekv_poly o = view(&inner->c[k], l), xv = view(&xb->c[k], l);
-                if (d == lt->gstart[gi])
-                    hekv_ring_mul(rq, &o, &xv, &m);
-                else
-                    hekv_ring_mul_acc(rq, &o, &xv, &m);
-            }
+        const size_t d0 = lt->gstart[gi], nd = lt->gstart[gi + 1] - d0;
+        for (size_t d = d0; d < d0 + nd; d++) {
+            xb[d - d0] = lt->baby[lt->bidx[d]] ? rot[lt->bidx[d]] : src;
+            pb[d - d0] = lt->pts[d];
         }
-        inner->level = l;
-        inner->scale = scale;
-        inner->slots = a->slots;
-        inner->has_seed = 0;
         const long g = lt->giant[gi] * lt->n1;
-        if (g && first) {
+        hekv_ct *dst = gi == 0 && !g ? out : inner;
+        if ((s = hekv_ckks_ext_inner_pt(ev, dst, xb, pb, nd, l))) goto done;
+        if (g && gi == 0)
             s = hekv_ckks_eval_rotate(ev, out, inner, g);
-        } else if (g) {
+        else if (g)
             s = hekv_ckks_eval_rotate_add(ev, out, out, inner, g);
-        } else {
-            for (int k = 0; k < 2; k++) {
-                hekv_poly o = view(&out->c[k], l), t = view(&inner->c[k], l);
-                if (first)
-                    hekv_poly_copy(rq, &o, &t);
-                else
-                    hekv_ring_add(rq, &o, &o, &t);
-            }
-        }
+        else if (gi > 0)
+            s = hekv_ckks_eval_add(ev, out, out, inner);
         if (s) goto done;
-        first = 0;
     }
 
 done:
     if (rot)
-        for (size_t i = 0; i < nbr; i++) hekv_ct_free(rot[i]);
+        while (got > 0) {
+            got--;
+            if (rot[got]) hekv_ckks_ext_scratch_put(ev, rot[got]);
+        }
+    hekv_ckks_ext_scratch_put(ev, inner);
+    hekv_ckks_ext_scratch_put(ev, low);
     free(rot);
+    free(xb);
+    free(pb);
+    free(outs);
     free(ks);
-    hekv_ct_free(inner);
     return s;
 }

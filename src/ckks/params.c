@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kernels/primes.h"
 #include "ckks_int.h"
+#include "kernels/primes.h"
 
 /* ------------------------------------------------------------------ named sets */
 
@@ -69,8 +69,6 @@ hekv_status hekv_ckks_params_lit_named(const char *name, hekv_ckks_params_lit *l
         lit->hw = 0;
         lit->sigma = HEKV_GAUSS_SIGMA;
         lit->insecure = s->insecure;
-        lit->isa = HEKV_ISA_AUTO;
-        lit->threads = 0;
         return HEKV_OK;
     }
     char known[256] = "";
@@ -125,11 +123,12 @@ void hekv__poly_release(hekv_poly *p) {
     memset(p, 0, sizeof *p);
 }
 
-hekv_status hekv__qp_new(const hekv_ckks_params *prm, int level, hekv__qp_poly *out) {
+hekv_status hekv__qp_new(const hekv_ckks_params *prm, int level, int np, hekv__qp_poly *out) {
     memset(out, 0, sizeof *out);
-    if (level < 0 || level >= prm->nq) return HEKV_ERR_ARG;
+    if (np <= 0) np = prm->np;
+    if (level < 0 || level >= prm->nq || np > prm->np) return HEKV_ERR_ARG;
     hekv_status s = hekv_poly_new(prm->rq, (size_t)level + 1, &out->q);
-    if (s == HEKV_OK) s = hekv_poly_new(prm->rp, (size_t)prm->np, &out->p);
+    if (s == HEKV_OK) s = hekv_poly_new(prm->rp, (size_t)np, &out->p);
     if (s != HEKV_OK) hekv__qp_free(out);
     return s;
 }
@@ -139,6 +138,14 @@ void hekv__qp_free(hekv__qp_poly *x) {
     hekv__poly_release(&x->q);
     hekv__poly_release(&x->p);
 }
+
+double hekv__log2_q(const hekv_ckks_params *p, int level) {
+    double s = 0;
+    for (int i = 0; i <= level; i++) s += log2((double)hekv_ring_modulus(p->rq, i)->q);
+    return s;
+}
+
+int hekv_ckks_scale_eq(double a, double b) { return hekv__scale_eq(a, b); }
 
 int hekv__scale_eq(double a, double b) {
     double m = fmax(fabs(a), fabs(b));
@@ -190,8 +197,8 @@ static hekv_status gen_group(const int *bitsv, int count, uint64_t *out, int log
         int b = bitsv[i], c = 0;
         for (int j = i; j < count; j++) c += bitsv[j] == b;
         uint64_t tmp[HEKV_CKKS_MAX_Q];
-        hekv_status s = hekv_primes_generate(tmp, c, b, logn, chosen, *nchosen);
-        if (s != HEKV_OK)
+        int s = hekv_primes_generate(tmp, c, b, logn, chosen, *nchosen);
+        if (s != HEKV_KERN_OK)
             return hekv_err_set(err, HEKV_ERR_PARAMS,
                                 "cannot find %d distinct %d-bit primes = 1 mod 2^%d", c, b,
                                 logn + 1);
@@ -241,6 +248,10 @@ static hekv_status check_lit(const hekv_ckks_params_lit *lit, hekv_err *err) {
     if (lit->secret != HEKV_SECRET_TERNARY && lit->secret != HEKV_SECRET_SPARSE)
         return hekv_err_set(err, HEKV_ERR_PARAMS, "parameters '%s': unknown secret "
                             "distribution %d", nm, (int)lit->secret);
+    if (lit->secret == HEKV_SECRET_TERNARY && lit->hw != 0)
+        return hekv_err_set(err, HEKV_ERR_PARAMS,
+                            "parameters '%s': a uniform ternary secret has no Hamming weight "
+                            "(hw %d; 0 expected)", nm, lit->hw);
     if (lit->secret == HEKV_SECRET_SPARSE && (lit->hw < 1 || lit->hw > (1 << lit->logn)))
         return hekv_err_set(err, HEKV_ERR_PARAMS,
                             "parameters '%s': sparse secret needs 1 <= hw <= N, got %d", nm,
@@ -248,7 +259,19 @@ static hekv_status check_lit(const hekv_ckks_params_lit *lit, hekv_err *err) {
     if (!(lit->sigma > 0 && lit->sigma <= 64))
         return hekv_err_set(err, HEKV_ERR_PARAMS, "parameters '%s': sigma %g outside (0, 64]",
                             nm, lit->sigma);
+    if (lit->insecure != 0 && lit->insecure != 1)
+        return hekv_err_set(err, HEKV_ERR_PARAMS, "parameters '%s': insecure flag %d (0 or 1)",
+                            nm, lit->insecure);
+    if (lit->insecure && !hekv_ckks_params_name_is_insecure(nm))
+        return hekv_err_set(err, HEKV_ERR_INSECURE,
+                            "parameters '%s': the insecure flag is honoured only for sets "
+                            "named toy-* or bench-* (an explicit request for a weak set); a "
+                            "production name must pass the 128-bit checks", nm);
     return HEKV_OK;
+}
+
+int hekv_ckks_params_name_is_insecure(const char *name) {
+    return name && (!strncmp(name, "toy-", 4) || !strncmp(name, "bench-", 6));
 }
 
 static void le64(uint8_t b[8], uint64_t v) {
@@ -262,9 +285,16 @@ static void fingerprint(hekv_ckks_params *p, const uint64_t *q, const uint64_t *
     static const char tag[] = "hekv-ckks-params";
     crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag);
     crypto_generichash_update(&st, (const uint8_t *)p->lit.name, sizeof p->lit.name);
-    const uint64_t hdr[] = {HEKV_FORMAT_VERSION, (uint64_t)p->logn, (uint64_t)p->nq,
-                            (uint64_t)p->np, (uint64_t)p->dnum, (uint64_t)p->lit.secret,
-                            (uint64_t)(p->lit.secret == HEKV_SECRET_SPARSE ? p->lit.hw : 0)};
+    /* every field that makes two sets compute differently or differ in security: N, the
+     * primes (below), dnum, the secret distribution and weight, sigma, the insecure flag,
+     * the default scale and the format version */
+    uint64_t sigma_bits;
+    memcpy(&sigma_bits, &p->lit.sigma, 8);
+    const uint64_t hdr[] = {HEKV_FORMAT_VERSION,      (uint64_t)p->logn,
+                            (uint64_t)p->nq,          (uint64_t)p->np,
+                            (uint64_t)p->dnum,        (uint64_t)p->lit.secret,
+                            (uint64_t)p->lit.hw,      sigma_bits,
+                            (uint64_t)p->lit.insecure, (uint64_t)p->lit.log_scale};
     for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; i++) {
         le64(b, hdr[i]);
         crypto_generichash_update(&st, b, 8);
@@ -281,47 +311,22 @@ static void fingerprint(hekv_ckks_params *p, const uint64_t *q, const uint64_t *
 }
 
 static hekv_status build_plans(hekv_ckks_params *p, hekv_err *err) {
-    const int nq = p->nq, np = p->np, alpha = p->alpha;
-    p->modup = calloc((size_t)p->dnum * alpha, sizeof *p->modup);
-    p->p_mod_q = calloc((size_t)nq, sizeof(uint64_t));
-    p->p_inv_mod_q = calloc((size_t)nq, sizeof(uint64_t));
+    const int nq = p->nq;
     p->qinv_mod_q = calloc((size_t)nq * nq, sizeof(uint64_t));
-    if (!p->modup || !p->p_mod_q || !p->p_inv_mod_q || !p->qinv_mod_q)
+    if (!p->qinv_mod_q)
         return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_ckks_params_new: out of memory");
-    hekv_status s;
-    for (int j = 0; j < p->dnum; j++) {
-        int start = j * alpha;
-        for (int k = 1; k <= alpha && start + k <= nq; k++) {
-            hekv__modup_plan *mp = &p->modup[j * alpha + k - 1];
-            if (start > 0 &&
-                (s = hekv_bconv_new(p->rq, start, k, p->rq, 0, start, &mp->lo, err)) != HEKV_OK)
-                return s;
-            if (start + k < nq &&
-                (s = hekv_bconv_new(p->rq, start, k, p->rq, start + k, nq - start - k, &mp->hi,
-                                    err)) != HEKV_OK)
-                return s;
-            if ((s = hekv_bconv_new(p->rq, start, k, p->rp, 0, np, &mp->p, err)) != HEKV_OK)
-                return s;
-        }
-    }
-    if ((s = hekv_bconv_new(p->rp, 0, np, p->rq, 0, nq, &p->moddown, err)) != HEKV_OK) return s;
     for (int i = 0; i < nq; i++) {
         const hekv_modulus *m = hekv_ring_modulus(p->rq, i);
-        uint64_t prod = 1;
-        for (int t = 0; t < np; t++)
-            prod = hekv_mod_mul(prod, hekv_ring_modulus(p->rp, t)->q % m->q, m);
-        p->p_mod_q[i] = prod;
-        p->p_inv_mod_q[i] = hekv_mod_inv_prime(prod, m);
         for (int j = 0; j < nq; j++)
             if (j != i)
                 p->qinv_mod_q[(size_t)j * nq + i] =
                     hekv_mod_inv_prime(hekv_ring_modulus(p->rq, j)->q % m->q, m);
     }
-    return HEKV_OK;
+    return hekv__ksb_init(p, p->np, nq - 1, &p->ksb, err);
 }
 
-hekv_status hekv_ckks_params_new(const hekv_ckks_params_lit *lit, hekv_ckks_params **out,
-                                 hekv_err *err) {
+hekv_status hekv_ckks_params_new(const hekv_ckks_params_lit *lit, const hekv_ckks_opts *opts,
+                                 hekv_ckks_params **out, hekv_err *err) {
     if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_params_new: out is NULL");
     *out = NULL;
     if (!lit) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_params_new: lit is NULL");
@@ -355,7 +360,18 @@ hekv_status hekv_ckks_params_new(const hekv_ckks_params_lit *lit, hekv_ckks_para
                             "dnum", lit->name, logp, maxdigit, alpha);
     const int bound = hekv_ckks_security_bound(lit->logn, lit->secret);
     const double log_qp = logq + logp;
-    const int secure = bound > 0 && log_qp <= (double)bound;
+    /* The HE standard's tables assume an error of standard deviation 8/sqrt(2 pi) ~ 3.19;
+     * a wider error only makes the lattice problem harder, a narrower one weakens it (at
+     * sigma -> 0 a ciphertext gives the secret by linear algebra), so a secure set needs
+     * sigma >= HEKV_GAUSS_SIGMA. */
+    const int sigma_ok = lit->sigma >= HEKV_GAUSS_SIGMA;
+    const int secure = bound > 0 && log_qp <= (double)bound && sigma_ok;
+    if (!sigma_ok && !lit->insecure)
+        return hekv_err_set(err, HEKV_ERR_INSECURE,
+                            "parameters '%s': error width sigma = %g is below the standard "
+                            "%.2f the 128-bit bound assumes (a narrower error weakens, at 0 "
+                            "removes, the security)",
+                            lit->name, lit->sigma, HEKV_GAUSS_SIGMA);
     if (!secure && !lit->insecure) {
         if (bound > 0)
             return hekv_err_set(err, HEKV_ERR_INSECURE,
@@ -379,7 +395,14 @@ hekv_status hekv_ckks_params_new(const hekv_ckks_params_lit *lit, hekv_ckks_para
         size_t nl = strnlen(p->lit.name, sizeof p->lit.name);
         memset(p->lit.name + nl, 0, sizeof p->lit.name - nl);
     }
-    p->lit.threads = threads_default(lit->threads);
+    if (opts) p->opts = *opts;
+    p->opts.threads = threads_default(p->opts.threads);
+    if (p->opts.isa != HEKV_ISA_AUTO && p->opts.isa != HEKV_ISA_SCALAR &&
+        p->opts.isa != HEKV_ISA_AVX512) {
+        hekv_ckks_params_free(p);
+        return hekv_err_set(err, HEKV_ERR_ARG, "hekv_ckks_params_new: unknown kernel set %d",
+                            (int)p->opts.isa);
+    }
     p->logn = lit->logn;
     p->n = (size_t)1 << lit->logn;
     p->nq = lit->nq, p->np = lit->np, p->dnum = lit->dnum, p->alpha = alpha;
@@ -388,8 +411,8 @@ hekv_status hekv_ckks_params_new(const hekv_ckks_params_lit *lit, hekv_ckks_para
     p->secure = secure;
     p->bound = bound;
 
-    hekv_ring_lit rl = {.logn = lit->logn, .nprimes = lit->nq, .primes = q, .isa = lit->isa,
-                        .threads = p->lit.threads};
+    hekv_ring_lit rl = {.logn = lit->logn, .nprimes = lit->nq, .primes = q,
+                        .isa = p->opts.isa, .threads = p->opts.threads};
     if ((s = hekv_ring_new(&rl, &p->rq, err)) != HEKV_OK) goto fail;
     rl.nprimes = lit->np, rl.primes = pp;
     if ((s = hekv_ring_new(&rl, &p->rp, err)) != HEKV_OK) goto fail;
@@ -404,16 +427,7 @@ fail:
 
 void hekv_ckks_params_free(hekv_ckks_params *p) {
     if (!p) return;
-    if (p->modup)
-        for (int i = 0; i < p->dnum * p->alpha; i++) {
-            hekv_bconv_free(p->modup[i].lo);
-            hekv_bconv_free(p->modup[i].hi);
-            hekv_bconv_free(p->modup[i].p);
-        }
-    free(p->modup);
-    hekv_bconv_free(p->moddown);
-    free(p->p_mod_q);
-    free(p->p_inv_mod_q);
+    hekv__ksb_release(&p->ksb);
     free(p->qinv_mod_q);
     hekv_ring_free(p->rq);
     hekv_ring_free(p->rp);
@@ -442,7 +456,10 @@ size_t hekv_ckks_params_swk_bytes(const hekv_ckks_params *p) {
     return (size_t)p->dnum * 2 * (size_t)(p->nq + p->np) * p->n * sizeof(uint64_t);
 }
 const uint8_t *hekv_ckks_params_fingerprint(const hekv_ckks_params *p) { return p->fingerprint; }
-int hekv_ckks_params_threads(const hekv_ckks_params *p) { return p->lit.threads; }
+int hekv_ckks_params_threads(const hekv_ckks_params *p) { return p->opts.threads; }
+const char *hekv_ckks_params_kernels(const hekv_ckks_params *p) {
+    return hekv_ring_ops(p->rq, 0)->name;
+}
 
 uint64_t hekv_ckks_galois_rot(const hekv_ckks_params *p, long k) {
     const uint64_t m = 2 * (uint64_t)p->n, half = p->n / 2;

@@ -1,6 +1,7 @@
-/* poly_int.h: internals shared by the three polynomial files of the CKKS layer: approx.c
- * (Chebyshev series and their design), polyeval.c (homomorphic evaluation) and nonlin.c
- * (the transformer nonlinearities). Never installed; nothing outside src/ckks includes it. */
+/* poly_int.h: internals shared by the polynomial files of the CKKS layer: approx.c
+ * (Chebyshev series, interpolation and Remez), polyeval.c (homomorphic evaluation), nonlin.c
+ * (the nonlinearity circuits) and eval_ext.c. Never installed; only src/ckks and its tests
+ * include it (scripts/check_layers.sh). */
 #ifndef HEKV_POLY_INT_H
 #define HEKV_POLY_INT_H
 
@@ -39,13 +40,6 @@ double hekv__q(const hekv_eval *ev, int level);
  * count of relinearised products to *mults (may be NULL). out may alias in. */
 hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, const hekv_cheby *p,
                             double target, int *mults);
-
-/* nonlin.c: hekv_ckks_nonlin_new that also calls cb on every candidate it tries (after
- * measuring it): the error tables of `hekv bench poly --table`. */
-hekv_status hekv__nonlin_design_table(hekv_nonlin_kind kind, double lo, double hi,
-                                      const hekv_nonlin_opts *opts,
-                                      void (*cb)(const hekv_nonlin *c, void *ctx), void *ctx,
-                                      hekv_nonlin **out, hekv_err *err);
 
 #ifdef __cplusplus
 }

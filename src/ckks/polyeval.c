@@ -33,15 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckks_ext.h"
 #include "poly_int.h"
 
 /* ------------------------------------------------------------------ small helpers */
 
-static hekv_poly view(const hekv_poly *p, int level) {
-    hekv_poly v = *p;
-    v.limbs = (size_t)level + 1;
-    return v;
-}
 
 /* x mod q for an integral finite double (fmod is exact). */
 static uint64_t residue(double x, uint64_t q) {
@@ -69,12 +65,12 @@ static int eff_deg(const double *c, int d) {
 }
 
 double hekv__q(const hekv_eval *ev, int level) {
-    return (double)hekv_ring_modulus(ev->params->rq, level)->q;
+    return (double)hekv_ring_modulus(ev->rq, level)->q;
 }
 
 hekv_status hekv__ct_mul_round(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, int level,
                                double k, int acc) {
-    const hekv_ring *rq = ev->params->rq;
+    const hekv_ring *rq = ev->rq;
     const double kr = round(k);
     uint64_t res[HEKV_CKKS_MAX_Q];
     for (int i = 0; i <= level; i++) res[i] = residue(kr, hekv_ring_modulus(rq, i)->q);
@@ -85,7 +81,7 @@ hekv_status hekv__ct_mul_round(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, i
         if (s != HEKV_OK)
             return hekv_err_set(&ev->err, s, "polynomial evaluation: out of memory");
         for (int j = 0; j < 2; j++) {
-            hekv_poly o = view(&out->c[j], level), x = view(&in->c[j], level);
+            hekv_poly o = hekv__lv(&out->c[j], level), x = hekv__lv(&in->c[j], level);
             hekv_ring_mul_scalar(rq, &o, &x, res);
         }
         out->level = level;
@@ -95,7 +91,7 @@ hekv_status hekv__ct_mul_round(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, i
         memset(out->seed, 0, sizeof out->seed);
     } else {
         for (int j = 0; j < 2; j++) {
-            hekv_poly o = view(&out->c[j], level), x = view(&in->c[j], level);
+            hekv_poly o = hekv__lv(&out->c[j], level), x = hekv__lv(&in->c[j], level);
             hekv_ring_mul_scalar_acc(rq, &o, &x, res);
         }
     }
@@ -110,14 +106,16 @@ hekv_status hekv__ct_prep(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, int le
     return s;
 }
 
+/* Scratch ciphertexts of the evaluation come from the evaluator's pool, a stack: the
+ * recursion below releases every temporary in the reverse order of its allocation. */
 static hekv_ct *ct_alloc(hekv_eval *ev, hekv_status *s) {
     hekv_ct *ct = NULL;
-    hekv_err e;
     if (*s != HEKV_OK) return NULL;
-    if ((*s = hekv_ct_new(ev->params, &ct, &e)) != HEKV_OK)
-        hekv_err_set(&ev->err, *s, "polynomial evaluation: %s", e.msg);
+    *s = hekv_ckks_ext_scratch_get(ev, &ct);
     return ct;
 }
+
+static void ct_release(hekv_eval *ev, hekv_ct *ct) { hekv_ckks_ext_scratch_put(ev, ct); }
 
 /* ------------------------------------------------------------------ the plan */
 
@@ -213,7 +211,7 @@ static void node(pe *E, const double *c, int d, int t, double S, hekv_ct **ct, d
             node(E, q, qd, t + 1, sq / Tn->scale, &qc, &qcst, &qis);
             if (E->st == HEKV_OK && !E->infeasible) E->st = hekv_ckks_eval_rescale(ev, qc, qc);
             if (E->st == HEKV_OK && !E->infeasible) E->st = hekv_ckks_eval_mul(ev, prod, qc, Tn);
-            hekv_ct_free(qc);
+            ct_release(ev, qc);
         }
     } else if (qd >= 1) {
         hekv_ct *qc;
@@ -231,7 +229,7 @@ static void node(pe *E, const double *c, int d, int t, double S, hekv_ct **ct, d
         else if (rcst != 0.0)
             E->st = hekv_ckks_eval_add_const(ev, prod, prod, rcst, 0.0);
     }
-    hekv_ct_free(rc);
+    ct_release(ev, rc);
     free(q);
     free(r);
     *ct = prod;
@@ -334,7 +332,7 @@ hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, cons
             if (s == HEKV_OK) s = hekv_ckks_eval_rescale(ev, T[1], T[1]);
         } else {
             hekv_err e;
-            if ((s = hekv_ct_copy(T[1], in, &e)) != HEKV_OK)
+            if ((s = hekv_ckks_ct_copy(T[1], in, &e)) != HEKV_OK)
                 hekv_err_set(&ev->err, s, "hekv_ckks_eval_poly: %s", e.msg);
         }
     }
@@ -371,14 +369,12 @@ hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, cons
         if (s == HEKV_OK) s = hekv_ckks_eval_rescale(ev, res, res);
     }
     if (s == HEKV_OK) {
-        /* hand res's storage to out (out may alias in, which is no longer read) */
-        hekv_ct tmp = *out;
-        *out = *res;
-        *res = tmp;
-        if (mults) *mults += count;
+        /* out may alias in, which is no longer read */
+        s = hekv_ckks_ct_copy(out, res, &ev->err);
+        if (s == HEKV_OK && mults) *mults += count;
     }
-    hekv_ct_free(res);
-    for (int i = 1; i <= deg; i++) hekv_ct_free(T[i]);
+    ct_release(ev, res);
+    for (int i = deg; i >= 1; i--) ct_release(ev, T[i]);
     free(T);
     free(need);
     return s;
@@ -411,9 +407,7 @@ hekv_status hekv_ckks_eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
     if (!isfinite(target_scale) || target_scale <= 1)
         return hekv_err_set(&ev->err, HEKV_ERR_SCALE, "%s: target scale %g is not > 1", fn,
                             target_scale);
-    if (!ev->evk || !ev->evk->relin)
-        return hekv_err_set(&ev->err, HEKV_ERR_KEY_MISSING,
-                            "%s: polynomial evaluation needs the relinearisation key "
-                            "(hekv_ckks_evk_gen_relin)", fn);
+    hekv_status s = hekv__check_relin(ev, fn, in->level);
+    if (s != HEKV_OK) return s;
     return hekv__eval_poly(ev, out, in, p, target_scale, NULL);
 }

@@ -12,7 +12,9 @@
 /** A subcommand: argv[0] is the subcommand name; returns the process exit status. */
 typedef int (*hekv_cli_fn)(int argc, char **argv);
 
-int hekv_cli_bench(int argc, char **argv);
+int hekv_cli_bench(int argc, char **argv); /* bench.c: the dispatcher */
+int hekv_cli_bench_ntt(int argc, char **argv);  /* cmd_bench_ntt.c: hekv bench ntt */
+int hekv_cli_bench_ckks(int argc, char **argv); /* cmd_bench_ckks.c: hekv bench ckks */
 /* cmd_bench_pack.c: hekv bench matvec / attention (packing layer) */
 int hekv_cli_bench_matvec(int argc, char **argv);
 int hekv_cli_bench_attention(int argc, char **argv);

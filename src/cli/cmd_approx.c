@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../models/approx_gen.h"
+#include "hekv/llama_approx.h"
 #include "cli.h"
 
 static void usage(FILE *f) {

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../packing/pack_int.h"
 #include "cli.h"
+#include "hekv/ckks_client.h"
+#include "hekv/pack.h"
 
 #define PACK_TOL 1e-3 /* a wrong result is O(1); the CKKS error here is ~1e-6 */
 
@@ -37,10 +38,10 @@ static int pack_setup(const pack_opts *o, hekv_ckks_params **p, hekv_sk **sk, he
         lit.dnum = (lit.nq + alpha - 1) / alpha;
         if (lit.np > alpha + 1) lit.np = alpha + 1;
     }
-    lit.threads = (int)o->threads;
-    return hekv_ckks_params_new(&lit, p, err) == HEKV_OK &&
+    const hekv_ckks_opts opts = {.isa = HEKV_ISA_AUTO, .threads = (int)o->threads};
+    return hekv_ckks_params_new(&lit, &opts, p, err) == HEKV_OK &&
            hekv_ckks_sk_new(*p, sk, err) == HEKV_OK && hekv_ckks_evk_new(*p, evk, err) == HEKV_OK &&
-           hekv_ckks_evk_gen_relin(*evk, *sk, err) == HEKV_OK &&
+           hekv_ckks_evk_gen_relin(*evk, *sk, -1, err) == HEKV_OK &&
            hekv_ckks_encoder_new(*p, enc, err) == HEKV_OK;
 }
 
@@ -55,21 +56,21 @@ static int encrypt_slots(hekv_encoder *enc, const hekv_sk *sk, hekv_ct *ct, cons
                          size_t slots, int level, hekv_err *err) {
     const hekv_ckks_params *p = hekv_ckks_encoder_params(enc);
     hekv_pt *pt = NULL;
-    int ok = hekv_pt_new(p, &pt, err) == HEKV_OK &&
+    int ok = hekv_ckks_pt_new(p, &pt, err) == HEKV_OK &&
              hekv_ckks_encode(enc, pt, v, NULL, slots, level,
                               hekv_ckks_params_default_scale(p), err) == HEKV_OK &&
              hekv_ckks_encrypt_sk(sk, ct, pt, err) == HEKV_OK;
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     return ok;
 }
 
 static int decrypt_slots(hekv_encoder *enc, const hekv_sk *sk, double *v, const hekv_ct *ct,
                          hekv_err *err) {
     hekv_pt *pt = NULL;
-    int ok = hekv_pt_new(hekv_ckks_encoder_params(enc), &pt, err) == HEKV_OK &&
+    int ok = hekv_ckks_pt_new(hekv_ckks_encoder_params(enc), &pt, err) == HEKV_OK &&
              hekv_ckks_decrypt(sk, pt, ct, err) == HEKV_OK &&
              hekv_ckks_decode(enc, v, NULL, pt, err) == HEKV_OK;
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     return ok;
 }
 
@@ -181,9 +182,9 @@ int hekv_cli_bench_matvec(int argc, char **argv) {
     if (!(rots = malloc((nri + nrb) * sizeof *rots))) goto nomem;
     hekv_pack_irp_rotations(irp, 0, rots, nri);
     hekv_pack_bsgs_rotations(bs, rots + nri, nrb);
-    if (hekv_ckks_evk_gen_rotations(evk, sk, rots, nri + nrb, 0, &err) ||
-        hekv_ckks_eval_new(p, evk, &ev, &err) || hekv_ct_new(p, &xi, &err) ||
-        hekv_ct_new(p, &xb, &err) || hekv_ct_new(p, &out, &err))
+    if (hekv_ckks_evk_gen_rotations(evk, sk, rots, nri + nrb, 0, -1, &err) ||
+        hekv_ckks_eval_new(p, evk, &ev, &err) || hekv_ckks_ct_new(p, &xi, &err) ||
+        hekv_ckks_ct_new(p, &xb, &err) || hekv_ckks_ct_new(p, &out, &err))
         goto fail;
     /* x interleaved for IRP, x in D slots (zero-padded) for the baseline */
     const size_t Din = hekv_pack_pow2(din), D = hekv_pack_bsgs_slots(bs);
@@ -203,7 +204,7 @@ int hekv_cli_bench_matvec(int argc, char **argv) {
         printf("# %s cut to %d limbs: N = 2^%d, S = %zu, kernels %s, %ld thread%s; setup %.1f s\n"
                "# irp: t_in %zu, t_out %zu, K = %zu = %zu baby x %zu giant, weights %.1f MiB; "
                "bsgs: %zu slots, weights %.1f MiB\n",
-               o.name, level + 1, hekv_ckks_params_logn(p), S, hekv_ring_ops(p->rq, 0)->name,
+               o.name, level + 1, hekv_ckks_params_logn(p), S, hekv_ckks_params_kernels(p),
                o.threads, o.threads > 1 ? "s" : "", setup_s, ii.t_in, ii.t_out, ii.k, ii.m, ii.g,
                (double)ii.bytes / (1 << 20), D, (double)hekv_pack_bsgs_bytes(bs) / (1 << 20));
         printf("%-7s %6s %6s %6s %9s %8s %10s %11s\n", "method", "d_in", "d_out", "slots",
@@ -216,7 +217,7 @@ int hekv_cli_bench_matvec(int argc, char **argv) {
                                     : hekv_pack_bsgs_apply(ev, out, xb, bs, &st);
         if (s) {
             hekv_cli_error("bench matvec: %s failed: %s", method ? "bsgs" : "irp",
-                           hekv_eval_last_error(ev));
+                           hekv_ckks_eval_last_error(ev));
             goto out;
         }
         if (!decrypt_slots(enc, sk, v, out, &err)) goto fail;
@@ -237,7 +238,7 @@ int hekv_cli_bench_matvec(int argc, char **argv) {
                             : hekv_pack_bsgs_apply(ev, out, xb, bs, NULL);
             ms[r] = (hekv_cli_now_us() - ts) * 1e-3;
             if (s) {
-                hekv_cli_error("bench matvec: %s", hekv_eval_last_error(ev));
+                hekv_cli_error("bench matvec: %s", hekv_ckks_eval_last_error(ev));
                 goto out;
             }
         }
@@ -256,7 +257,7 @@ fail:
     hekv_cli_error("bench matvec: %s", err.msg[0] ? err.msg : "setup failed");
 out:
     free(w), free(x), free(y), free(v), free(ms), free(rots);
-    hekv_ct_free(xi), hekv_ct_free(xb), hekv_ct_free(out);
+    hekv_ckks_ct_free(xi), hekv_ckks_ct_free(xb), hekv_ckks_ct_free(out);
     hekv_pack_irp_free(irp);
     hekv_pack_bsgs_free(bs);
     hekv_ckks_eval_free(ev);
@@ -303,9 +304,9 @@ typedef struct {
 
 static void att_free(att_bench *a) {
     if (a->sc)
-        for (size_t i = 0; i < a->ns; i++) hekv_ct_free(a->sc[i]);
+        for (size_t i = 0; i < a->ns; i++) hekv_ckks_ct_free(a->sc[i]);
     free(a->sc);
-    hekv_ct_free(a->qc), hekv_ct_free(a->tok), hekv_ct_free(a->out);
+    hekv_ckks_ct_free(a->qc), hekv_ckks_ct_free(a->tok), hekv_ckks_ct_free(a->out);
     free(a->K), free(a->V), free(a->q), free(a->P), free(a->v), free(a->w), free(a->ms);
     hekv_pack_kv_free(a->kv);
     hekv_pack_kv_free(a->kv2);
@@ -319,14 +320,18 @@ static void att_free(att_bench *a) {
 /* max |decrypted cache - layout| over the K (which = 0) or V ciphertexts of kv2 */
 static int append_err(att_bench *a, int which, size_t n, double *e, hekv_err *err) {
     const hekv_pack_kv *kv = a->kv2;
+    hekv_pack_kv_info in;
+    hekv_pack_kv_get_info(kv, &in);
     *e = 0;
-    size_t cnt = which ? kv->nv : kv->nk;
+    size_t cnt = which ? in.v_cts : in.k_cts;
     for (size_t i = 0; i < cnt; i++) {
-        hekv_status s = which ? hekv_pack_kv_v_slots(kv, a->V, n, i / kv->dh, i % kv->dh, a->w)
+        const size_t b = i / in.d_head, j = i % in.d_head;
+        hekv_status s = which ? hekv_pack_kv_v_slots(kv, a->V, n, b, j, a->w)
                               : hekv_pack_kv_k_slots(kv, a->K, n, i, a->w);
-        if (s || !decrypt_slots(a->enc, a->sk, a->v, which ? kv->v[i] : kv->k[i], err)) return 0;
-        for (size_t j = 0; j < kv->S; j++) {
-            double d = fabs(a->v[j] - a->w[j]);
+        const hekv_ct *ct = which ? hekv_pack_kv_v_ct(kv, b, j) : hekv_pack_kv_k_ct(kv, i);
+        if (s || !decrypt_slots(a->enc, a->sk, a->v, ct, err)) return 0;
+        for (size_t j2 = 0; j2 < in.slots; j2++) {
+            double d = fabs(a->v[j2] - a->w[j2]);
             if (!(d <= *e)) *e = d;
         }
     }
@@ -379,12 +384,12 @@ int hekv_cli_bench_attention(int argc, char **argv) {
         long *r = malloc(nr * sizeof *r);
         if (!r) goto nomem;
         hekv_pack_kv_rotations(a.kv, r, nr);
-        hekv_status s = hekv_ckks_evk_gen_rotations(a.evk, a.sk, r, nr, 0, &err);
+        hekv_status s = hekv_ckks_evk_gen_rotations(a.evk, a.sk, r, nr, 0, -1, &err);
         free(r);
         if (s || hekv_ckks_eval_new(a.p, a.evk, &a.ev, &err)) goto fail;
     }
-    if (hekv_ct_new(a.p, &a.qc, &err) || hekv_ct_new(a.p, &a.tok, &err) ||
-        hekv_ct_new(a.p, &a.out, &err))
+    if (hekv_ckks_ct_new(a.p, &a.qc, &err) || hekv_ckks_ct_new(a.p, &a.tok, &err) ||
+        hekv_ckks_ct_new(a.p, &a.out, &err))
         goto fail;
     /* the cache of all n tokens, imported at level lc as a client would encrypt it */
     {
@@ -392,7 +397,7 @@ int hekv_cli_bench_attention(int argc, char **argv) {
         hekv_ct **cts = calloc(nk + nv, sizeof *cts);
         int ok = cts != NULL;
         for (size_t i = 0; ok && i < nk + nv; i++) {
-            ok = hekv_ct_new(a.p, &cts[i], &err) == HEKV_OK;
+            ok = hekv_ckks_ct_new(a.p, &cts[i], &err) == HEKV_OK;
             if (ok)
                 ok = (i < nk ? hekv_pack_kv_k_slots(a.kv, a.K, n, i, a.w)
                              : hekv_pack_kv_v_slots(a.kv, a.V, n, (i - nk) / dh, (i - nk) % dh,
@@ -401,10 +406,10 @@ int hekv_cli_bench_attention(int argc, char **argv) {
         }
         if (ok && hekv_pack_kv_import(a.ev, a.kv, n, (const hekv_ct *const *)cts, n,
                                       (const hekv_ct *const *)cts + nk)) {
-            hekv_err_set(&err, HEKV_ERR_ARG, "%s", hekv_eval_last_error(a.ev));
+            hekv_err_set(&err, HEKV_ERR_ARG, "%s", hekv_ckks_eval_last_error(a.ev));
             ok = 0;
         }
-        for (size_t i = 0; cts && i < nk + nv; i++) hekv_ct_free(cts[i]);
+        for (size_t i = 0; cts && i < nk + nv; i++) hekv_ckks_ct_free(cts[i]);
         free(cts);
         if (!ok) goto fail;
     }
@@ -415,7 +420,7 @@ int hekv_cli_bench_attention(int argc, char **argv) {
     a.ns = hekv_pack_kv_score_count(a.kv);
     if (!(a.sc = calloc(a.ns, sizeof *a.sc))) goto nomem;
     for (size_t i = 0; i < a.ns; i++)
-        if (hekv_ct_new(a.p, &a.sc[i], &err)) goto fail;
+        if (hekv_ckks_ct_new(a.p, &a.sc[i], &err)) goto fail;
     const double setup_s = (hekv_cli_now_us() - t0) * 1e-6;
     if (o.csv) {
         printf("op,n,rotations,ct_mults,median_ms,max_abs_err\n");
@@ -423,10 +428,9 @@ int hekv_cli_bench_attention(int argc, char **argv) {
         printf("# %s cut to %d limbs: N = 2^%d, S = %zu, kernels %s, %ld thread%s; setup %.1f s\n"
                "# d %zu, heads %zu, kv heads %zu (group %zu), d_h %zu, t %zu, t_kv %zu, block %zu "
                "tokens; cache of %zu tokens at level %d: %zu K + %zu V ciphertexts, %.1f MiB\n",
-               o.name, top + 1, hekv_ckks_params_logn(a.p), S, hekv_ring_ops(a.p->rq, 0)->name,
+               o.name, top + 1, hekv_ckks_params_logn(a.p), S, hekv_ckks_params_kernels(a.p),
                o.threads, o.threads > 1 ? "s" : "", setup_s, d, H, Hk, G, dh, a.in.t, tkv, B, n,
-               lc, a.kv->nk, a.kv->nv, (double)(a.kv->nk + a.kv->nv) * 2 * (lc + 1) *
-                                           (double)hekv_ckks_params_n(a.p) * 8 / (1 << 20));
+               lc, a.in.k_cts, a.in.v_cts, (double)a.in.bytes / (1 << 20));
         printf("%-9s %7s %9s %8s %10s %11s\n", "op", "n", "rotations", "ct_mults", "median_ms",
                "max_abs_err");
     }
@@ -441,7 +445,9 @@ int hekv_cli_bench_attention(int argc, char **argv) {
             /* appends go to a scratch cache (their cost does not depend on n): a first,
              * untimed token starts its ciphertexts, the checked and timed ones add to them */
             hekv_pack_kv *kv2 = a.kv2;
-            const size_t base = op ? kv2->nv_tok : kv2->nk_tok;
+            hekv_pack_kv_info i2;
+            hekv_pack_kv_get_info(kv2, &i2);
+            const size_t base = op ? i2.v_tokens : i2.k_tokens;
             for (size_t r = 0; r <= nreps && !s; r++) {
                 const size_t tau = base + r;
                 const double *src = (op ? a.V : a.K) + tau * dkv;
@@ -515,7 +521,7 @@ int hekv_cli_bench_attention(int argc, char **argv) {
                 }
         }
         if (s) {
-            hekv_cli_error("bench attention: %s failed: %s", names[op], hekv_eval_last_error(a.ev));
+            hekv_cli_error("bench attention: %s failed: %s", names[op], hekv_ckks_eval_last_error(a.ev));
             goto out;
         }
         if (!(e <= PACK_TOL)) {

@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ckks/poly_int.h" /* the design search's candidate callback (error tables) */
 #include "cli.h"
+#include "hekv/ckks_client.h"
+#include "hekv/llama_approx.h"
 
 #define POLY_BAR 0x1p-10 /* |encrypted - f| / range(f): the acceptance bar */
 #define POLY_SIM 0x1p-16 /* |encrypted - plaintext circuit| / range(f): CKKS noise */
@@ -91,7 +92,7 @@ static int error_tables(void) {
         table_ctx t = {r, ""};
         hekv_nonlin *nl = NULL;
         hekv_err err;
-        if (hekv__nonlin_design_table(r->kind, r->lo, r->hi, &o, table_cb, &t, &nl, &err) !=
+        if (hekv_llama_nonlin_design_table(r->kind, r->lo, r->hi, &o, table_cb, &t, &nl, &err) !=
             HEKV_OK) {
             hekv_cli_error("bench poly: %s", err.msg);
             return 1;
@@ -119,8 +120,8 @@ typedef struct {
 } poly_bench;
 
 static void pb_free(poly_bench *b) {
-    hekv_ct_free(b->in), hekv_ct_free(b->out);
-    hekv_pt_free(b->pt);
+    hekv_ckks_ct_free(b->in), hekv_ckks_ct_free(b->out);
+    hekv_ckks_pt_free(b->pt);
     hekv_ckks_eval_free(b->ev);
     hekv_ckks_encoder_free(b->enc);
     hekv_ckks_evk_free(b->evk);
@@ -133,8 +134,8 @@ static int pb_new(poly_bench *b, const char *name, int threads, hekv_err *err) {
     memset(b, 0, sizeof *b);
     hekv_ckks_params_lit lit;
     if (hekv_ckks_params_lit_named(name, &lit, err) != HEKV_OK) return 0;
-    lit.threads = threads;
-    if (hekv_ckks_params_new(&lit, &b->p, err) != HEKV_OK) return 0;
+    const hekv_ckks_opts opts = {.isa = HEKV_ISA_AUTO, .threads = threads};
+    if (hekv_ckks_params_new(&lit, &opts, &b->p, err) != HEKV_OK) return 0;
     b->top = hekv_ckks_params_max_level(b->p);
     b->slots = hekv_ckks_params_max_slots(b->p);
     b->scale = hekv_ckks_params_default_scale(b->p);
@@ -144,11 +145,11 @@ static int pb_new(poly_bench *b, const char *name, int threads, hekv_err *err) {
                                                     32)
                       : 0;
     if (hekv_ckks_sk_new(b->p, &b->sk, err) || hekv_ckks_evk_new(b->p, &b->evk, err) ||
-        hekv_ckks_evk_gen_relin(b->evk, b->sk, err) ||
-        hekv_ckks_evk_gen_rotations(b->evk, b->sk, rots, nrot, 0, err) ||
+        hekv_ckks_evk_gen_relin(b->evk, b->sk, -1, err) ||
+        hekv_ckks_evk_gen_rotations(b->evk, b->sk, rots, nrot, 0, -1, err) ||
         hekv_ckks_encoder_new(b->p, &b->enc, err) ||
-        hekv_ckks_eval_new(b->p, b->evk, &b->ev, err) || hekv_pt_new(b->p, &b->pt, err) ||
-        hekv_ct_new(b->p, &b->in, err) || hekv_ct_new(b->p, &b->out, err))
+        hekv_ckks_eval_new(b->p, b->evk, &b->ev, err) || hekv_ckks_pt_new(b->p, &b->pt, err) ||
+        hekv_ckks_ct_new(b->p, &b->in, err) || hekv_ckks_ct_new(b->p, &b->out, err))
         return 0;
     double **v[] = {&b->x, &b->y, &b->yi, &b->want, &b->sim};
     for (int i = 0; i < 5; i++)
@@ -204,7 +205,7 @@ static void pb_inputs(poly_bench *b, const poly_row *r, const hekv_nonlin *nl,
 
 static hekv_status pb_run(poly_bench *b, const hekv_nonlin *nl, const hekv_softmax *sm) {
     hekv_err err;
-    hekv_status st = hekv_ct_copy(b->out, b->in, &err);
+    hekv_status st = hekv_ckks_ct_copy(b->out, b->in, &err);
     if (st != HEKV_OK) return st;
     if (sm)
         return hekv_ckks_eval_softmax(b->ev, b->out, b->out, sm, (long)(b->slots / SOFTMAX_N),
@@ -261,9 +262,9 @@ int hekv_cli_bench_poly(int argc, char **argv) {
         if (r->kind == HEKV_NONLIN_SIGN) o.gap = SIGN_GAP;
         hekv_status st =
             r->kind == HEKV_NONLIN_COUNT
-                ? hekv_ckks_softmax_new(r->lo, r->hi, 0, exp(-SOFTMAX_DELTA), SOFTMAX_N, &o, &sm,
+                ? hekv_llama_softmax_design(r->lo, r->hi, 0, exp(-SOFTMAX_DELTA), SOFTMAX_N, &o, &sm,
                                         &err)
-                : hekv_ckks_nonlin_new(r->kind, r->lo, r->hi, &o, &nl, &err);
+                : hekv_llama_nonlin_design(r->kind, r->lo, r->hi, &o, &nl, &err);
         if (st != HEKV_OK) {
             hekv_cli_error("bench poly: %s: %s", r->name, err.msg);
             rc = 1;
@@ -295,7 +296,7 @@ int hekv_cli_bench_poly(int argc, char **argv) {
             (st = hekv_ckks_decrypt(b.sk, b.pt, b.out, &err)) ||
             (st = hekv_ckks_decode(b.enc, b.y, b.yi, b.pt, &err))) {
             hekv_cli_error("bench poly: %s failed: %s%s", r->name, err.msg,
-                           hekv_eval_last_error(b.ev));
+                           hekv_ckks_eval_last_error(b.ev));
             rc = 1;
         }
         double ef = 0, es = 0;
@@ -303,18 +304,18 @@ int hekv_cli_bench_poly(int argc, char **argv) {
             ef = fmax(ef, fabs(b.y[k] - b.want[k]));
             es = fmax(es, fabs(b.y[k] - b.sim[k]));
         }
-        if (!rc && (hekv_ct_level(b.out) != b.top - depth || !(ef <= POLY_BAR * range) ||
+        if (!rc && (hekv_ckks_ct_level(b.out) != b.top - depth || !(ef <= POLY_BAR * range) ||
                     !(es <= POLY_SIM * range))) {
             hekv_cli_error("bench poly: %s check failed: level %d (expected %d), error %g x "
                            "range (bar %g), vs plaintext circuit %g x range (bound %g)",
-                           r->name, hekv_ct_level(b.out), b.top - depth, ef / range, POLY_BAR,
+                           r->name, hekv_ckks_ct_level(b.out), b.top - depth, ef / range, POLY_BAR,
                            es / range, POLY_SIM);
             rc = 1;
         }
         for (int k = 0; k < reps && !rc; k++) {
             double t1 = hekv_cli_now_us();
             if (pb_run(&b, nl, sm) != HEKV_OK) {
-                hekv_cli_error("bench poly: %s: %s", r->name, hekv_eval_last_error(b.ev));
+                hekv_cli_error("bench poly: %s: %s", r->name, hekv_ckks_eval_last_error(b.ev));
                 rc = 1;
             }
             ms[k] = (hekv_cli_now_us() - t1) * 1e-3;

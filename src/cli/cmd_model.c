@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../models/llama.h"
+#include "hekv/llama.h"
 #include "cli.h"
 
 static double now_s(void) {

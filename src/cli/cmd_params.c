@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../ckks/ckks.h"
 #include "cli.h"
+#include "hekv/ckks.h"
 
 static void params_usage(FILE *f) {
     fprintf(f,
@@ -47,9 +47,8 @@ int hekv_cli_params(int argc, char **argv) {
             hekv_cli_error("%s", err.msg);
             return 1;
         }
-        lit.insecure = 1; /* listing only: the verdict is computed below */
-        lit.threads = 1;
-        if (hekv_ckks_params_new(&lit, &p, &err) != HEKV_OK) {
+        const hekv_ckks_opts one = {.isa = HEKV_ISA_AUTO, .threads = 1};
+        if (hekv_ckks_params_new(&lit, &one, &p, &err) != HEKV_OK) {
             hekv_cli_error("%s: %s", *nm, err.msg);
             return 1;
         }

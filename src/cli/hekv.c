@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kernels/cpu.h"
-#include "../../kernels/kern.h"
 #include "cli.h"
+#include "hekv/base.h"
 
 static const struct {
     const char *name;
@@ -73,9 +72,8 @@ static int version(void) {
         hekv_cli_error("%s", err.msg);
         return 1;
     }
-    /* The variant a 50-bit modulus at N = 2^16 gets (what a real parameter set uses). */
-    const hekv_kern_ops *ops = hekv_kern_select(isa, (1ULL << 49) + 1, 1u << 16);
-    printf("hekv %s\nkernels: %s\n", HEKV_VERSION_STRING, ops->name);
+    /* what every prime below 2^50 (every prime of the built-in sets) gets */
+    printf("hekv %s\nkernels: %s\n", HEKV_VERSION_STRING, hekv_isa_name(isa));
     return 0;
 }
 

@@ -101,12 +101,12 @@ void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
 
 void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                              uint64_t *scratch, int lcount) {
-    hekv_bconv_apply_multi(&bc, &out, &lcount, 1, in, scratch, 0);
+    hekv_bconv_apply_multi(&bc, &out, &lcount, 1, in, scratch, 0, 0);
 }
 
 void hekv_bconv_apply_centered(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                                uint64_t *scratch, int lcount) {
-    hekv_bconv_apply_multi(&bc, &out, &lcount, 1, in, scratch, 1);
+    hekv_bconv_apply_multi(&bc, &out, &lcount, 1, in, scratch, 1, 0);
 }
 
 /* Coefficients per cache block: the block's k scaled input rows (k * 2 KiB) stay in L1/L2
@@ -124,12 +124,12 @@ void hekv_bconv_apply_centered(const hekv_bconv *bc, uint64_t *out, const uint64
 
 void hekv_bconv_apply_multi(const hekv_bconv *const *bcs, uint64_t *const *outs,
                             const int *lcounts, int nplans, const uint64_t *in,
-                            uint64_t *scratch, int centered) {
+                            uint64_t *scratch, int centered, int threads) {
     const hekv_bconv *bc = bcs[0]; /* every plan shares its source limbs */
     const size_t n = bc->n, k = (size_t)bc->k;
     const size_t bs = n < BCONV_BLOCK ? n : BCONV_BLOCK, nb = n / bs; /* n = 2^logn */
     const size_t rows = k + (centered ? 1 : 0);
-    const int threads = hekv_ring_threads(bc->to);
+    if (threads <= 0) threads = hekv_ring_threads(bc->to);
     size_t out_words = 0;
     for (int p = 0; p < nplans; p++) out_words += (size_t)lcounts[p] * n;
     const int stream = out_words * sizeof(uint64_t) >= BCONV_STREAM_MIN;

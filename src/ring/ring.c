@@ -9,7 +9,7 @@
 #include <omp.h>
 #endif
 
-#include "../../kernels/primes.h"
+#include "kernels/primes.h"
 
 typedef struct {
     hekv_modulus mod;
@@ -23,15 +23,29 @@ struct hekv_ring {
     size_t n;
     int nprimes;
     int threads;
+    int is_view;   /* 1: p is borrowed from another ring */
     prime_plan *p; /* [nprimes] */
 };
 
+hekv_status hekv_ring_view_new(const hekv_ring *base, int threads, hekv_ring **out) {
+    if (!out) return HEKV_ERR_ARG;
+    *out = NULL;
+    if (!base) return HEKV_ERR_ARG;
+    hekv_ring *r = malloc(sizeof *r);
+    if (!r) return HEKV_ERR_NOMEM;
+    *r = *base;
+    r->is_view = 1;
+    r->threads = threads > 0 ? threads : 1;
+    *out = r;
+    return HEKV_OK;
+}
+
 void hekv_ring_free(hekv_ring *r) {
     if (!r) return;
-    if (r->p)
+    if (r->p && !r->is_view)
         for (int i = 0; i < r->nprimes; i++)
             if (r->p[i].tab) r->p[i].ops->ntt_tab_free(r->p[i].tab);
-    free(r->p);
+    if (!r->is_view) free(r->p);
     free(r);
 }
 
@@ -49,6 +63,7 @@ hekv_status hekv_ring_new(const hekv_ring_lit *lit, hekv_ring **out, hekv_err *e
     hekv_isa isa;
     hekv_status s = hekv_isa_resolve(lit->isa, &isa, err);
     if (s != HEKV_OK) return s;
+    const hekv_kern_isa kisa = isa == HEKV_ISA_AVX512 ? HEKV_KERN_AVX512 : HEKV_KERN_SCALAR;
     const uint64_t m2n = 2ULL << lit->logn;
     for (int i = 0; i < lit->nprimes; i++) {
         uint64_t q = lit->primes[i];
@@ -72,13 +87,13 @@ hekv_status hekv_ring_new(const hekv_ring_lit *lit, hekv_ring **out, hekv_err *e
     for (int i = 0; i < lit->nprimes; i++) {
         prime_plan *pp = &r->p[i];
         uint64_t q = lit->primes[i];
-        if (hekv_modulus_init(&pp->mod, q) != HEKV_OK ||
-            hekv_primitive_root_2n(q, lit->logn, &pp->psi) != HEKV_OK) {
+        if (hekv_modulus_init(&pp->mod, q) != HEKV_KERN_OK ||
+            hekv_primitive_root_2n(q, lit->logn, &pp->psi) != HEKV_KERN_OK) {
             hekv_ring_free(r);
             return hekv_err_set(err, HEKV_ERR_PARAMS, "no primitive 2N-th root mod %llu",
                                 (unsigned long long)q);
         }
-        pp->ops = hekv_kern_select(isa, q, r->n);
+        pp->ops = hekv_kern_select(kisa, q, r->n);
         pp->tab = pp->ops->ntt_tab_new(q, lit->logn, pp->psi);
         if (!pp->tab) {
             hekv_ring_free(r);
@@ -93,7 +108,6 @@ size_t hekv_ring_n(const hekv_ring *r) { return r->n; }
 int hekv_ring_logn(const hekv_ring *r) { return r->logn; }
 int hekv_ring_nprimes(const hekv_ring *r) { return r->nprimes; }
 int hekv_ring_threads(const hekv_ring *r) { return r->threads; }
-void hekv_ring_set_threads(hekv_ring *r, int threads) { r->threads = threads > 0 ? threads : 1; }
 const hekv_modulus *hekv_ring_modulus(const hekv_ring *r, int i) { return &r->p[i].mod; }
 const hekv_kern_ops *hekv_ring_ops(const hekv_ring *r, int i) { return r->p[i].ops; }
 uint64_t hekv_ring_psi(const hekv_ring *r, int i) { return r->p[i].psi; }

@@ -7,7 +7,8 @@
 #ifndef HEKV_RING_H
 #define HEKV_RING_H
 
-#include "../../kernels/kern.h"
+#include "kernels/kern.h"
+#include "src/base/base.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,71 +41,75 @@ typedef struct hekv_poly {
  *  @param[out] out the ring, or NULL on failure (nothing stays allocated)
  *  @return HEKV_ERR_ARG / HEKV_ERR_PARAMS (message in err), HEKV_ERR_UNSUPPORTED (isa),
  *          HEKV_ERR_NOMEM */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ring_new(const hekv_ring_lit *lit, hekv_ring **out,
-                                                  hekv_err *err);
-HEKV_API void hekv_ring_free(hekv_ring *r);
+HEKV_MUST_CHECK hekv_status hekv_ring_new(const hekv_ring_lit *lit, hekv_ring **out,
+                                          hekv_err *err);
+/** A view of base with its own thread count: the same primes, plans and tables (borrowed:
+ *  base must outlive the view), so an evaluator can run its calls on `threads` threads
+ *  while another uses the same ring with others. Free with hekv_ring_free. */
+HEKV_MUST_CHECK hekv_status hekv_ring_view_new(const hekv_ring *base, int threads,
+                                               hekv_ring **out);
+/** Frees a ring or a view (a view leaves its base's tables alone). */
+void hekv_ring_free(hekv_ring *r);
 
-HEKV_API size_t hekv_ring_n(const hekv_ring *r);
-HEKV_API int hekv_ring_logn(const hekv_ring *r);
-HEKV_API int hekv_ring_nprimes(const hekv_ring *r);
-HEKV_API int hekv_ring_threads(const hekv_ring *r);
-/** Sets the thread count (>= 1) used by later limb-parallel calls. */
-HEKV_API void hekv_ring_set_threads(hekv_ring *r, int threads);
+size_t hekv_ring_n(const hekv_ring *r);
+int hekv_ring_logn(const hekv_ring *r);
+int hekv_ring_nprimes(const hekv_ring *r);
+int hekv_ring_threads(const hekv_ring *r);
 /** Modulus constants of prime i (0 <= i < nprimes). */
-HEKV_API const hekv_modulus *hekv_ring_modulus(const hekv_ring *r, int i);
+const hekv_modulus *hekv_ring_modulus(const hekv_ring *r, int i);
 /** The kernel variant chosen for prime i. */
-HEKV_API const hekv_kern_ops *hekv_ring_ops(const hekv_ring *r, int i);
+const hekv_kern_ops *hekv_ring_ops(const hekv_ring *r, int i);
 /** The primitive 2N-th root used by prime i's NTT. */
-HEKV_API uint64_t hekv_ring_psi(const hekv_ring *r, int i);
+uint64_t hekv_ring_psi(const hekv_ring *r, int i);
 
 /** Allocates a zero polynomial with `limbs` limbs (1..nprimes) in coefficient form. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_poly_new(const hekv_ring *r, size_t limbs,
+HEKV_MUST_CHECK hekv_status hekv_poly_new(const hekv_ring *r, size_t limbs,
                                                   hekv_poly *out);
 /** Releases p's block (wiped first: polynomials may hold secrets) and zeroes p. */
-HEKV_API void hekv_poly_free(hekv_poly *p);
+void hekv_poly_free(hekv_poly *p);
 /** Copies the first min(dst.limbs, src.limbs) limbs and the form flag. */
-HEKV_API void hekv_poly_copy(const hekv_ring *r, hekv_poly *dst, const hekv_poly *src);
-HEKV_API void hekv_poly_zero(const hekv_ring *r, hekv_poly *p);
+void hekv_poly_copy(const hekv_ring *r, hekv_poly *dst, const hekv_poly *src);
+void hekv_poly_zero(const hekv_ring *r, hekv_poly *p);
 
 /* Limb-parallel operations (OpenMP over limbs, r->threads). They act on the first `limbs`
  * limbs given by the output; inputs must hold at least that many limbs and share the
  * form (callers above check; kernels assume). Values fully reduced in and out. */
 
 /** Coefficients -> NTT form (in place, all p->limbs limbs). */
-HEKV_API void hekv_ring_ntt_fwd(const hekv_ring *r, hekv_poly *p);
+void hekv_ring_ntt_fwd(const hekv_ring *r, hekv_poly *p);
 /** NTT -> coefficient form (in place). */
-HEKV_API void hekv_ring_ntt_inv(const hekv_ring *r, hekv_poly *p);
+void hekv_ring_ntt_inv(const hekv_ring *r, hekv_poly *p);
 /** As hekv_ring_ntt_fwd / hekv_ring_ntt_inv, on limbs [begin, end) of p only (limb i is
  *  prime i; begin <= end <= p->limbs), for polynomials whose limbs are briefly in mixed
  *  form (key switching's ModUp). Leaves the other limbs and p->ntt unchanged. */
-HEKV_API void hekv_ring_ntt_fwd_range(const hekv_ring *r, hekv_poly *p, size_t begin,
+void hekv_ring_ntt_fwd_range(const hekv_ring *r, hekv_poly *p, size_t begin,
                                       size_t end);
-HEKV_API void hekv_ring_ntt_inv_range(const hekv_ring *r, hekv_poly *p, size_t begin,
+void hekv_ring_ntt_inv_range(const hekv_ring *r, hekv_poly *p, size_t begin,
                                       size_t end);
-HEKV_API void hekv_ring_add(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_add(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                             const hekv_poly *b);
-HEKV_API void hekv_ring_sub(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_sub(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                             const hekv_poly *b);
-HEKV_API void hekv_ring_neg(const hekv_ring *r, hekv_poly *out, const hekv_poly *a);
+void hekv_ring_neg(const hekv_ring *r, hekv_poly *out, const hekv_poly *a);
 /** Pointwise product (meaningful as a ring product in NTT form). */
-HEKV_API void hekv_ring_mul(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_mul(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                             const hekv_poly *b);
 /** out += a * b pointwise. */
-HEKV_API void hekv_ring_mul_acc(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_mul_acc(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                 const hekv_poly *b);
 /** out = a * s[i] on limb i, s[i] in [0, q_i) (per-limb scalars, e.g. an RNS constant). */
-HEKV_API void hekv_ring_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                    const uint64_t *s);
 /** out += a * s[i] on limb i. */
-HEKV_API void hekv_ring_mul_scalar_acc(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_mul_scalar_acc(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                        const uint64_t *s);
 /** out = (a - b) * s[i] on limb i (s[i] in [0, q_i)), in one pass (ModDown's last step). */
-HEKV_API void hekv_ring_sub_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_sub_mul_scalar(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                        const hekv_poly *b, const uint64_t *s);
 /** out = INTT(x) limb by limb on the first out->limbs limbs, with x (NTT form) formed in the
  *  same pass while each limb is in cache: x = a * b (pointwise) when b is given, else
  *  x = a. Inputs are unchanged; out aliases none of them. */
-HEKV_API void hekv_ring_ntt_inv_from(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_ntt_inv_from(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                      const hekv_poly *b);
 
 /** Division by the last prime with rounding, in NTT form (the CKKS rescale; Lattigo's
@@ -117,7 +122,7 @@ HEKV_API void hekv_ring_ntt_inv_from(const hekv_ring *r, hekv_poly *out, const h
  *  stay in cache. out[c] holds at least l limbs (written: limbs 0..l-1) and may alias
  *  in[c]. scratch: scratch_limbs >= count + 1 limbs of N words, aliasing no polynomial;
  *  min(threads, scratch_limbs - count) threads are used. */
-HEKV_API void hekv_ring_div_round_last_ntt(const hekv_ring *r, hekv_poly *const *out,
+void hekv_ring_div_round_last_ntt(const hekv_ring *r, hekv_poly *const *out,
                                            const hekv_poly *const *in, int count,
                                            const uint64_t *qinv, uint64_t *scratch,
                                            size_t scratch_limbs);
@@ -131,7 +136,7 @@ HEKV_API void hekv_ring_div_round_last_ntt(const hekv_ring *r, hekv_poly *const 
  *  errors, transformed while in cache; nothing but the outputs is written to memory.
  *  scratch: scratch_limbs >= 2 limbs of N words (wiped before returning: it held v and e);
  *  min(threads, scratch_limbs / 2) threads. out[k] may alias m or a[k]. */
-HEKV_API void hekv_ring_small_mul_add_ntt(const hekv_ring *r, hekv_poly *const *out,
+void hekv_ring_small_mul_add_ntt(const hekv_ring *r, hekv_poly *const *out,
                                           const int64_t *v, const hekv_poly *const *a,
                                           const int64_t *const *e, const hekv_poly *m,
                                           int count, uint64_t *scratch, size_t scratch_limbs);
@@ -161,7 +166,7 @@ typedef struct hekv_ring_ks_args {
 /** The P side of a key switch: (out0, out1) = INTT(dot0, dot1) on the first out0->limbs
  *  limbs, in coefficient form (ready for the P -> Q conversion of ModDown). out0, out1
  *  alias nothing else. */
-HEKV_API void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                                    const hekv_ring_ks_args *ks);
 
 /** Terms added to the Q side of a key switch after ModDown (all optional, NTT form):
@@ -192,14 +197,14 @@ typedef struct hekv_ring_ks_add {
  *  add->*, ks->own and ks->own2 (each block is read before it is written); with it,
  *  add->f0/f1, and add->e0 and ks->own too when add->keep is given (ks->own2 must then be
  *  NULL). Never the digits, key or conv. */
-HEKV_API void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                                        const hekv_ring_ks_args *ks, hekv_poly *conv0,
                                        hekv_poly *conv1, const uint64_t *s,
                                        const hekv_ring_ks_add *add, const uint32_t *out_map);
 
 /** out = a(X^k) using a map from hekv_automorph_map_coeff / _ntt matching a's form;
  *  out must not alias a. */
-HEKV_API void hekv_ring_automorph(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
+void hekv_ring_automorph(const hekv_ring *r, hekv_poly *out, const hekv_poly *a,
                                   const uint32_t *map);
 
 /** Fast basis conversion (fast base extension) from limbs [from_begin, from_begin+k) of
@@ -210,19 +215,19 @@ HEKV_API void hekv_ring_automorph(const hekv_ring *r, hekv_poly *out, const hekv
  *  correct for u. Coefficient form in and out. */
 typedef struct hekv_bconv hekv_bconv;
 
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_bconv_new(const hekv_ring *from, int from_begin,
+HEKV_MUST_CHECK hekv_status hekv_bconv_new(const hekv_ring *from, int from_begin,
                                                    int k, const hekv_ring *to, int to_begin,
                                                    int l, hekv_bconv **out, hekv_err *err);
-HEKV_API void hekv_bconv_free(hekv_bconv *bc);
+void hekv_bconv_free(hekv_bconv *bc);
 /** Words of scratch the apply calls need ((k + 1) * N). */
-HEKV_API size_t hekv_bconv_scratch_words(const hekv_bconv *bc);
+size_t hekv_bconv_scratch_words(const hekv_bconv *bc);
 /** out: [l][N] (the l target limbs, contiguous); in: [k][N] (the k source limbs);
  *  scratch: hekv_bconv_scratch_words words, 64-byte aligned. No aliasing. */
-HEKV_API void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
+void hekv_bconv_apply(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                                uint64_t *scratch);
 /** As hekv_bconv_apply but computes only the first `lcount` (<= l) target limbs, so one
  *  plan to limbs [to_begin, to_begin + l) serves every lower level. */
-HEKV_API void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
+void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const uint64_t *in,
                                       uint64_t *scratch, int lcount);
 /** The centred conversion: as hekv_bconv_apply_prefix but with the residues
  *  y_i = [x_i (B/b_i)^-1]_{b_i} taken in (-b_i/2, b_i/2), so out_j = x' + u*B mod c_j with
@@ -230,15 +235,16 @@ HEKV_API void hekv_bconv_apply_prefix(const hekv_bconv *bc, uint64_t *out, const
  *  when the result is divided by B or multiplied by a key). It is odd: the conversion of
  *  -x is exactly minus that of x, so it commutes with signed coefficient permutations
  *  (automorphisms). Needs every source prime odd. */
-HEKV_API void hekv_bconv_apply_centered(const hekv_bconv *bc, uint64_t *out,
+void hekv_bconv_apply_centered(const hekv_bconv *bc, uint64_t *out,
                                         const uint64_t *in, uint64_t *scratch, int lcount);
 /** Several conversions of the same source limbs in one pass over them: plans bcs[0..nplans)
  *  built from the same ring, from_begin and k (targets may differ); plan p writes
  *  lcounts[p] limbs to outs[p]. centered selects the centred residues. Each output equals
- *  the single-plan call's, bit for bit. */
-HEKV_API void hekv_bconv_apply_multi(const hekv_bconv *const *bcs, uint64_t *const *outs,
-                                     const int *lcounts, int nplans, const uint64_t *in,
-                                     uint64_t *scratch, int centered);
+ *  the single-plan call's, bit for bit. threads (<= 0: the target ring's) is the OpenMP
+ *  thread count over coefficient blocks (the caller's, e.g. an evaluator's). */
+void hekv_bconv_apply_multi(const hekv_bconv *const *bcs, uint64_t *const *outs,
+                            const int *lcounts, int nplans, const uint64_t *in,
+                            uint64_t *scratch, int centered, int threads);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "../../kernels/modarith.h"
+#include "kernels/modarith.h"
 
 /* Writes nblocks keystream blocks starting at block `block` into out. */
 static void chacha_blocks(const uint8_t key[HEKV_SEED_BYTES], uint64_t block, uint8_t *out,

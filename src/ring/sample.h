@@ -28,34 +28,34 @@ typedef struct hekv_prng {
 } hekv_prng;
 
 /** Keys p from the operating system (getrandom). @return HEKV_ERR_IO if the OS fails. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_prng_init_os(hekv_prng *p, hekv_err *err);
+HEKV_MUST_CHECK hekv_status hekv_prng_init_os(hekv_prng *p, hekv_err *err);
 /** Keys p from a 32-byte seed: the same seed gives the same stream (expandable `a`). */
-HEKV_API void hekv_prng_init_seed(hekv_prng *p, const uint8_t seed[HEKV_SEED_BYTES]);
+void hekv_prng_init_seed(hekv_prng *p, const uint8_t seed[HEKV_SEED_BYTES]);
 /** Fills out with len keystream bytes. */
-HEKV_API void hekv_prng_bytes(hekv_prng *p, void *out, size_t len);
+void hekv_prng_bytes(hekv_prng *p, void *out, size_t len);
 /** A uniform 64-bit word. */
-HEKV_API uint64_t hekv_prng_u64(hekv_prng *p);
+uint64_t hekv_prng_u64(hekv_prng *p);
 /** Wipes p (its key is secret when it generated secrets). */
-HEKV_API void hekv_prng_wipe(hekv_prng *p);
+void hekv_prng_wipe(hekv_prng *p);
 /** 32 fresh bytes from the OS. @return HEKV_ERR_IO if the OS fails. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_os_random(uint8_t *out, size_t len, hekv_err *err);
+HEKV_MUST_CHECK hekv_status hekv_os_random(uint8_t *out, size_t len, hekv_err *err);
 
 /** Uniform residues mod q_i in every limb of p (rejection sampling, no bias). Uniform in
  *  coefficient form is uniform in NTT form, so the caller chooses what p->ntt means;
  *  this function leaves p->ntt unchanged. */
-HEKV_API void hekv_sample_uniform(const hekv_ring *r, hekv_prng *prng, hekv_poly *p);
+void hekv_sample_uniform(const hekv_ring *r, hekv_prng *prng, hekv_poly *p);
 /** n coefficients uniform in {-1, 0, 1}. Branch-free in the secret values. */
-HEKV_API void hekv_sample_ternary(hekv_prng *prng, int64_t *out, size_t n);
+void hekv_sample_ternary(hekv_prng *prng, int64_t *out, size_t n);
 /** n coefficients in {-1, 0, 1} with exactly hw non-zero (uniform positions and signs);
  *  1 <= hw <= n. */
-HEKV_API void hekv_sample_sparse_ternary(hekv_prng *prng, int64_t *out, size_t n, size_t hw);
+void hekv_sample_sparse_ternary(hekv_prng *prng, int64_t *out, size_t n, size_t hw);
 /** n coefficients from the discrete Gaussian of standard deviation sigma, cut at
  *  tail*sigma (constant-time cumulative table walk). sigma in (0, 64]. */
-HEKV_API void hekv_sample_gaussian(hekv_prng *prng, int64_t *out, size_t n, double sigma,
+void hekv_sample_gaussian(hekv_prng *prng, int64_t *out, size_t n, double sigma,
                                    double tail);
 /** Lifts signed coefficients (|c| < q_i for every limb) into every limb of p, in
  *  coefficient form (p->ntt = 0). */
-HEKV_API void hekv_poly_set_small(const hekv_ring *r, hekv_poly *p, const int64_t *coeffs);
+void hekv_poly_set_small(const hekv_ring *r, hekv_poly *p, const int64_t *coeffs);
 
 #ifdef __cplusplus
 }

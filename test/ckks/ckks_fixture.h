@@ -10,8 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../../src/ckks/ckks.h"
-#include "../util.h"
+#include "hekv/ckks.h"
+#include "hekv/ckks_client.h"
+#include "test/util.h"
 
 typedef struct {
     hekv_ckks_params *p;
@@ -30,7 +31,7 @@ static inline hekv_ckks_params *params_named(const char *name) {
     hekv_err err;
     cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
     hekv_ckks_params *p = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
     return p;
 }
 
@@ -38,7 +39,7 @@ static inline hekv_ckks_params *params_named(const char *name) {
  * evaluator sees them at once. */
 static inline void ctx_gen_rotations(ctx *c, const long *rots, size_t nrot, int conj) {
     hekv_err err;
-    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, nrot, conj, &err), HEKV_OK,
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, nrot, conj, -1, &err), HEKV_OK,
                  "%s", err.msg);
 }
 
@@ -52,7 +53,7 @@ static inline ctx ctx_new_keys(const char *name, size_t slots, int relin, const 
     c.p = params_named(name);
     cr_assert_eq(hekv_ckks_sk_new(c.p, &c.sk, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_evk_new(c.p, &c.evk, &err), HEKV_OK, "%s", err.msg);
-    if (relin) cr_assert_eq(hekv_ckks_evk_gen_relin(c.evk, c.sk, &err), HEKV_OK, "%s", err.msg);
+    if (relin) cr_assert_eq(hekv_ckks_evk_gen_relin(c.evk, c.sk, -1, &err), HEKV_OK, "%s", err.msg);
     if (nrot) ctx_gen_rotations(&c, rots, nrot, 0);
     cr_assert_eq(hekv_ckks_encoder_new(c.p, &c.enc, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_eval_new(c.p, c.evk, &c.ev, &err), HEKV_OK, "%s", err.msg);
@@ -74,7 +75,7 @@ static inline void ctx_free(ctx *c) {
 static inline hekv_ct *ct_new(const ctx *c) {
     hekv_ct *ct = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_ct_new(c->p, &ct, &err), HEKV_OK, "%s", err.msg);
     return ct;
 }
 
@@ -83,7 +84,7 @@ static inline hekv_pt *pt_encode(const ctx *c, const double *re, const double *i
                                  int level, double scale) {
     hekv_pt *pt = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_encode(c->enc, pt, re, im, slots, level, scale, &err), HEKV_OK,
                  "%s", err.msg);
     return pt;
@@ -102,7 +103,7 @@ static inline hekv_ct *ct_encrypt_cx(const ctx *c, const double *re, const doubl
                                      size_t slots, int level, double scale) {
     hekv_pt *pt = pt_encode(c, re, im, slots, level, scale);
     hekv_ct *ct = ct_encrypt_pt(c, pt);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     return ct;
 }
 
@@ -124,21 +125,21 @@ static inline hekv_ct *ct_random(const ctx *c, test_rng *g, double *re, double *
     return ct_encrypt_cx(c, re, im, c->slots, level, c->scale);
 }
 
-/* Decrypts ct and decodes its hekv_ct_slots(ct) slots into re (and im unless NULL). */
+/* Decrypts ct and decodes its hekv_ckks_ct_slots(ct) slots into re (and im unless NULL). */
 static inline void ct_decrypt(const ctx *c, double *re, double *im, const hekv_ct *ct) {
     hekv_pt *pt = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pt_new(c->p, &pt, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_decode(c->enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
 }
 
-/* max_i |dec(ct)_i - (ere_i + i eim_i)| over hekv_ct_slots(ct) slots (eim NULL: real
+/* max_i |dec(ct)_i - (ere_i + i eim_i)| over hekv_ckks_ct_slots(ct) slots (eim NULL: real
  * expected); a NaN slot makes the result NaN. */
 static inline double ct_max_err(const ctx *c, const hekv_ct *ct, const double *ere,
                                 const double *eim) {
-    const size_t n = hekv_ct_slots(ct);
+    const size_t n = hekv_ckks_ct_slots(ct);
     double *re = malloc(n * sizeof *re), *im = malloc(n * sizeof *im);
     ct_decrypt(c, re, im, ct);
     double m = 0;
@@ -161,6 +162,6 @@ static inline double check_ct(const ctx *c, const hekv_ct *ct, const double *ere
     return m;
 }
 
-#define OK(ev, call) cr_assert_eq((call), HEKV_OK, "%s: %s", #call, hekv_eval_last_error(ev))
+#define OK(ev, call) cr_assert_eq((call), HEKV_OK, "%s: %s", #call, hekv_ckks_eval_last_error(ev))
 
 #endif

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../kernels/automorph.h"
-#include "../../src/ckks/ckks_int.h"
+#include "kernels/automorph.h"
+#include "src/ckks/ckks_int.h"
 #include "ckks_fixture.h"
 
 /* Named tolerances: a fresh encoding's slot error is the coefficient rounding (<= 1/2
@@ -34,7 +34,7 @@ static hekv_encoder *encoder_of(const hekv_ckks_params *p) {
 static hekv_pt *pt_new_ok(const hekv_ckks_params *p) {
     hekv_pt *pt = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_pt_new(p, &pt, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pt_new(p, &pt, &err), HEKV_OK, "%s", err.msg);
     return pt;
 }
 
@@ -44,9 +44,9 @@ static void encode_ok(hekv_encoder *enc, hekv_pt *pt, const double *re, const do
     hekv_status s = hekv_ckks_encode(enc, pt, re, im, slots, level, scale, &err);
     cr_assert_eq(s, HEKV_OK, "encode(slots %zu, level %d, scale 2^%.0f): %s", slots, level,
                  log2(scale), err.msg);
-    cr_assert_eq(hekv_pt_level(pt), level);
-    cr_assert_eq(hekv_pt_slots(pt), slots);
-    cr_assert_eq(hekv_pt_scale(pt), scale);
+    cr_assert_eq(hekv_ckks_pt_level(pt), level);
+    cr_assert_eq(hekv_ckks_pt_slots(pt), slots);
+    cr_assert_eq(hekv_ckks_pt_scale(pt), scale);
     cr_assert(pt->m.ntt);
 }
 
@@ -140,7 +140,7 @@ Test(ckks_encoder, embedding_matches_direct_evaluation) {
         cr_assert(e < ENC_TOL_ROUNDTRIP(scale), "slots %zu: oracle error 2^%.1f", slots, log2(e));
     }
     free(re), free(im), free(ore), free(oim), free(c);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -180,7 +180,7 @@ Test(ckks_encoder, decode_matches_direct_evaluation) {
         cr_assert(e < ENC_TOL_ORACLE, "slots %zu: decode vs oracle 2^%.1f", slots, log2(e));
     }
     free(re), free(im), free(ore), free(oim), free(c);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -257,7 +257,7 @@ static void crt_exact_for(const char *name, int salt) {
     }
     mpz_clears(Q, h, x, y, r, NULL);
     gmp_randclear(rs);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -308,7 +308,7 @@ Test(ckks_encoder, roundtrip_precision) {
     cr_assert(worst40 < 0x1p-25, "worst error at scale 2^40: 2^%.1f", log2(worst40));
     cr_log_info("encoder round trip, worst error at scale 2^40: 2^%.1f", log2(worst40));
     free(re), free(im), free(dre), free(dim);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -335,7 +335,7 @@ Test(ckks_encoder, roundtrip_large_scale_and_values) {
     e = max_err(dre, dim, re, NULL, slots);
     cr_assert(e < 0x1p-15, "values 2^20 at scale 2^40: error 2^%.1f", log2(e));
     free(re), free(im), free(dre), free(dim);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -370,7 +370,7 @@ Test(ckks_encoder, linearity) {
                   log2(e));
     }
     free(xr), free(xi), free(yr), free(yi), free(sr), free(si), free(dr), free(di);
-    hekv_pt_free(a), hekv_pt_free(b), hekv_pt_free(c);
+    hekv_ckks_pt_free(a), hekv_ckks_pt_free(b), hekv_ckks_pt_free(c);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -408,7 +408,7 @@ Test(ckks_encoder, product_is_slotwise) {
         cr_assert(e < ENC_TOL_PRODUCT(scale), "slots %zu: x * y error 2^%.1f", slots, log2(e));
     }
     free(xr), free(xi), free(yr), free(yi), free(pr), free(pim), free(dr), free(di);
-    hekv_pt_free(a), hekv_pt_free(b), hekv_pt_free(c);
+    hekv_ckks_pt_free(a), hekv_ckks_pt_free(b), hekv_ckks_pt_free(c);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -440,7 +440,7 @@ Test(ckks_encoder, automorphisms_rotate_and_conjugate) {
             int conj = r == sizeof ks / sizeof ks[0];
             long k = conj ? 0 : ks[r];
             uint64_t gal = conj ? hekv_ckks_galois_conj(p) : hekv_ckks_galois_rot(p, k);
-            cr_assert_eq(hekv_automorph_map_ntt(map, p->logn, gal), HEKV_OK);
+            cr_assert_eq(hekv_automorph_map_ntt(map, p->logn, gal), HEKV_KERN_OK);
             hekv_ring_automorph(p->rq, &b->m, &a->m, map);
             decode_ok(enc, dr, di, b);
             for (size_t i = 0; i < slots; i++) {
@@ -454,7 +454,7 @@ Test(ckks_encoder, automorphisms_rotate_and_conjugate) {
         }
     }
     free(map), free(xr), free(xi), free(er), free(ei), free(dr), free(di);
-    hekv_pt_free(a), hekv_pt_free(b);
+    hekv_ckks_pt_free(a), hekv_ckks_pt_free(b);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }
@@ -524,9 +524,9 @@ Test(ckks_encoder, rejects_bad_arguments) {
     cr_assert_eq(hekv_ckks_decode(enc, out, NULL, pt, &err), HEKV_ERR_ARG);
     /* errors without an err buffer */
     cr_assert_eq(hekv_ckks_encode(enc, pt, v, NULL, 3, 0, scale, NULL), HEKV_ERR_ARG);
-    hekv_pt_free(empty);
+    hekv_ckks_pt_free(empty);
     free(v);
-    hekv_pt_free(pt), hekv_pt_free(pt2);
+    hekv_ckks_pt_free(pt), hekv_ckks_pt_free(pt2);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p), hekv_ckks_params_free(p2);
 }
@@ -573,7 +573,7 @@ Test(ckks_encoder, timing_n16, .timeout = 600) {
                 log2(e));
     }
     free(re), free(im), free(dre), free(dim);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_encoder_free(enc);
     hekv_ckks_params_free(p);
 }

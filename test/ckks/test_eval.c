@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../src/ckks/ckks_int.h"
+#include "src/ckks/ckks_int.h"
 #include "ckks_fixture.h"
 
 /* Named error bounds on slot values in [-1, 1] at scale 2^40, N = 2^12 (observed values
@@ -44,9 +44,9 @@ Test(ckks_eval, add_sub_neg) {
     OK(c.ev, hekv_ckks_eval_add(c.ev, o, a, b));
     for (size_t i = 0; i < n; i++) e[i] = x[i] + y[i], ei[i] = xi[i] + yi[i];
     check_ct(&c, o, e, ei, TOL_LINEAR, "add");
-    cr_assert_eq(hekv_ct_level(o), c.top);
-    cr_assert_eq(hekv_ct_scale(o), c.scale);
-    cr_assert_eq(hekv_ct_slots(o), n);
+    cr_assert_eq(hekv_ckks_ct_level(o), c.top);
+    cr_assert_eq(hekv_ckks_ct_scale(o), c.scale);
+    cr_assert_eq(hekv_ckks_ct_slots(o), n);
 
     OK(c.ev, hekv_ckks_eval_sub(c.ev, o, a, b));
     for (size_t i = 0; i < n; i++) e[i] = x[i] - y[i], ei[i] = xi[i] - yi[i];
@@ -59,17 +59,17 @@ Test(ckks_eval, add_sub_neg) {
     /* levels differ: b dropped to 3, the result is at 3 */
     hekv_ct *b3 = ct_new(&c);
     OK(c.ev, hekv_ckks_eval_drop_to(c.ev, b3, b, 3));
-    cr_assert_eq(hekv_ct_level(b3), 3);
+    cr_assert_eq(hekv_ckks_ct_level(b3), 3);
     check_ct(&c, b3, y, yi, TOL_LINEAR, "drop_to");
     OK(c.ev, hekv_ckks_eval_sub(c.ev, o, a, b3));
-    cr_assert_eq(hekv_ct_level(o), 3);
+    cr_assert_eq(hekv_ckks_ct_level(o), 3);
     for (size_t i = 0; i < n; i++) e[i] = x[i] - y[i], ei[i] = xi[i] - yi[i];
     check_ct(&c, o, e, ei, TOL_LINEAR, "sub across levels");
 
-    hekv_ct_free(a);
-    hekv_ct_free(b);
-    hekv_ct_free(b3);
-    hekv_ct_free(o);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(b);
+    hekv_ckks_ct_free(b3);
+    hekv_ckks_ct_free(o);
     ctx_free(&c);
 }
 
@@ -82,7 +82,7 @@ Test(ckks_eval, aliasing) {
     hekv_ct *b = ct_random(&c, &g, y, NULL, 5);
     /* a = a + b (a at the top, b at 5): a drops to 5 in place */
     OK(c.ev, hekv_ckks_eval_add(c.ev, a, a, b));
-    cr_assert_eq(hekv_ct_level(a), 5);
+    cr_assert_eq(hekv_ckks_ct_level(a), 5);
     for (size_t i = 0; i < n; i++) e[i] = x[i] + y[i];
     check_ct(&c, a, e, NULL, TOL_LINEAR, "a = a + b");
     /* b = a - b */
@@ -96,7 +96,7 @@ Test(ckks_eval, aliasing) {
     /* a = a * b with a at 5, b at 4: product at 4, in place */
     for (size_t i = 0; i < n; i++) e[i] = (x[i] + y[i]) * x[i] * x[i];
     OK(c.ev, hekv_ckks_eval_mul(c.ev, a, a, b));
-    cr_assert_eq(hekv_ct_level(a), 4);
+    cr_assert_eq(hekv_ckks_ct_level(a), 4);
     OK(c.ev, hekv_ckks_eval_rescale(c.ev, a, a));
     check_ct(&c, a, e, NULL, 2 * TOL_PRODUCT, "a = a * b");
     /* square, neg, mul_int, mul_const, add_const, drop_to in place */
@@ -108,9 +108,9 @@ Test(ckks_eval, aliasing) {
     OK(c.ev, hekv_ckks_eval_rescale(c.ev, a, a));
     for (size_t i = 0; i < n; i++) e[i] = (-3 * e[i] + 0.25) * -0.5;
     check_ct(&c, a, e, NULL, 8 * TOL_PRODUCT, "in-place chain");
-    cr_assert_eq(hekv_ct_level(a), 0);
-    hekv_ct_free(a);
-    hekv_ct_free(b);
+    cr_assert_eq(hekv_ckks_ct_level(a), 0);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(b);
     ctx_free(&c);
 }
 
@@ -118,8 +118,8 @@ Test(ckks_eval, aliasing) {
  * bit (the key switch writes its output limb by limb while it still reads a and b), with
  * the output aliasing either operand and operands at different levels. */
 static void assert_same_ct(const ctx *c, const hekv_ct *x, const hekv_ct *y, const char *what) {
-    cr_assert_eq(hekv_ct_level(x), hekv_ct_level(y), "%s: levels", what);
-    const size_t w = ((size_t)hekv_ct_level(x) + 1) * c->p->n * sizeof(uint64_t);
+    cr_assert_eq(hekv_ckks_ct_level(x), hekv_ckks_ct_level(y), "%s: levels", what);
+    const size_t w = ((size_t)hekv_ckks_ct_level(x) + 1) * c->p->n * sizeof(uint64_t);
     for (int k = 0; k < 2; k++)
         cr_assert_eq(memcmp(x->c[k].c, y->c[k].c, w), 0, "%s: polynomial %d", what, k);
 }
@@ -134,15 +134,15 @@ Test(ckks_eval, in_place_products_bit_exact) {
     hekv_err err;
     /* out = a (a above b's level), out = b */
     OK(c.ev, hekv_ckks_eval_mul(c.ev, want, a, b));
-    cr_assert_eq(hekv_ct_copy(t, a, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_copy(t, a, &err), HEKV_OK);
     OK(c.ev, hekv_ckks_eval_mul(c.ev, t, t, b));
     assert_same_ct(&c, t, want, "mul out = a");
-    cr_assert_eq(hekv_ct_copy(t, b, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_copy(t, b, &err), HEKV_OK);
     OK(c.ev, hekv_ckks_eval_mul(c.ev, t, a, t));
     assert_same_ct(&c, t, want, "mul out = b");
     /* square and mul(a, a), in place */
     OK(c.ev, hekv_ckks_eval_square(c.ev, want, b));
-    cr_assert_eq(hekv_ct_copy(t, b, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_copy(t, b, &err), HEKV_OK);
     OK(c.ev, hekv_ckks_eval_mul(c.ev, t, t, t));
     assert_same_ct(&c, t, want, "mul(b, b) in place = square");
     /* rescale in place */
@@ -150,7 +150,7 @@ Test(ckks_eval, in_place_products_bit_exact) {
     OK(c.ev, hekv_ckks_eval_rescale(c.ev, r, want));
     OK(c.ev, hekv_ckks_eval_rescale(c.ev, want, want));
     assert_same_ct(&c, want, r, "rescale in place");
-    hekv_ct_free(a), hekv_ct_free(b), hekv_ct_free(want), hekv_ct_free(t), hekv_ct_free(r);
+    hekv_ckks_ct_free(a), hekv_ckks_ct_free(b), hekv_ckks_ct_free(want), hekv_ckks_ct_free(t), hekv_ckks_ct_free(r);
     ctx_free(&c);
 }
 
@@ -173,10 +173,10 @@ Test(ckks_eval, plaintext_ops) {
 
     /* mul_pt: scale 2^80, then rescale back to ~2^40 one level down */
     OK(c.ev, hekv_ckks_eval_mul_pt(c.ev, o, a, pt));
-    cr_assert_eq(hekv_ct_scale(o), c.scale * c.scale);
+    cr_assert_eq(hekv_ckks_ct_scale(o), c.scale * c.scale);
     OK(c.ev, hekv_ckks_eval_rescale(c.ev, o, o));
-    cr_assert_eq(hekv_ct_level(o), c.top - 1);
-    cr_assert_eq(hekv_ct_scale(o), c.scale * c.scale / (double)hekv_ckks_params_q(c.p, c.top));
+    cr_assert_eq(hekv_ckks_ct_level(o), c.top - 1);
+    cr_assert_eq(hekv_ckks_ct_scale(o), c.scale * c.scale / (double)hekv_ckks_params_q(c.p, c.top));
     for (size_t i = 0; i < n; i++)
         e[i] = x[i] * y[i] - xi[i] * yi[i], ei[i] = x[i] * yi[i] + xi[i] * y[i];
     check_ct(&c, o, e, ei, TOL_PRODUCT, "mul_pt + rescale");
@@ -184,14 +184,14 @@ Test(ckks_eval, plaintext_ops) {
     /* a plaintext at a lower level brings the result down to it */
     hekv_pt *pt2 = pt_encode(&c, y, yi, n, 2, c.scale);
     OK(c.ev, hekv_ckks_eval_add_pt(c.ev, o, a, pt2));
-    cr_assert_eq(hekv_ct_level(o), 2);
+    cr_assert_eq(hekv_ckks_ct_level(o), 2);
     for (size_t i = 0; i < n; i++) e[i] = x[i] + y[i], ei[i] = xi[i] + yi[i];
     check_ct(&c, o, e, ei, TOL_LINEAR, "add_pt at a lower level");
 
-    hekv_pt_free(pt);
-    hekv_pt_free(pt2);
-    hekv_ct_free(a);
-    hekv_ct_free(o);
+    hekv_ckks_pt_free(pt);
+    hekv_ckks_pt_free(pt2);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(o);
     ctx_free(&c);
 }
 
@@ -218,16 +218,16 @@ Test(ckks_eval, constants) {
     OK(c.ev, hekv_ckks_eval_sub(c.ev, o2, o2, o));
     double z[64] = {0};
     check_ct(&c, o2, z, z, 0x1p-35, "add_const vs add_pt of the encoded constant");
-    hekv_pt_free(cpt);
-    hekv_ct_free(o2);
+    hekv_ckks_pt_free(cpt);
+    hekv_ckks_ct_free(o2);
 
     /* mul_const: scale a.scale * q_top, a rescale restores a.scale (to q rounding) */
     const double vs[] = {0.7, -1.25, 3.0, 0.0};
     for (size_t t = 0; t < sizeof vs / sizeof *vs; t++) {
         OK(c.ev, hekv_ckks_eval_mul_const(c.ev, o, a, vs[t]));
-        cr_assert_eq(hekv_ct_scale(o), c.scale * (double)hekv_ckks_params_q(c.p, c.top));
+        cr_assert_eq(hekv_ckks_ct_scale(o), c.scale * (double)hekv_ckks_params_q(c.p, c.top));
         OK(c.ev, hekv_ckks_eval_rescale(c.ev, o, o));
-        cr_assert(fabs(hekv_ct_scale(o) / c.scale - 1) < 0x1p-40);
+        cr_assert(fabs(hekv_ckks_ct_scale(o) / c.scale - 1) < 0x1p-40);
         for (size_t i = 0; i < n; i++) e[i] = vs[t] * x[i], ei[i] = vs[t] * xi[i];
         check_ct(&c, o, e, ei, 4 * TOL_PRODUCT, "mul_const + rescale");
     }
@@ -236,15 +236,15 @@ Test(ckks_eval, constants) {
     const int64_t ks[] = {-3, 0, 1, 7, -1000};
     for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
         OK(c.ev, hekv_ckks_eval_mul_int(c.ev, o, a, ks[t]));
-        cr_assert_eq(hekv_ct_scale(o), c.scale);
-        cr_assert_eq(hekv_ct_level(o), c.top);
+        cr_assert_eq(hekv_ckks_ct_scale(o), c.scale);
+        cr_assert_eq(hekv_ckks_ct_level(o), c.top);
         for (size_t i = 0; i < n; i++) e[i] = (double)ks[t] * x[i], ei[i] = (double)ks[t] * xi[i];
         check_ct(&c, o, e, ei, TOL_MUL_INT(llabs(ks[t])), "mul_int");
     }
     /* INT64_MIN is a valid integer (its magnitude does not fit int64) */
     OK(c.ev, hekv_ckks_eval_mul_int(c.ev, o, a, INT64_MIN));
-    hekv_ct_free(a);
-    hekv_ct_free(o);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(o);
     ctx_free(&c);
 }
 
@@ -257,8 +257,8 @@ Test(ckks_eval, mul_square) {
     hekv_ct *b = ct_random(&c, &g, y, yi, c.top);
     hekv_ct *o = ct_new(&c);
     OK(c.ev, hekv_ckks_eval_mul(c.ev, o, a, b));
-    cr_assert_eq(hekv_ct_scale(o), c.scale * c.scale);
-    cr_assert_eq(hekv_ct_level(o), c.top);
+    cr_assert_eq(hekv_ckks_ct_scale(o), c.scale * c.scale);
+    cr_assert_eq(hekv_ckks_ct_level(o), c.top);
     OK(c.ev, hekv_ckks_eval_rescale(c.ev, o, o));
     for (size_t i = 0; i < n; i++)
         e[i] = x[i] * y[i] - xi[i] * yi[i], ei[i] = x[i] * yi[i] + xi[i] * y[i];
@@ -286,10 +286,10 @@ Test(ckks_eval, mul_square) {
         cr_assert_eq(memcmp(o->c[k].c, o2->c[k].c, (size_t)(c.top + 1) * c.p->n * 8), 0);
     hekv_ckks_eval_free(ev2);
 
-    hekv_ct_free(a);
-    hekv_ct_free(b);
-    hekv_ct_free(o);
-    hekv_ct_free(o2);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(b);
+    hekv_ckks_ct_free(o);
+    hekv_ckks_ct_free(o2);
     ctx_free(&c);
 }
 
@@ -305,7 +305,7 @@ Test(ckks_eval, square_chain_to_level0) {
     for (int l = c.top; l > 0; l--) {
         OK(c.ev, hekv_ckks_eval_square(c.ev, a, a));
         OK(c.ev, hekv_ckks_eval_rescale(c.ev, a, a));
-        cr_assert_eq(hekv_ct_level(a), l - 1);
+        cr_assert_eq(hekv_ckks_ct_level(a), l - 1);
         for (size_t i = 0; i < n; i++) x[i] *= x[i];
         worst = check_ct(&c, a, x, NULL, TOL_CHAIN, "square chain");
     }
@@ -313,14 +313,14 @@ Test(ckks_eval, square_chain_to_level0) {
                 log2(TOL_CHAIN));
     hekv_ct *o = ct_new(&c);
     cr_assert_eq(hekv_ckks_eval_rescale(c.ev, o, a), HEKV_ERR_LEVEL);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "level 0"), "%s", hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "level 0"), "%s", hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_square(c.ev, o, a), HEKV_ERR_LEVEL);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "rescale"), "%s", hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "rescale"), "%s", hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_mul_const(c.ev, o, a, 0.5), HEKV_ERR_LEVEL);
-    cr_assert_eq(hekv_ct_level(o), -1, "a failed call leaves its output untouched");
+    cr_assert_eq(hekv_ckks_ct_level(o), -1, "a failed call leaves its output untouched");
     free(x);
-    hekv_ct_free(a);
-    hekv_ct_free(o);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(o);
     ctx_free(&c);
 }
 
@@ -358,7 +358,7 @@ Test(ckks_eval, rescale_exact) {
     a->c[0].ntt = a->c[1].ntt = 1;
     hekv_ct *o = ct_new(&c);
     OK(c.ev, hekv_ckks_eval_rescale(c.ev, o, a));
-    cr_assert_eq(hekv_ct_level(o), 0);
+    cr_assert_eq(hekv_ckks_ct_level(o), 0);
     hekv_poly r0 = o->c[0], r1 = o->c[1];
     r0.limbs = r1.limbs = 1;
     hekv_ring_ntt_inv(c.p->rq, &r0);
@@ -370,8 +370,8 @@ Test(ckks_eval, rescale_exact) {
         cr_assert_eq(r1.c[j], 0);
     }
     free(v);
-    hekv_ct_free(a);
-    hekv_ct_free(o);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(o);
     ctx_free(&c);
 }
 
@@ -393,8 +393,8 @@ Test(ckks_eval, seed_flags) {
     cr_assert(!o->has_seed);
     OK(c.ev, hekv_ckks_eval_add(c.ev, a, a, a));
     cr_assert(!a->has_seed, "in-place add clears the seed");
-    hekv_ct_free(a);
-    hekv_ct_free(o);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(o);
     ctx_free(&c);
 }
 
@@ -411,9 +411,9 @@ Test(ckks_eval, errors) {
     cr_assert_eq(hekv_ckks_eval_add(NULL, o, a, a), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_eval_add(c.ev, NULL, a, a), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_eval_add(c.ev, o, a, NULL), HEKV_ERR_ARG);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "b is NULL"), "%s", hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "b is NULL"), "%s", hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_mul_pt(c.ev, o, a, NULL), HEKV_ERR_ARG);
-    cr_assert_str_eq(hekv_eval_last_error(NULL), "");
+    cr_assert_str_eq(hekv_ckks_eval_last_error(NULL), "");
     cr_assert_null(hekv_ckks_eval_params(NULL));
     hekv_eval *ev = (hekv_eval *)1;
     hekv_err err;
@@ -423,39 +423,39 @@ Test(ckks_eval, errors) {
 
     /* empty input */
     cr_assert_eq(hekv_ckks_eval_neg(c.ev, o, empty), HEKV_ERR_ARG);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "empty"), "%s", hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "empty"), "%s", hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_rescale(c.ev, o, empty), HEKV_ERR_ARG);
 
     /* another parameter object (even an identical set) */
     hekv_ckks_params *p2 = params_named("toy-N12");
     hekv_ct *f = NULL;
-    cr_assert_eq(hekv_ct_new(p2, &f, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_new(p2, &f, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_eval_add(c.ev, o, a, f), HEKV_ERR_PARAMS);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "parameter set"), "%s",
-              hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "parameter set"), "%s",
+              hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_neg(c.ev, f, a), HEKV_ERR_PARAMS);
     hekv_evk *evk2 = NULL;
     cr_assert_eq(hekv_ckks_evk_new(p2, &evk2, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_eval_new(c.p, evk2, &ev, &err), HEKV_ERR_PARAMS);
     hekv_ckks_evk_free(evk2);
-    hekv_ct_free(f);
+    hekv_ckks_ct_free(f);
     hekv_ckks_params_free(p2);
 
     /* slot mismatch */
     hekv_ct *s32 = ct_encrypt_cx(&c, x, NULL, 32, c.top, c.scale);
     cr_assert_eq(hekv_ckks_eval_add(c.ev, o, a, s32), HEKV_ERR_ARG);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "slot"), "%s", hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "slot"), "%s", hekv_ckks_eval_last_error(c.ev));
 
     /* scale mismatch: a product without rescale added to a fresh ciphertext */
     hekv_ct *sq = ct_new(&c);
     OK(c.ev, hekv_ckks_eval_mul_const(c.ev, sq, a, 0.5));
     cr_assert_eq(hekv_ckks_eval_add(c.ev, o, a, sq), HEKV_ERR_SCALE);
-    msg = hekv_eval_last_error(c.ev);
+    msg = hekv_ckks_eval_last_error(c.ev);
     cr_assert(strstr(msg, "2^40.000000") && strstr(msg, "2^79.") && strstr(msg, "rescale"),
               "the message names both scales and the fix: %s", msg);
     hekv_pt *pt = pt_encode(&c, x, NULL, c.slots, c.top, 2 * c.scale);
     cr_assert_eq(hekv_ckks_eval_sub_pt(c.ev, o, a, pt), HEKV_ERR_SCALE);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     /* a relative difference below 2^-40 is tolerated */
     double sc = a->scale;
     a->scale = sc * (1 + 0x1p-45);
@@ -464,8 +464,8 @@ Test(ckks_eval, errors) {
 
     /* levels */
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, o, a, c.top + 1), HEKV_ERR_LEVEL);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "levels can only go down"), "%s",
-              hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "levels can only go down"), "%s",
+              hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, o, a, -1), HEKV_ERR_LEVEL);
     hekv_ct *l0 = ct_new(&c);
     OK(c.ev, hekv_ckks_eval_drop_to(c.ev, l0, a, 0));
@@ -473,24 +473,24 @@ Test(ckks_eval, errors) {
 
     /* no relinearisation key */
     cr_assert_eq(hekv_ckks_eval_mul(c.ev, o, a, a), HEKV_ERR_KEY_MISSING);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "relinearisation"), "%s",
-              hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "relinearisation"), "%s",
+              hekv_ckks_eval_last_error(c.ev));
     hekv_eval *bare = NULL;
     cr_assert_eq(hekv_ckks_eval_new(c.p, NULL, &bare, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_eval_square(bare, o, a), HEKV_ERR_KEY_MISSING);
-    cr_assert(strstr(hekv_eval_last_error(bare), "without evaluation keys"), "%s",
-              hekv_eval_last_error(bare));
+    cr_assert(strstr(hekv_ckks_eval_last_error(bare), "without evaluation keys"), "%s",
+              hekv_ckks_eval_last_error(bare));
     hekv_ckks_eval_free(bare);
 
     /* non-finite constants */
     cr_assert_eq(hekv_ckks_eval_mul_const(c.ev, o, a, NAN), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_eval_add_const(c.ev, o, a, INFINITY, 0), HEKV_ERR_ARG);
 
-    hekv_ct_free(a);
-    hekv_ct_free(o);
-    hekv_ct_free(empty);
-    hekv_ct_free(s32);
-    hekv_ct_free(sq);
-    hekv_ct_free(l0);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(o);
+    hekv_ckks_ct_free(empty);
+    hekv_ckks_ct_free(s32);
+    hekv_ckks_ct_free(sq);
+    hekv_ckks_ct_free(l0);
     ctx_free(&c);
 }

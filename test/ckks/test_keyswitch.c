@@ -9,8 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../kernels/automorph.h"
-#include "../../src/ckks/ckks_int.h"
+#include "kernels/automorph.h"
+#include "src/ckks/ckks_int.h"
 #include "ckks_fixture.h"
 
 /* Key-switching noise, a 6-sigma heuristic bound on ||o0 + o1 s - c s'||_inf (Han-Ki 2020,
@@ -18,18 +18,21 @@
  * sigma) has deviation <= sqrt(N) sigma alpha sqrt(dnum) max_j Q_j / P; ModDown adds
  * [acc1]_P s / P and the conversion overflow u s (u < np), deviation <= sqrt(N) (np + 1).
  * A wrong switch gives values near Q/2, so the bound separates sharply. */
-static double ks_noise_bound(const hekv_ckks_params *p) {
+static double ks_noise_bound_np(const hekv_ckks_params *p, int np, int level) {
     double logp = 0, maxdigit = 0;
-    for (int i = 0; i < p->np; i++) logp += log2((double)hekv_ring_modulus(p->rp, i)->q);
-    for (int j = 0; j < p->dnum; j++) {
+    for (int i = 0; i < np; i++) logp += log2((double)hekv_ring_modulus(p->rp, i)->q);
+    for (int j = 0; j * p->alpha <= level; j++) {
         double d = 0;
-        for (int i = j * p->alpha; i < (j + 1) * p->alpha && i < p->nq; i++)
+        for (int i = j * p->alpha; i < (j + 1) * p->alpha && i <= level; i++)
             d += log2((double)hekv_ring_modulus(p->rq, i)->q);
         maxdigit = d > maxdigit ? d : maxdigit;
     }
     return 6.0 * sqrt((double)p->n) *
-           (HEKV_GAUSS_SIGMA * p->alpha * sqrt((double)p->dnum) * exp2(maxdigit - logp) +
-            p->np + 1);
+           (HEKV_GAUSS_SIGMA * p->alpha * sqrt((double)p->dnum) * exp2(maxdigit - logp) + np +
+            1);
+}
+static double ks_noise_bound(const hekv_ckks_params *p) {
+    return ks_noise_bound_np(p, p->np, p->nq - 1);
 }
 /* Each coefficient of a key's error e_j is a discrete Gaussian cut at 6 sigma. */
 #define KEY_ERR_BOUND 19
@@ -37,7 +40,7 @@ static double ks_noise_bound(const hekv_ckks_params *p) {
 static hekv_ckks_params *params_lit(hekv_ckks_params_lit *lit) {
     hekv_ckks_params *p = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ckks_params_new(lit, &p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
     return p;
 }
 
@@ -47,7 +50,7 @@ static hekv_ckks_params *params_partial(void) {
     hekv_ckks_params_lit lit;
     hekv_err err;
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK, "%s", err.msg);
-    snprintf(lit.name, sizeof lit.name, "test-ks-partial");
+    snprintf(lit.name, sizeof lit.name, "toy-ks-partial");
     lit.nq = 7;
     lit.dnum = 3;
     lit.np = 3;
@@ -66,7 +69,6 @@ static hekv_eval *eval_of(const hekv_ckks_params *p, const hekv_evk *evk) {
     hekv_eval *ev = NULL;
     hekv_err err;
     cr_assert_eq(hekv_ckks_eval_new(p, evk, &ev, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv__ks_scratch_new(ev), HEKV_OK);
     return ev;
 }
 
@@ -120,28 +122,31 @@ static double switch_noise(const hekv_ckks_params *p, const hekv_poly *o0, const
 }
 
 /* b_j + a_j s - g_j s' = e_j, small and identical on Q and P (one sample lifted). */
-static void check_key(const hekv_ckks_params *p, const hekv_sk *sk, const hekv__swk *k,
+static void check_key(const hekv_ckks_params *p, const hekv_sk *sk, const hekv_swk *k,
                       const hekv_poly *sq_from) {
+    const int L = k->level, np = k->ksb->np;
     hekv_poly eq, ep;
-    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &eq), HEKV_OK);
-    cr_assert_eq(hekv_poly_new(p->rp, (size_t)p->np, &ep), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)L + 1, &eq), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rp, (size_t)np, &ep), HEKV_OK);
     uint64_t gj[HEKV_CKKS_MAX_Q];
-    cr_assert_eq(k->ndigits, p->dnum);
+    cr_assert_eq(k->ndigits, L / p->alpha + 1);
+    const hekv_poly sq = view(&sk->sq, (size_t)L + 1), sp = view(&sk->sp, (size_t)np);
+    const hekv_poly sf = view(sq_from, (size_t)L + 1);
     for (int j = 0; j < k->ndigits; j++) {
-        hekv_ring_mul(p->rq, &eq, &k->a[j].q, &sk->sq);
+        hekv_ring_mul(p->rq, &eq, &k->a[j].q, &sq);
         hekv_ring_add(p->rq, &eq, &eq, &k->b[j].q);
-        for (int i = 0; i < p->nq; i++)
+        for (int i = 0; i <= L; i++)
             gj[i] = i / p->alpha == j
-                        ? hekv_mod_neg(p->p_mod_q[i], hekv_ring_modulus(p->rq, i)->q)
+                        ? hekv_mod_neg(k->ksb->p_mod_q[i], hekv_ring_modulus(p->rq, i)->q)
                         : 0;
-        hekv_ring_mul_scalar_acc(p->rq, &eq, sq_from, gj);
-        hekv_ring_mul(p->rp, &ep, &k->a[j].p, &sk->sp);
+        hekv_ring_mul_scalar_acc(p->rq, &eq, &sf, gj);
+        hekv_ring_mul(p->rp, &ep, &k->a[j].p, &sp);
         hekv_ring_add(p->rp, &ep, &ep, &k->b[j].p);
         eq.ntt = ep.ntt = 1;
         hekv_ring_ntt_inv(p->rq, &eq);
         hekv_ring_ntt_inv(p->rp, &ep);
-        double nq_ = small_norm(p->rq, &eq, (size_t)p->nq);
-        double np_ = small_norm(p->rp, &ep, (size_t)p->np);
+        double nq_ = small_norm(p->rq, &eq, (size_t)L + 1);
+        double np_ = small_norm(p->rp, &ep, (size_t)np);
         cr_assert_leq(nq_, KEY_ERR_BOUND, "digit %d: ||e_j|| on Q = %g", j, nq_);
         cr_assert_leq(np_, KEY_ERR_BOUND, "digit %d: ||e_j|| on P = %g", j, np_);
         /* the same e_j on both: compare the centred residues mod q_0 and p_0 */
@@ -157,28 +162,48 @@ static void check_key(const hekv_ckks_params *p, const hekv_sk *sk, const hekv__
     hekv_poly_free(&ep);
 }
 
+/* A switching key from `from` to `to` at max_level with `special` special primes. */
+static hekv_swk *swk_of(const hekv_sk *from, const hekv_sk *to, int max_level, int special) {
+    hekv_swk *k = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_ckks_swk_new(from, to, max_level, special, &k, &err), HEKV_OK, "%s",
+                 err.msg);
+    return k;
+}
+
 Test(ckks_keyswitch, key_structure_and_seed_expansion) {
     hekv_ckks_params *p = params_partial();
     hekv_sk *sk = sk_of(p), *sk2 = sk_of(p);
-    hekv__swk *k = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv__swk_gen(p, sk, &sk2->sq, NULL, NULL, &k, &err), HEKV_OK, "%s", err.msg);
-    cr_assert(k->has_seed);
-    check_key(p, sk, k, &sk2->sq);
-    /* a_j re-expands from the seed, bit for bit */
-    hekv__qp_poly keep;
-    cr_assert_eq(hekv__qp_new(p, p->nq - 1, &keep), HEKV_OK);
-    for (int j = 0; j < k->ndigits; j++) {
-        hekv_poly_copy(p->rq, &keep.q, &k->a[j].q);
-        hekv_poly_copy(p->rp, &keep.p, &k->a[j].p);
-        hekv_poly_zero(p->rq, &k->a[j].q);
-        hekv_poly_zero(p->rp, &k->a[j].p);
-        cr_assert_eq(hekv__swk_expand(p, k), HEKV_OK);
-        cr_assert_eq(memcmp(keep.q.c, k->a[j].q.c, p->nq * p->n * 8), 0, "a_%d on Q", j);
-        cr_assert_eq(memcmp(keep.p.c, k->a[j].p.c, p->np * p->n * 8), 0, "a_%d on P", j);
+    /* every shape: the top level, a lower level (fewer digits and limbs), one special prime */
+    const int shapes[3][2] = {{-1, 0}, {3, 0}, {0, 1}};
+    for (int t = 0; t < 3; t++) {
+        hekv_swk *k = swk_of(sk2, sk, shapes[t][0], shapes[t][1]);
+        cr_assert(k->has_seed);
+        cr_assert_eq(k->level, shapes[t][0] < 0 ? p->nq - 1 : shapes[t][0]);
+        cr_assert_eq(k->ksb->np, shapes[t][1] ? shapes[t][1] : p->np);
+        cr_assert_eq(hekv_ckks_swk_bytes(k), (size_t)k->ndigits * 2 *
+                                                 (size_t)(k->level + 1 + k->ksb->np) * p->n * 8);
+        check_key(p, sk, k, &sk2->sq);
+        /* a_j re-expands from the seed, bit for bit */
+        hekv__qp_poly keep;
+        cr_assert_eq(hekv__qp_new(p, k->level, k->ksb->np, &keep), HEKV_OK);
+        for (int j = 0; j < k->ndigits; j++) {
+            hekv_poly_copy(p->rq, &keep.q, &k->a[j].q);
+            hekv_poly_copy(p->rp, &keep.p, &k->a[j].p);
+            hekv_poly_zero(p->rq, &k->a[j].q);
+            hekv_poly_zero(p->rp, &k->a[j].p);
+            hekv__swk_expand(k);
+            cr_assert_eq(memcmp(keep.q.c, k->a[j].q.c, keep.q.limbs * p->n * 8), 0, "a_%d Q", j);
+            cr_assert_eq(memcmp(keep.p.c, k->a[j].p.c, keep.p.limbs * p->n * 8), 0, "a_%d P", j);
+        }
+        hekv__qp_free(&keep);
+        hekv_ckks_swk_free(k);
     }
-    hekv__qp_free(&keep);
-    hekv__swk_free(k);
+    hekv_err err;
+    hekv_swk *k = NULL;
+    cr_assert_eq(hekv_ckks_swk_new(sk2, sk, p->nq, 0, &k, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_swk_new(sk2, sk, 0, p->np + 1, &k, &err), HEKV_ERR_ARG);
+    cr_assert_null(k);
     hekv_ckks_sk_free(sk);
     hekv_ckks_sk_free(sk2);
     hekv_ckks_params_free(p);
@@ -187,9 +212,7 @@ Test(ckks_keyswitch, key_structure_and_seed_expansion) {
 /* A switch from sk2 to sk at every level: noise within the bound. */
 static void switch_every_level(hekv_ckks_params *p, uint64_t salt) {
     hekv_sk *sk = sk_of(p), *sk2 = sk_of(p);
-    hekv__swk *k = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv__swk_gen(p, sk, &sk2->sq, NULL, NULL, &k, &err), HEKV_OK, "%s", err.msg);
+    hekv_swk *k = swk_of(sk2, sk, -1, 0);
     hekv_eval *ev = eval_of(p, NULL);
     test_rng g = test_rng_new(salt);
     hekv_poly c, o0, o1, t;
@@ -217,7 +240,7 @@ static void switch_every_level(hekv_ckks_params *p, uint64_t salt) {
     hekv_poly_free(&o1);
     hekv_poly_free(&t);
     hekv_ckks_eval_free(ev);
-    hekv__swk_free(k);
+    hekv_ckks_swk_free(k);
     hekv_ckks_sk_free(sk);
     hekv_ckks_sk_free(sk2);
     hekv_ckks_params_free(p);
@@ -234,7 +257,7 @@ Test(ckks_keyswitch, relin_key_every_level) {
     hekv_evk *evk = NULL;
     hekv_err err;
     cr_assert_eq(hekv_ckks_evk_new(p, &evk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_gen_relin(evk, sk, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_gen_relin(evk, sk, -1, &err), HEKV_OK, "%s", err.msg);
     hekv_eval *ev = eval_of(p, evk);
     test_rng g = test_rng_new(5);
     hekv_poly c, o0, o1, t;
@@ -272,7 +295,7 @@ Test(ckks_keyswitch, galois_on_digits_every_level) {
     hekv_err err;
     const uint64_t gal[2] = {hekv_ckks_galois_rot(p, 3), hekv_ckks_galois_conj(p)};
     cr_assert_eq(hekv_ckks_evk_new(p, &evk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_gen_galois(evk, sk, gal, 2, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_gen_galois(evk, sk, gal, 2, -1, &err), HEKV_OK, "%s", err.msg);
     hekv_eval *ev = eval_of(p, evk);
     test_rng g = test_rng_new(6);
     uint32_t *map = malloc(p->n * sizeof *map);
@@ -288,9 +311,9 @@ Test(ckks_keyswitch, galois_on_digits_every_level) {
     hekv__decomp dec;
     cr_assert_eq(hekv__decomp_new(p, &dec), HEKV_OK);
     for (int gi = 0; gi < 2; gi++) {
-        const hekv__swk *k = hekv__evk_find(evk, gal[gi]);
+        const hekv_swk *k = hekv__evk_find(evk, gal[gi]);
         cr_assert_not_null(k);
-        cr_assert_eq(hekv_automorph_map_ntt(map, p->logn, gal[gi]), HEKV_OK);
+        cr_assert_eq(hekv_automorph_map_ntt(map, p->logn, gal[gi]), HEKV_KERN_OK);
         hekv_ring_automorph(p->rq, &ps, &sk->sq, map);
         for (int l = 0; l < p->nq; l++) {
             random_limbs(p->rq, &c, (size_t)l + 1, &g);
@@ -340,7 +363,7 @@ Test(ckks_keyswitch, decomposition_is_reusable) {
     hekv_err err;
     cr_assert_eq(hekv_ckks_evk_new(p, &evk, &err), HEKV_OK, "%s", err.msg);
     const long rots[2] = {1, 7};
-    cr_assert_eq(hekv_ckks_evk_gen_rotations(evk, sk, rots, 2, 0, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(evk, sk, rots, 2, 0, -1, &err), HEKV_OK, "%s", err.msg);
     hekv_eval *ev = eval_of(p, evk);
     test_rng g = test_rng_new(7);
     hekv_poly c, a0, a1, b0, b1;
@@ -369,4 +392,91 @@ Test(ckks_keyswitch, decomposition_is_reusable) {
     hekv_ckks_evk_free(evk);
     hekv_ckks_sk_free(sk);
     hekv_ckks_params_free(p);
+}
+
+/* Keys of a lower level or fewer special primes switch correctly at every level they
+ * reach: a key to level 3 (fewer digits, fewer limbs) and a key at level 0 in q_0 p_0 only
+ * (the shape of sparse-secret encapsulation), each within its own noise bound. */
+Test(ckks_keyswitch, reduced_keys_switch_at_their_levels) {
+    hekv_ckks_params *p = params_partial();
+    hekv_sk *sk = sk_of(p), *sk2 = sk_of(p);
+    hekv_eval *ev = eval_of(p, NULL);
+    test_rng g = test_rng_new(9);
+    hekv_poly c, o0, o1, t;
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &c), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &o0), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &o1), HEKV_OK);
+    cr_assert_eq(hekv_poly_new(p->rq, (size_t)p->nq, &t), HEKV_OK);
+    const int shapes[3][2] = {{3, 0}, {0, 1}, {4, 2}};
+    for (int sh = 0; sh < 3; sh++) {
+        hekv_swk *k = swk_of(sk2, sk, shapes[sh][0], shapes[sh][1]);
+        for (int l = 0; l <= k->level; l++) {
+            random_limbs(p->rq, &c, (size_t)l + 1, &g);
+            c.ntt = 1;
+            hekv__keyswitch(ev, &o0, &o1, &c, l, k);
+            hekv_poly tv = view(&t, (size_t)l + 1), cv = view(&c, (size_t)l + 1);
+            hekv_ring_mul(p->rq, &tv, &cv, &sk2->sq);
+            const double e = switch_noise(p, &o0, &o1, &sk->sq, &tv, l);
+            const double bound = ks_noise_bound_np(p, k->ksb->np, l);
+            cr_assert_leq(e, bound, "key to level %d with %d special: level %d noise %g > %g",
+                          k->level, k->ksb->np, l, e, bound);
+        }
+        hekv_ckks_swk_free(k);
+    }
+    hekv_poly_free(&c);
+    hekv_poly_free(&o0);
+    hekv_poly_free(&o1);
+    hekv_poly_free(&t);
+    hekv_ckks_eval_free(ev);
+    hekv_ckks_sk_free(sk);
+    hekv_ckks_sk_free(sk2);
+    hekv_ckks_params_free(p);
+}
+
+/* The public switch between secrets: a ciphertext under sk2 decrypts under sk after
+ * hekv_ckks_eval_keyswitch, at every level the key reaches, in place too; above the key's
+ * level it is refused. A sparse ephemeral secret and the q_0 p_0 key of encapsulation. */
+Test(ckks_keyswitch, public_keyswitch_between_secrets) {
+    ctx c = ctx_new_keys("toy-N12", 0, 0, NULL, 0);
+    hekv_err err;
+    hekv_sk *sparse = NULL;
+    cr_assert_eq(hekv_ckks_sk_new_sparse(c.p, 32, &sparse, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_sk_hamming_weight(sparse), 32);
+    cr_assert_eq(hekv_ckks_sk_new_sparse(c.p, 0, &sparse, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_sk_new_sparse(c.p, 32, &sparse, &err), HEKV_OK, "%s", err.msg);
+    test_rng g = test_rng_new(10);
+    double *x = malloc(c.slots * sizeof *x);
+    fill(&g, x, c.slots, -1, 1);
+    /* to the sparse secret at level 0 in q_0 p_0, and back at the top */
+    hekv_swk *down = swk_of(c.sk, sparse, 0, 1), *up = swk_of(sparse, c.sk, -1, 0);
+    ctx cs = c;
+    cs.sk = sparse;
+    for (int l = 0; l <= c.top; l += c.top) {
+        hekv_ct *a = ct_encrypt(&c, x, l), *b = ct_new(&c);
+        if (l == 0) {
+            OK(c.ev, hekv_ckks_eval_keyswitch(c.ev, b, a, down));
+            check_ct(&cs, b, x, NULL, 1e-5, "to the sparse secret at level 0");
+            OK(c.ev, hekv_ckks_eval_keyswitch(c.ev, b, b, up)); /* in place */
+            check_ct(&c, b, x, NULL, 1e-5, "and back");
+        } else {
+            cr_assert_eq(hekv_ckks_eval_keyswitch(c.ev, b, a, down), HEKV_ERR_LEVEL);
+            cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "level"));
+        }
+        hekv_ckks_ct_free(a);
+        hekv_ckks_ct_free(b);
+    }
+    /* a tagged key in the bundle is found by its tag and owned by it */
+    hekv_evk *evk = NULL;
+    cr_assert_eq(hekv_ckks_evk_new(c.p, &evk, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_evk_add_swk(evk, 7, down, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_evk_add_swk(evk, 3, up, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_evk_swk_count(evk), 2);
+    cr_assert_eq(hekv_ckks_evk_swk_tag(evk, 0), 3);
+    cr_assert_eq(hekv_ckks_evk_swk(evk, 7), down);
+    cr_assert_null(hekv_ckks_evk_swk(evk, 5));
+    cr_assert_eq(hekv_ckks_evk_bytes(evk), hekv_ckks_swk_bytes(down) + hekv_ckks_swk_bytes(up));
+    hekv_ckks_evk_free(evk);
+    free(x);
+    hekv_ckks_sk_free(sparse);
+    ctx_free(&c);
 }

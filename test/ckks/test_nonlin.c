@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ckks_fixture.h"
+#include "hekv/llama_approx.h" /* the designs these circuits come from */
 
 /* Named bounds, relative to the range of f on the interval (observed, seed 0x6865b76):
  * the encrypted circuit vs its plaintext simulation [2^-24 .. 2^-30], the bar of the issue. */
@@ -33,7 +34,7 @@ static hekv_nonlin *design(hekv_nonlin_kind kind, double lo, double hi,
                            const hekv_nonlin_opts *o) {
     hekv_nonlin *nl = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ckks_nonlin_new(kind, lo, hi, o, &nl, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_llama_nonlin_design(kind, lo, hi, o, &nl, &err), HEKV_OK, "%s", err.msg);
     return nl;
 }
 
@@ -56,9 +57,9 @@ static double check_fn(ctx *c, const hekv_nonlin *nl, const double *x, const cha
     const hekv_nonlin_kind kind = hekv_ckks_nonlin_kind(nl);
     hekv_ct *ct = ct_encrypt(c, x, c->top);
     OK(c->ev, hekv_ckks_eval_nonlin(c->ev, ct, ct, nl, 0));
-    cr_assert_eq(hekv_ct_level(ct), c->top - hekv_ckks_nonlin_depth(nl), "%s: level", what);
-    cr_assert(fabs(hekv_ct_scale(ct) / c->scale - 1) <= TOL_SCALE, "%s: scale 2^%.6f", what,
-              log2(hekv_ct_scale(ct)));
+    cr_assert_eq(hekv_ckks_ct_level(ct), c->top - hekv_ckks_nonlin_depth(nl), "%s: level", what);
+    cr_assert(fabs(hekv_ckks_ct_scale(ct) / c->scale - 1) <= TOL_SCALE, "%s: scale 2^%.6f", what,
+              log2(hekv_ckks_ct_scale(ct)));
     double *y = malloc(c->slots * sizeof *y), ef = 0, es = 0;
     ct_decrypt(c, y, NULL, ct);
     for (size_t i = 0; i < c->slots; i++) {
@@ -81,7 +82,7 @@ static double check_fn(ctx *c, const hekv_nonlin *nl, const double *x, const cha
     cr_assert(ef <= TOL_BAR * range, "%s: error 2^%.2f x range above the bar", what,
               log2(ef / range));
     free(y);
-    hekv_ct_free(ct);
+    hekv_ckks_ct_free(ct);
     return ef / range;
 }
 
@@ -177,7 +178,7 @@ Test(ckks_nonlin, softmax_interleaved_groups) {
     test_rng g = test_rng_new(28);
     hekv_softmax *sm = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ckks_softmax_new(-16, 0, 0, exp(-1), 16, NULL, &sm, &err), HEKV_OK, "%s",
+    cr_assert_eq(hekv_llama_softmax_design(-16, 0, 0, exp(-1), 16, NULL, &sm, &err), HEKV_OK, "%s",
                  err.msg);
     cr_assert_eq(hekv_ckks_softmax_depth(sm), hekv_ckks_nonlin_depth(hekv_ckks_softmax_exp(sm)) +
                                                   hekv_ckks_nonlin_depth(hekv_ckks_softmax_recip(sm)));
@@ -187,8 +188,8 @@ Test(ckks_nonlin, softmax_interleaved_groups) {
     for (size_t h = 0; h < H; h++) x[h + H * test_below(&g, n)] = test_uniform(&g, -1, 0);
     hekv_ct *ct = ct_encrypt(&c, x, c.top);
     OK(c.ev, hekv_ckks_eval_softmax(c.ev, ct, ct, sm, (long)H, n, 0));
-    cr_assert_eq(hekv_ct_level(ct), c.top - hekv_ckks_softmax_depth(sm));
-    cr_assert(fabs(hekv_ct_scale(ct) / c.scale - 1) <= TOL_SCALE);
+    cr_assert_eq(hekv_ckks_ct_level(ct), c.top - hekv_ckks_softmax_depth(sm));
+    cr_assert(fabs(hekv_ckks_ct_scale(ct) / c.scale - 1) <= TOL_SCALE);
     ct_decrypt(&c, y, NULL, ct);
     double m = 0;
     for (size_t h = 0; h < H; h++) {
@@ -207,11 +208,11 @@ Test(ckks_nonlin, softmax_interleaved_groups) {
     /* the rotation keys are checked up front */
     hekv_ct *small = ct_encrypt(&c, x, c.top);
     cr_assert_eq(hekv_ckks_eval_softmax(c.ev, small, small, sm, (long)H, 8, 0), HEKV_ERR_ARG);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "n * stride"), "%s",
-              hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "n * stride"), "%s",
+              hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_softmax(c.ev, small, small, sm, 2, 32, 0), HEKV_ERR_KEY_MISSING);
-    hekv_ct_free(small);
-    hekv_ct_free(ct);
+    hekv_ckks_ct_free(small);
+    hekv_ckks_ct_free(ct);
     hekv_ckks_softmax_free(sm);
     ctx_free(&c);
 }
@@ -234,7 +235,7 @@ Test(ckks_nonlin, outside_the_interval) {
     cr_log_info("silu on [8, 8.75] (interval [-8, 8]): vs circuit %g, vs f %g", es, ef);
     cr_assert(es <= 1e-4 * fmax(1.0, ef), "the circuit is what is computed");
     cr_assert(ef > 100 * hekv_ckks_nonlin_max_err(nl), "and it leaves f outside the interval");
-    hekv_ct_free(ct);
+    hekv_ckks_ct_free(ct);
     hekv_ckks_nonlin_free(nl);
     ctx_free(&c);
 }
@@ -242,33 +243,33 @@ Test(ckks_nonlin, outside_the_interval) {
 Test(ckks_nonlin, errors) {
     hekv_nonlin *nl = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ckks_nonlin_new(HEKV_NONLIN_RECIP, 0, 1, NULL, &nl, &err), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_ckks_nonlin_new(HEKV_NONLIN_SIGN, -1, 2, NULL, &nl, &err), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_ckks_nonlin_new(HEKV_NONLIN_EXP, 1, 1, NULL, &nl, &err), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_ckks_nonlin_new(HEKV_NONLIN_COUNT, 0, 1, NULL, &nl, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_RECIP, 0, 1, NULL, &nl, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_SIGN, -1, 2, NULL, &nl, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_EXP, 1, 1, NULL, &nl, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_COUNT, 0, 1, NULL, &nl, &err), HEKV_ERR_ARG);
     hekv_nonlin_opts o = {0};
     o.relative = 1;
-    cr_assert_eq(hekv_ckks_nonlin_new(HEKV_NONLIN_SILU, -1, 1, &o, &nl, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_SILU, -1, 1, &o, &nl, &err), HEKV_ERR_ARG);
     o.relative = 0;
     o.max_depth = 3;
-    cr_assert_eq(hekv_ckks_nonlin_new(HEKV_NONLIN_EXP, -48, 0, &o, &nl, &err),
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_EXP, -48, 0, &o, &nl, &err),
                  HEKV_ERR_UNSUPPORTED);
     cr_assert(strstr(err.msg, "best error"), "%s", err.msg);
     cr_assert_null(nl);
     cr_assert_str_eq(hekv_ckks_nonlin_name(HEKV_NONLIN_SIGN), "sign");
     cr_assert_null(hekv_ckks_nonlin_name(HEKV_NONLIN_COUNT));
-    cr_assert_eq(hekv_ckks_softmax_new(-4, 0, 0, 0, 4, NULL, NULL, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_softmax_design(-4, 0, 0, 0, 4, NULL, NULL, &err), HEKV_ERR_ARG);
     hekv_softmax *sm = NULL;
-    cr_assert_eq(hekv_ckks_softmax_new(-4, 0, 0, 2, 1, NULL, &sm, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_softmax_design(-4, 0, 0, 2, 1, NULL, &sm, &err), HEKV_ERR_ARG);
     /* too few levels */
     ctx c = ctx_new("toy-N12", 16, NULL, 0);
     nl = design(HEKV_NONLIN_GELU, -8, 8, NULL);
     double x[16] = {0};
     hekv_ct *ct = ct_encrypt(&c, x, 3);
     cr_assert_eq(hekv_ckks_eval_nonlin(c.ev, ct, ct, nl, 0), HEKV_ERR_LEVEL);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "levels"), "%s", hekv_eval_last_error(c.ev));
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "levels"), "%s", hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_eval_nonlin(c.ev, ct, ct, NULL, 0), HEKV_ERR_ARG);
-    hekv_ct_free(ct);
+    hekv_ckks_ct_free(ct);
     hekv_ckks_nonlin_free(nl);
     hekv_ckks_nonlin_free(NULL);
     hekv_ckks_softmax_free(NULL);

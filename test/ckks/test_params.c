@@ -6,17 +6,17 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../kernels/primes.h"
-#include "../../src/ckks/ckks_int.h"
-#include "../util.h"
+#include "kernels/primes.h"
+#include "src/ckks/ckks_int.h"
+#include "test/util.h"
 
 static hekv_ckks_params *build_named(const char *name) {
     hekv_ckks_params_lit lit;
     hekv_err err;
     cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    lit.threads = 1;
+    const hekv_ckks_opts one = {.threads = 1};
     hekv_ckks_params *p = NULL;
-    hekv_status s = hekv_ckks_params_new(&lit, &p, &err);
+    hekv_status s = hekv_ckks_params_new(&lit, &one, &p, &err);
     cr_assert_eq(s, HEKV_OK, "%s: %s", name, err.msg);
     return p;
 }
@@ -119,28 +119,32 @@ Test(ckks_params, insecure_refused_unless_flagged) {
     hekv_ckks_params *p = (hekv_ckks_params *)1;
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK);
     lit.insecure = 0;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_ERR_INSECURE);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_ERR_INSECURE);
     cr_assert_null(p);
     cr_assert(strstr(err.msg, "bound 109") && strstr(err.msg, "insecure"), "message: %s",
               err.msg);
     /* A secure set stays secure; one more 40-bit prime pushes N15-128 over 881. */
     cr_assert_eq(hekv_ckks_params_lit_named("N15-128", &lit, &err), HEKV_OK);
-    lit.threads = 1;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_secure(p), 1);
     hekv_ckks_params_free(p);
     lit.logq[lit.nq] = 40;
     lit.nq++;
     lit.dnum = 7; /* alpha 3 still */
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_ERR_INSECURE, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_ERR_INSECURE, "%s", err.msg);
+    /* the insecure flag is honoured for toy/bench names only */
     lit.insecure = 1;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_ERR_INSECURE, "%s", err.msg);
+    cr_assert(strstr(err.msg, "toy-"), "message: %s", err.msg);
+    strcpy(lit.name, "toy-N15-19");
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_params_secure(p), 0);
     hekv_ckks_params_free(p);
     /* Sparse secrets have no bound here: refused unless insecure. */
     cr_assert_eq(hekv_ckks_params_lit_named("N15-128", &lit, &err), HEKV_OK);
     lit.secret = HEKV_SECRET_SPARSE;
     lit.hw = 192;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_ERR_INSECURE);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_ERR_INSECURE);
     cr_assert(strstr(err.msg, "sparse"), "message: %s", err.msg);
 }
 
@@ -149,15 +153,15 @@ Test(ckks_params, bad_literals_rejected) {
     hekv_err err;
     hekv_ckks_params *p = NULL;
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &good, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_params_new(NULL, &p, &err), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_ckks_params_new(&good, NULL, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_params_new(NULL, NULL, &p, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_params_new(&good, NULL, NULL, &err), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_params_lit_named(NULL, &lit, &err), HEKV_ERR_ARG);
 #define EXPECT_BAD(mutation, status, word)                                               \
     do {                                                                                 \
         lit = good;                                                                      \
         mutation;                                                                        \
         p = (hekv_ckks_params *)1;                                                       \
-        cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), status, #mutation ": %s",     \
+        cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), status, #mutation ": %s",     \
                      err.msg);                                                           \
         cr_assert_null(p);                                                               \
         cr_assert(strstr(err.msg, word), #mutation ": message '%s' lacks '%s'", err.msg, \
@@ -208,18 +212,18 @@ Test(ckks_params, fingerprints_separate_sets) {
     lit.dnum = 2;
     lit.np = 4;
     for (int i = 0; i < 4; i++) lit.logp[i] = 50;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
     cr_assert_neq(memcmp(fp[0], hekv_ckks_params_fingerprint(p), HEKV_FINGERPRINT_BYTES), 0);
     hekv_ckks_params_free(p);
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK);
     lit.secret = HEKV_SECRET_SPARSE;
     lit.hw = 64;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
     cr_assert_neq(memcmp(fp[0], hekv_ckks_params_fingerprint(p), HEKV_FINGERPRINT_BYTES), 0);
     hekv_ckks_params_free(p);
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK);
-    strcpy(lit.name, "custom");
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
+    strcpy(lit.name, "toy-custom");
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
     cr_assert_neq(memcmp(fp[0], hekv_ckks_params_fingerprint(p), HEKV_FINGERPRINT_BYTES), 0);
     hekv_ckks_params_free(p);
 }
@@ -228,12 +232,15 @@ Test(ckks_params, rns_constants_and_plans) {
     hekv_ckks_params *p = build_named("toy-N13");
     const int nq = p->nq, np = p->np, alpha = p->alpha;
     cr_assert_eq(alpha, 3);
+    const hekv__ksb *b = &p->ksb;
+    cr_assert_eq(b->np, np);
+    cr_assert_eq(b->level, nq - 1);
     for (int i = 0; i < nq; i++) {
         const hekv_modulus *m = hekv_ring_modulus(p->rq, i);
         uint64_t pm = 1;
         for (int t = 0; t < np; t++) pm = hekv_mod_mul(pm, hekv_ckks_params_p(p, t) % m->q, m);
-        cr_assert_eq(p->p_mod_q[i], pm);
-        cr_assert_eq(hekv_mod_mul(p->p_mod_q[i], p->p_inv_mod_q[i], m), 1);
+        cr_assert_eq(b->p_mod_q[i], pm);
+        cr_assert_eq(hekv_mod_mul(b->p_mod_q[i], b->p_inv_mod_q[i], m), 1);
         for (int j = 0; j < nq; j++) {
             uint64_t v = p->qinv_mod_q[(size_t)j * nq + i];
             if (j == i) continue;
@@ -243,12 +250,22 @@ Test(ckks_params, rns_constants_and_plans) {
     }
     for (int j = 0; j < p->dnum; j++)
         for (int k = 1; k <= alpha; k++) {
-            const hekv__modup_plan *mp = &p->modup[j * alpha + k - 1];
+            const hekv__modup_plan *mp = &b->modup[j * alpha + k - 1];
             cr_assert_eq(mp->lo != NULL, j > 0);
             cr_assert_eq(mp->hi != NULL, j * alpha + k < nq);
             cr_assert_not_null(mp->p);
         }
-    cr_assert_not_null(p->moddown);
+    cr_assert_not_null(b->moddown);
+    /* a basis of fewer special primes for low levels only: plans up to that level */
+    hekv__ksb small;
+    hekv_err err;
+    cr_assert_eq(hekv__ksb_init(p, 1, 2, &small, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_not_null(small.modup[0].p);
+    cr_assert_null(small.modup[alpha].p); /* digit 1 starts at level 3 */
+    cr_assert_eq(hekv_mod_mul(small.p_mod_q[0], small.p_inv_mod_q[0], hekv_ring_modulus(p->rq, 0)),
+                 1);
+    hekv__ksb_release(&small);
+    cr_assert_eq(hekv__ksb_init(p, np + 1, 2, &small, &err), HEKV_ERR_ARG);
     /* Galois elements. */
     const size_t n = p->n;
     cr_assert_eq(hekv_ckks_galois_rot(p, 0), 1);
@@ -266,13 +283,23 @@ Test(ckks_params, threads_from_env) {
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK);
     hekv_ckks_params *p = NULL;
     setenv("HEKV_THREADS", "2", 1);
-    lit.threads = 0;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_params_threads(p), 2);
     cr_assert_eq(hekv_ring_threads(p->rq), 2);
     hekv_ckks_params_free(p);
+    /* an explicit option wins over the environment, and is no part of the identity */
+    const hekv_ckks_opts three = {.isa = HEKV_ISA_SCALAR, .threads = 3};
+    cr_assert_eq(hekv_ckks_params_new(&lit, &three, &p, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_params_threads(p), 3);
+    cr_assert_str_eq(hekv_ckks_params_kernels(p), "scalar");
+    hekv_ckks_params *q = NULL;
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &q, &err), HEKV_OK);
+    cr_assert_eq(memcmp(hekv_ckks_params_fingerprint(p), hekv_ckks_params_fingerprint(q),
+                        HEKV_FINGERPRINT_BYTES), 0);
+    hekv_ckks_params_free(q);
+    hekv_ckks_params_free(p);
     unsetenv("HEKV_THREADS");
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_params_threads(p), 1);
     hekv_ckks_params_free(p);
 }
@@ -297,27 +324,30 @@ Test(ckks_params, shared_sizing_helpers) {
     hekv__poly_release(&x);
     cr_assert_null(x.c);
     hekv__qp_poly qp;
-    cr_assert_eq(hekv__qp_new(p, 3, &qp), HEKV_OK);
+    cr_assert_eq(hekv__qp_new(p, 3, 0, &qp), HEKV_OK);
     cr_assert_eq(qp.q.limbs, 4);
     cr_assert_eq(qp.p.limbs, (size_t)p->np);
     hekv__qp_free(&qp);
-    cr_assert_eq(hekv__qp_new(p, 8, &qp), HEKV_ERR_ARG);
+    cr_assert_eq(hekv__qp_new(p, 3, 1, &qp), HEKV_OK);
+    cr_assert_eq(qp.p.limbs, 1);
+    hekv__qp_free(&qp);
+    cr_assert_eq(hekv__qp_new(p, 8, 0, &qp), HEKV_ERR_ARG);
     cr_assert(hekv__scale_eq(0x1p40, 0x1p40 * (1 + 0x1p-42)));
     cr_assert(!hekv__scale_eq(0x1p40, 0x1p40 * (1 + 0x1p-38)));
     hekv_ct *ct = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ct_new(p, &ct, &err), HEKV_OK);
-    cr_assert_eq(hekv_ct_level(ct), -1);
+    cr_assert_eq(hekv_ckks_ct_new(p, &ct, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_level(ct), -1);
     cr_assert_eq(hekv__ct_resize(ct, 8), HEKV_ERR_LEVEL);
     cr_assert_eq(hekv__ct_resize(ct, 5), HEKV_OK);
-    cr_assert_eq(hekv_ct_level(ct), 5);
+    cr_assert_eq(hekv_ckks_ct_level(ct), 5);
     cr_assert_eq(ct->c[0].limbs, 6);
     cr_assert_eq(ct->c[1].ntt, 1);
-    hekv_ct_free(ct);
+    hekv_ckks_ct_free(ct);
     hekv_pt *pt = NULL;
-    cr_assert_eq(hekv_pt_new(p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv__pt_resize(pt, 7), HEKV_OK);
-    cr_assert_eq(hekv_pt_level(pt), 7);
-    hekv_pt_free(pt);
+    cr_assert_eq(hekv_ckks_pt_level(pt), 7);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_params_free(p);
 }

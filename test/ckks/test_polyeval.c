@@ -253,11 +253,11 @@ static double run_poly(ctx *c, const hekv_cheby *p, const double *x, int level, 
     hekv_ct *ct = ct_encrypt(c, x, level);
     const int depth = hekv_ckks_cheby_depth(p);
     OK(c->ev, hekv_ckks_eval_poly(c->ev, ct, ct, p, target));
-    cr_assert_eq(hekv_ct_level(ct), level - depth, "%s: level %d, expected %d - %d", what,
-                 hekv_ct_level(ct), level, depth);
+    cr_assert_eq(hekv_ckks_ct_level(ct), level - depth, "%s: level %d, expected %d - %d", what,
+                 hekv_ckks_ct_level(ct), level, depth);
     const double want = target ? target : c->scale;
-    cr_assert(fabs(hekv_ct_scale(ct) / want - 1) <= TOL_SCALE, "%s: scale 2^%.6f vs 2^%.6f",
-              what, log2(hekv_ct_scale(ct)), log2(want));
+    cr_assert(fabs(hekv_ckks_ct_scale(ct) / want - 1) <= TOL_SCALE, "%s: scale 2^%.6f vs 2^%.6f",
+              what, log2(hekv_ckks_ct_scale(ct)), log2(want));
     double *y = malloc(c->slots * sizeof *y), m = 0;
     ct_decrypt(c, y, NULL, ct);
     for (size_t i = 0; i < c->slots; i++) {
@@ -267,7 +267,7 @@ static double run_poly(ctx *c, const hekv_cheby *p, const double *x, int level, 
     cr_log_info("%s: max error 2^%.2f (bound 2^%.2f)", what, log2(m), log2(tol));
     cr_assert(m <= tol, "%s: max error 2^%.2f > bound 2^%.2f", what, log2(m), log2(tol));
     free(y);
-    hekv_ct_free(ct);
+    hekv_ckks_ct_free(ct);
     return m;
 }
 
@@ -347,9 +347,9 @@ Test(ckks_poly_eval, errors) {
     hekv_ct *ct = ct_encrypt(&c, x, c.top), *lo = ct_encrypt(&c, x, 5);
     /* depth 6 from level 5 */
     cr_assert_eq(hekv_ckks_eval_poly(c.ev, ct, lo, p, 0), HEKV_ERR_LEVEL);
-    cr_assert(strstr(hekv_eval_last_error(c.ev), "needs 6 levels"), "%s",
-              hekv_eval_last_error(c.ev));
-    cr_assert_eq(hekv_ct_level(ct), c.top); /* output untouched on failure */
+    cr_assert(strstr(hekv_ckks_eval_last_error(c.ev), "needs 6 levels"), "%s",
+              hekv_ckks_eval_last_error(c.ev));
+    cr_assert_eq(hekv_ckks_ct_level(ct), c.top); /* output untouched on failure */
     cr_assert_eq(hekv_ckks_eval_poly(c.ev, ct, ct, k0, 0), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_eval_poly(c.ev, ct, ct, NULL, 0), HEKV_ERR_ARG);
     cr_assert_eq(hekv_ckks_eval_poly(c.ev, ct, ct, p, -1), HEKV_ERR_SCALE);
@@ -359,9 +359,9 @@ Test(ckks_poly_eval, errors) {
     cr_assert_eq(hekv_ckks_eval_poly(nk.ev, ct2, ct2, p, 0), HEKV_ERR_KEY_MISSING);
     /* a ciphertext of other parameters */
     cr_assert_eq(hekv_ckks_eval_poly(c.ev, ct, ct2, p, 0), HEKV_ERR_PARAMS);
-    hekv_ct_free(ct);
-    hekv_ct_free(ct2);
-    hekv_ct_free(lo);
+    hekv_ckks_ct_free(ct);
+    hekv_ckks_ct_free(ct2);
+    hekv_ckks_ct_free(lo);
     hekv_ckks_cheby_free(p);
     hekv_ckks_cheby_free(k0);
     ctx_free(&c);

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../src/ckks/ckks_int.h"
+#include "src/ckks/ckks_int.h"
 #include "ckks_fixture.h"
 
 /* Slot error of a rotated fresh encryption: encryption noise (~6 sigma) plus the
@@ -56,7 +56,7 @@ static hekv_ct *encrypt_random(const ctx *c, double complex *z, size_t slots, in
 
 /* max_i |dec(ct)_i - want_i| */
 static double max_err(const ctx *c, const hekv_ct *ct, const double complex *want) {
-    const size_t slots = hekv_ct_slots(ct);
+    const size_t slots = hekv_ckks_ct_slots(ct);
     double *wre = malloc(slots * sizeof *wre), *wim = malloc(slots * sizeof *wim);
     for (size_t i = 0; i < slots; i++) wre[i] = creal(want[i]), wim[i] = cimag(want[i]);
     const double mx = ct_max_err(c, ct, wre, wim);
@@ -81,10 +81,10 @@ static void rotations_at(ctx *c, size_t slots, int level, uint64_t salt, const l
     double base = max_err(c, a, z), worst = 0;
     for (size_t t = 0; t < nk; t++) {
         hekv_status s = hekv_ckks_eval_rotate(c->ev, r, a, ks[t]);
-        cr_assert_eq(s, HEKV_OK, "rotate %ld: %s", ks[t], hekv_eval_last_error(c->ev));
-        cr_assert_eq(hekv_ct_level(r), level);
-        cr_assert_eq(hekv_ct_scale(r), hekv_ct_scale(a));
-        cr_assert_eq(hekv_ct_slots(r), slots);
+        cr_assert_eq(s, HEKV_OK, "rotate %ld: %s", ks[t], hekv_ckks_eval_last_error(c->ev));
+        cr_assert_eq(hekv_ckks_ct_level(r), level);
+        cr_assert_eq(hekv_ckks_ct_scale(r), hekv_ckks_ct_scale(a));
+        cr_assert_eq(hekv_ckks_ct_slots(r), slots);
         rotate_plain(want, z, slots, ks[t]);
         double e = max_err(c, r, want);
         cr_assert_leq(e, ROT_TOL, "slots %zu level %d rotate %ld: error %g > %g", slots, level,
@@ -93,8 +93,8 @@ static void rotations_at(ctx *c, size_t slots, int level, uint64_t salt, const l
     }
     cr_log_info("%s slots %zu level %d: fresh error %.3g, after rotation max %.3g",
                 c->p->lit.name, slots, level, base, worst);
-    hekv_ct_free(a);
-    hekv_ct_free(r);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(r);
     free(z);
     free(want);
 }
@@ -143,7 +143,7 @@ Test(ckks_rotate, conjugate) {
             hekv_ct *a = encrypt_random(&c, z, slots, level, &g);
             hekv_ct *r = ct_new(&c);
             cr_assert_eq(hekv_ckks_eval_conjugate(c.ev, r, a), HEKV_OK, "%s",
-                         hekv_eval_last_error(c.ev));
+                         hekv_ckks_eval_last_error(c.ev));
             for (size_t i = 0; i < slots; i++) want[i] = conj(z[i]);
             double e = max_err(&c, r, want);
             cr_assert_leq(e, ROT_TOL, "slots %zu level %d conjugate: error %g", slots, level, e);
@@ -151,8 +151,8 @@ Test(ckks_rotate, conjugate) {
             cr_assert_eq(hekv_ckks_eval_conjugate(c.ev, a, a), HEKV_OK);
             cr_assert_eq(memcmp(a->c[0].c, r->c[0].c, (size_t)(level + 1) * c.p->n * 8), 0);
             cr_assert_eq(memcmp(a->c[1].c, r->c[1].c, (size_t)(level + 1) * c.p->n * 8), 0);
-            hekv_ct_free(a);
-            hekv_ct_free(r);
+            hekv_ckks_ct_free(a);
+            hekv_ckks_ct_free(r);
             free(z);
             free(want);
         }
@@ -182,7 +182,7 @@ Test(ckks_rotate, hoisted_equals_unhoisted_bit_exact) {
         hekv_ct *outs[NK], *one = ct_new(&c);
         for (int i = 0; i < NK; i++) outs[i] = ct_new(&c);
         cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, outs, a, ks, NK), HEKV_OK, "%s",
-                     hekv_eval_last_error(c.ev));
+                     hekv_ckks_eval_last_error(c.ev));
         for (int i = 0; i < NK; i++) {
             char what[64];
             snprintf(what, sizeof what, "level %d rotation %ld", level, ks[i]);
@@ -196,9 +196,9 @@ Test(ckks_rotate, hoisted_equals_unhoisted_bit_exact) {
         cr_assert_eq(hekv_ckks_eval_rotate(c.ev, one, a, 5), HEKV_OK);
         cr_assert_eq(hekv_ckks_eval_rotate(c.ev, a, a, 5), HEKV_OK);
         assert_same_ct(&c, a, one, "in place");
-        for (int i = 0; i < NK; i++) hekv_ct_free(outs[i]);
-        hekv_ct_free(one);
-        hekv_ct_free(a);
+        for (int i = 0; i < NK; i++) hekv_ckks_ct_free(outs[i]);
+        hekv_ckks_ct_free(one);
+        hekv_ckks_ct_free(a);
     }
     free(z);
     free(want);
@@ -231,7 +231,7 @@ Test(ckks_rotate, inner_sum_and_replicate) {
         }
         hekv_status s = cases[t].replicate ? hekv_ckks_eval_replicate(c.ev, r, a, stride, n)
                                            : hekv_ckks_eval_inner_sum(c.ev, r, a, stride, n);
-        cr_assert_eq(s, HEKV_OK, "case %zu: %s", t, hekv_eval_last_error(c.ev));
+        cr_assert_eq(s, HEKV_OK, "case %zu: %s", t, hekv_ckks_eval_last_error(c.ev));
         double e = max_err(&c, r, want);
         cr_assert_leq(e, ROTSUM_TOL, "case %zu (%s stride %ld n %zu slots %zu): error %g", t,
                       cases[t].replicate ? "replicate" : "inner_sum", stride, n, slots, e);
@@ -240,8 +240,8 @@ Test(ckks_rotate, inner_sum_and_replicate) {
                                : hekv_ckks_eval_inner_sum(c.ev, a, a, stride, n);
         cr_assert_eq(s, HEKV_OK);
         assert_same_ct(&c, a, r, "rotate-and-add in place");
-        hekv_ct_free(a);
-        hekv_ct_free(r);
+        hekv_ckks_ct_free(a);
+        hekv_ckks_ct_free(r);
         free(z);
         free(want);
         free(rz);
@@ -266,22 +266,22 @@ Test(ckks_rotate, rotate_add_equals_rotate_then_add) {
                 hekv_ct *acc = encrypt_random(&c, z, c.slots, lv[t][0], &g);
                 hekv_ct *a = same ? acc : encrypt_random(&c, z, c.slots, lv[t][1], &g);
                 hekv_ct *want = ct_new(&c), *rot = ct_new(&c), *low = ct_new(&c);
-                const int l = hekv_ct_level(acc) < hekv_ct_level(a) ? hekv_ct_level(acc)
-                                                                   : hekv_ct_level(a);
+                const int l = hekv_ckks_ct_level(acc) < hekv_ckks_ct_level(a) ? hekv_ckks_ct_level(acc)
+                                                                   : hekv_ckks_ct_level(a);
                 cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, low, a, l), HEKV_OK);
                 cr_assert_eq(hekv_ckks_eval_rotate(c.ev, rot, low, ks[ki]), HEKV_OK);
                 cr_assert_eq(hekv_ckks_eval_add(c.ev, want, acc, rot), HEKV_OK);
                 hekv_ct *out = mode == 1 || mode == 4 ? acc : mode == 2 ? a : ct_new(&c);
                 hekv_status s = hekv_ckks_eval_rotate_add(c.ev, out, acc, a, ks[ki]);
-                cr_assert_eq(s, HEKV_OK, "%s", hekv_eval_last_error(c.ev));
+                cr_assert_eq(s, HEKV_OK, "%s", hekv_ckks_eval_last_error(c.ev));
                 char what[80];
                 snprintf(what, sizeof what, "levels %d/%d k %ld mode %d", lv[t][0], lv[t][1],
                          ks[ki], mode);
                 assert_same_ct(&c, out, want, what);
-                if (out != acc && out != a) hekv_ct_free(out);
-                if (!same) hekv_ct_free(a);
-                hekv_ct_free(acc);
-                hekv_ct_free(want), hekv_ct_free(rot), hekv_ct_free(low);
+                if (out != acc && out != a) hekv_ckks_ct_free(out);
+                if (!same) hekv_ckks_ct_free(a);
+                hekv_ckks_ct_free(acc);
+                hekv_ckks_ct_free(want), hekv_ckks_ct_free(rot), hekv_ckks_ct_free(low);
             }
     /* errors: a missing key, scales or slot counts that differ */
     hekv_ct *a = encrypt_random(&c, z, c.slots, 2, &g), *r = ct_new(&c);
@@ -291,8 +291,8 @@ Test(ckks_rotate, rotate_add_equals_rotate_then_add) {
     cr_assert_eq(hekv_ckks_eval_rotate_add(c.ev, r, a, a, 3), HEKV_ERR_KEY_MISSING);
     cr_assert_eq(hekv_ckks_eval_rotate_add(c.ev, r, b, a, 1), HEKV_ERR_SCALE);
     cr_assert_eq(hekv_ckks_eval_rotate_add(c.ev, r, sp, a, 1), HEKV_ERR_ARG);
-    cr_assert_not_null(strstr(hekv_eval_last_error(c.ev), "slot counts differ"));
-    hekv_ct_free(a), hekv_ct_free(b), hekv_ct_free(sp), hekv_ct_free(r);
+    cr_assert_not_null(strstr(hekv_ckks_eval_last_error(c.ev), "slot counts differ"));
+    hekv_ckks_ct_free(a), hekv_ckks_ct_free(b), hekv_ckks_ct_free(sp), hekv_ckks_ct_free(r);
     free(zr);
     free(z);
     ctx_free(&c);
@@ -307,19 +307,19 @@ Test(ckks_rotate, missing_keys_and_bad_arguments) {
     const char *msg;
 
     cr_assert_eq(hekv_ckks_eval_rotate(c.ev, r, a, 3), HEKV_ERR_KEY_MISSING);
-    msg = hekv_eval_last_error(c.ev);
+    msg = hekv_ckks_eval_last_error(c.ev);
     cr_assert(strstr(msg, "rotation by 3") && strstr(msg, "hekv_ckks_evk_gen_rotations"),
               "message: %s", msg);
     cr_assert_eq(hekv_ckks_eval_conjugate(c.ev, r, a), HEKV_ERR_KEY_MISSING);
-    msg = hekv_eval_last_error(c.ev);
+    msg = hekv_ckks_eval_last_error(c.ev);
     cr_assert(strstr(msg, "conjugation") && strstr(msg, "conj = 1"), "message: %s", msg);
     cr_assert_eq(hekv_ckks_eval_inner_sum(c.ev, r, a, 3, 4), HEKV_ERR_KEY_MISSING);
-    msg = hekv_eval_last_error(c.ev);
+    msg = hekv_ckks_eval_last_error(c.ev);
     cr_assert(strstr(msg, "rotation by 3"), "message: %s", msg);
     const long ks[3] = {1, 7, 2};
     hekv_ct *outs[3] = {r, r2, ct_new(&c)};
     cr_assert_eq(hekv_ckks_eval_rotate_hoisted(c.ev, outs, a, ks, 3), HEKV_ERR_KEY_MISSING);
-    msg = hekv_eval_last_error(c.ev);
+    msg = hekv_ckks_eval_last_error(c.ev);
     cr_assert(strstr(msg, "rotation by 7"), "message: %s", msg);
 
     /* argument errors */
@@ -341,15 +341,15 @@ Test(ckks_rotate, missing_keys_and_bad_arguments) {
     cr_assert_eq(hekv_ckks_eval_rotate(bare, r, a, 0), HEKV_OK);
     assert_same_ct(&c, r, a, "rotation 0");
     cr_assert_eq(hekv_ckks_eval_rotate(bare, r, a, 1), HEKV_ERR_KEY_MISSING);
-    msg = hekv_eval_last_error(bare);
+    msg = hekv_ckks_eval_last_error(bare);
     cr_assert(strstr(msg, "no evaluation keys") && strstr(msg, "hekv_ckks_evk_gen_rotations"),
               "message: %s", msg);
     hekv_ckks_eval_free(bare);
-    hekv_ct_free(empty);
-    hekv_ct_free(outs[2]);
-    hekv_ct_free(a);
-    hekv_ct_free(r);
-    hekv_ct_free(r2);
+    hekv_ckks_ct_free(empty);
+    hekv_ckks_ct_free(outs[2]);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(r);
+    hekv_ckks_ct_free(r2);
     free(z);
     ctx_free(&c);
 }

@@ -1,17 +1,21 @@
-/* test_serial.c: the hekv file format (serial.c). Round trips of every object type are
- * bit-exact (residues compared limb by limb; seeded objects re-expand to the same `a`),
- * seed-compressed files are smaller than full ones, and every loader rejects, with an error
- * and without crashing, (a) truncations, (b) single-bit flips, (c) files of another
- * parameter set, (d) files of another object type and (e) garbage, including files whose
- * checksum was recomputed after forging a header field or a residue. Files written with
- * hekv_file_write get mode 0600 (secret key) and 0644 (everything else). */
+/* test_serial.c: the CKKS objects in the hekv file format (serial.c on the base layer's
+ * container and codec). Round trips of every object type are bit-exact (residues compared
+ * limb by limb; seeded objects re-expand to the same `a`; keys of lower levels and fewer
+ * special primes keep their shape), seed-compressed files are smaller than full ones, and
+ * every loader rejects, with an error and without crashing, (a) truncations, (b) single-bit
+ * flips, (c) files of another parameter set, (d) files of another object type and (e)
+ * garbage, including files whose checksum was recomputed after forging a header field or a
+ * residue. A forged parameter file that weakens the set (sigma, the insecure flag, the
+ * name) is refused. The file calls (modes, atomic replace, non-regular files) are tested
+ * in test/base. */
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/ckks/ckks_int.h"
 #include "ckks_fixture.h"
+#include "src/base/container.h"
+#include "src/ckks/ckks_int.h"
 
 /* ---- fixture: a named set with every object type -------------------------------------- */
 
@@ -31,11 +35,19 @@ typedef struct {
 static void fix_init(fix *f, const char *name, int with_evk) {
     memset(f, 0, sizeof *f);
     f->c = ctx_new_keys(name, FIX_SLOTS, with_evk, NULL, 0);
+    hekv_err err;
     if (with_evk) {
         const long rots[] = {1, -3};
         ctx_gen_rotations(&f->c, rots, 2, 1);
+        /* a Galois key only up to level 2, and a tagged q_0 p_0 switching key */
+        const long low[] = {5};
+        cr_assert_eq(hekv_ckks_evk_gen_rotations(f->c.evk, f->c.sk, low, 1, 0, 2, &err),
+                     HEKV_OK, "%s", err.msg);
+        hekv_swk *k = NULL;
+        cr_assert_eq(hekv_ckks_swk_new(f->c.sk, f->c.sk, 0, 1, &k, &err), HEKV_OK, "%s",
+                     err.msg);
+        cr_assert_eq(hekv_ckks_evk_add_swk(f->c.evk, 0xb0075eed, k, &err), HEKV_OK);
     }
-    hekv_err err;
     cr_assert_eq(hekv_ckks_pk_new(f->c.p, f->c.sk, &f->pk, &err), HEKV_OK, "%s", err.msg);
     test_rng g = test_rng_new(0x5e71a1);
     for (int i = 0; i < FIX_SLOTS; i++) {
@@ -50,10 +62,10 @@ static void fix_init(fix *f, const char *name, int with_evk) {
 }
 
 static void fix_free(fix *f) {
-    hekv_ct_free(f->ct_sk);
-    hekv_ct_free(f->ct_pk);
-    hekv_ct_free(f->ct_low);
-    hekv_pt_free(f->pt);
+    hekv_ckks_ct_free(f->ct_sk);
+    hekv_ckks_ct_free(f->ct_pk);
+    hekv_ckks_ct_free(f->ct_low);
+    hekv_ckks_pt_free(f->pt);
     hekv_ckks_pk_free(f->pk);
     ctx_free(&f->c);
 }
@@ -76,13 +88,15 @@ static void assert_qp_eq(const hekv__qp_poly *a, const hekv__qp_poly *b, int nq,
     assert_poly_eq(&a->p, &b->p, (size_t)np, what);
 }
 
-static void assert_swk_eq(const hekv_ckks_params *p, const hekv__swk *a, const hekv__swk *b) {
+static void assert_swk_eq(const hekv_swk *a, const hekv_swk *b) {
+    cr_assert_eq(a->level, b->level);
     cr_assert_eq(a->ndigits, b->ndigits);
+    cr_assert_eq(a->ksb->np, b->ksb->np);
     cr_assert_eq(a->has_seed, b->has_seed);
     if (a->has_seed) cr_assert_eq(memcmp(a->seed, b->seed, HEKV_SEED_BYTES), 0);
     for (int j = 0; j < a->ndigits; j++) {
-        assert_qp_eq(&a->b[j], &b->b[j], p->nq, p->np, "swk b_j");
-        assert_qp_eq(&a->a[j], &b->a[j], p->nq, p->np, "swk a_j");
+        assert_qp_eq(&a->b[j], &b->b[j], a->level + 1, a->ksb->np, "swk b_j");
+        assert_qp_eq(&a->a[j], &b->a[j], a->level + 1, a->ksb->np, "swk a_j");
     }
 }
 
@@ -134,16 +148,14 @@ static hekv_status load_any(const hekv_ckks_params *p, int type, const uint8_t *
     }
     case HEKV_OBJ_CT: {
         hekv_ct *c = NULL;
-        cr_assert_eq(hekv_ct_new(p, &c, err), HEKV_OK);
-        s = hekv_ckks_ct_load(p, buf, len, c, err);
-        hekv_ct_free(c);
+        s = hekv_ckks_ct_load(p, buf, len, &c, err);
+        hekv_ckks_ct_free(c);
         break;
     }
     case HEKV_OBJ_PT: {
         hekv_pt *c = NULL;
-        cr_assert_eq(hekv_pt_new(p, &c, err), HEKV_OK);
-        s = hekv_ckks_pt_load(p, buf, len, c, err);
-        hekv_pt_free(c);
+        s = hekv_ckks_pt_load(p, buf, len, &c, err);
+        hekv_ckks_pt_free(c);
         break;
     }
     }
@@ -154,17 +166,26 @@ static hekv_status load_any(const hekv_ckks_params *p, int type, const uint8_t *
 static void save_any(fix *f, int type, int big, uint8_t **buf, size_t *len) {
     hekv_err err;
     hekv_status s = HEKV_ERR_ARG;
+    hekv_buf b = {0};
     switch (type) {
-    case HEKV_OBJ_PARAMS: s = hekv_ckks_params_save(f->c.p, buf, len, &err); break;
-    case HEKV_OBJ_SK: s = hekv_ckks_sk_save(f->c.sk, buf, len, &err); break;
-    case HEKV_OBJ_PK: s = hekv_ckks_pk_save(f->pk, buf, len, &err); break;
-    case HEKV_OBJ_EVK: s = hekv_ckks_evk_save(f->c.evk, buf, len, &err); break;
-    case HEKV_OBJ_CT:
-        s = hekv_ckks_ct_save(f->c.p, big ? f->ct_pk : f->ct_low, buf, len, &err);
-        break;
-    case HEKV_OBJ_PT: s = hekv_ckks_pt_save(f->c.p, f->pt, buf, len, &err); break;
+    case HEKV_OBJ_PARAMS: s = hekv_ckks_params_save(f->c.p, &b, &err); break;
+    case HEKV_OBJ_SK: s = hekv_ckks_sk_save(f->c.sk, &b, &err); break;
+    case HEKV_OBJ_PK: s = hekv_ckks_pk_save(f->pk, &b, &err); break;
+    case HEKV_OBJ_EVK: s = hekv_ckks_evk_save(f->c.evk, &b, &err); break;
+    case HEKV_OBJ_CT: s = hekv_ckks_ct_save(big ? f->ct_pk : f->ct_low, &b, &err); break;
+    case HEKV_OBJ_PT: s = hekv_ckks_pt_save(f->pt, &b, &err); break;
     }
     cr_assert_eq(s, HEKV_OK, "save type %d: %s", type, err.msg);
+    *buf = b.data; /* the tests free it with free(), as a plain malloc'd buffer */
+    *len = b.len;
+}
+
+/* The object type a buffer's container says it holds. */
+static int peek(const uint8_t *buf, size_t len) {
+    hekv_file_info info;
+    hekv_err err;
+    cr_assert_eq(hekv_file_peek(buf, len, &info, &err), HEKV_OK, "%s", err.msg);
+    return (int)info.type;
 }
 
 static const char *type_name(int t) {
@@ -178,15 +199,14 @@ Test(ckks_serial, params_round_trip) {
     const char *names[] = {"toy-N12", "toy-N13"};
     for (int t = 0; t < 2; t++) {
         hekv_ckks_params *p = params_named(names[t]);
-        uint8_t *buf;
-        size_t len;
         hekv_err err;
-        cr_assert_eq(hekv_ckks_params_save(p, &buf, &len, &err), HEKV_OK, "%s", err.msg);
-        hekv_obj_type ty;
-        cr_assert_eq(hekv_ckks_peek_type(buf, len, &ty, &err), HEKV_OK);
-        cr_assert_eq(ty, HEKV_OBJ_PARAMS);
+        hekv_buf b = {0};
+        cr_assert_eq(hekv_ckks_params_save(p, &b, &err), HEKV_OK, "%s", err.msg);
+        uint8_t *buf = b.data;
+        const size_t len = b.len;
+        cr_assert_eq(peek(buf, len), HEKV_OBJ_PARAMS);
         hekv_ckks_params *q = NULL;
-        hekv_ckks_params_lit opts = {.isa = HEKV_ISA_SCALAR, .threads = 2};
+        const hekv_ckks_opts opts = {.isa = HEKV_ISA_SCALAR, .threads = 2};
         cr_assert_eq(hekv_ckks_params_load(buf, len, &opts, &q, &err), HEKV_OK, "%s", err.msg);
         cr_assert_str_eq(hekv_ckks_params_name(q), names[t]);
         cr_assert_eq(memcmp(hekv_ckks_params_fingerprint(p), hekv_ckks_params_fingerprint(q),
@@ -215,7 +235,7 @@ Test(ckks_serial, sk_round_trip) {
     uint8_t *buf;
     size_t len;
     hekv_err err;
-    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &buf, &len, &err), HEKV_OK, "%s", err.msg);
+    save_any(&f, HEKV_OBJ_SK, 0, &buf, &len);
     /* 2 bits per coefficient */
     cr_assert_eq(len, 64 + 8 + f.c.p->n / 4 + 32);
     hekv_sk *sk = NULL;
@@ -225,7 +245,7 @@ Test(ckks_serial, sk_round_trip) {
     assert_poly_eq(&sk->sp, &f.c.sk->sp, (size_t)f.c.p->np, "sp");
     /* the loaded key decrypts what the original encrypted */
     hekv_pt *pt = NULL;
-    cr_assert_eq(hekv_pt_new(f.c.p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(f.c.p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_decrypt(sk, pt, f.ct_pk, &err), HEKV_OK, "%s", err.msg);
     double re[FIX_SLOTS], im[FIX_SLOTS];
     cr_assert_eq(hekv_ckks_decode(f.c.enc, re, im, pt, &err), HEKV_OK, "%s", err.msg);
@@ -235,7 +255,7 @@ Test(ckks_serial, sk_round_trip) {
     }
     sodium_memzero(buf, len);
     free(buf);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     hekv_ckks_sk_free(sk);
     fix_free(&f);
 }
@@ -247,9 +267,9 @@ Test(ckks_serial, pk_round_trip_seeded_and_full) {
     uint8_t *b1, *b2;
     size_t l1, l2;
     cr_assert(f.pk->has_seed);
-    cr_assert_eq(hekv_ckks_pk_save(f.pk, &b1, &l1, &err), HEKV_OK, "%s", err.msg);
+    save_any(&f, HEKV_OBJ_PK, 0, &b1, &l1);
     f.pk->has_seed = 0;
-    cr_assert_eq(hekv_ckks_pk_save(f.pk, &b2, &l2, &err), HEKV_OK, "%s", err.msg);
+    save_any(&f, HEKV_OBJ_PK, 0, &b2, &l2);
     f.pk->has_seed = 1;
     cr_assert_lt(l1, l2);
     cr_assert_lt(l1 + l1 / 2, l2, "seeded %zu bytes vs full %zu", l1, l2);
@@ -277,48 +297,53 @@ Test(ckks_serial, evk_round_trip) {
     fix f;
     fix_init(&f, "toy-N12", 1);
     hekv_err err;
-    cr_assert(f.c.evk->relin && f.c.evk->ngal == 3);
+    cr_assert(f.c.evk->relin && f.c.evk->ngal == 4 && f.c.evk->nswk == 1);
     uint8_t *b1, *b2;
     size_t l1, l2;
-    cr_assert_eq(hekv_ckks_evk_save(f.c.evk, &b1, &l1, &err), HEKV_OK, "%s", err.msg);
-    /* a mix: relin and one Galois key stored in full */
-    f.c.evk->relin->has_seed = 0;
-    f.c.evk->galk[2]->has_seed = 0;
-    cr_assert_eq(hekv_ckks_evk_save(f.c.evk, &b2, &l2, &err), HEKV_OK, "%s", err.msg);
+    save_any(&f, HEKV_OBJ_EVK, 0, &b1, &l1);
+    /* a mix: relin, one Galois key and the tagged key stored in full */
+    hekv_swk *full[3] = {f.c.evk->relin, f.c.evk->galk[2], f.c.evk->swk[0].k};
+    for (int i = 0; i < 3; i++) full[i]->has_seed = 0;
+    save_any(&f, HEKV_OBJ_EVK, 0, &b2, &l2);
     cr_assert_lt(l1, l2);
     hekv_evk *a = NULL, *b = NULL;
     cr_assert_eq(hekv_ckks_evk_load(f.c.p, b2, l2, &b, &err), HEKV_OK, "%s", err.msg);
-    f.c.evk->relin->has_seed = 1;
-    f.c.evk->galk[2]->has_seed = 1;
+    for (int i = 0; i < 3; i++) full[i]->has_seed = 1;
     cr_assert_eq(hekv_ckks_evk_load(f.c.p, b1, l1, &a, &err), HEKV_OK, "%s", err.msg);
     for (int v = 0; v < 2; v++) {
         hekv_evk *e = v ? b : a;
         cr_assert(hekv_ckks_evk_has_relin(e));
         cr_assert_eq(e->ngal, f.c.evk->ngal);
-        if (v) {
-            e->relin->has_seed = 1; /* compare residues; the seed is still the same */
-            memcpy(e->relin->seed, f.c.evk->relin->seed, HEKV_SEED_BYTES);
-            e->galk[2]->has_seed = 1;
-            memcpy(e->galk[2]->seed, f.c.evk->galk[2]->seed, HEKV_SEED_BYTES);
+        cr_assert_eq(e->nswk, 1);
+        cr_assert_eq(e->swk[0].tag, 0xb0075eed);
+        if (v) { /* compare residues; the seeds are still the same */
+            hekv_swk *got[3] = {e->relin, e->galk[2], e->swk[0].k};
+            for (int i = 0; i < 3; i++) {
+                got[i]->has_seed = 1;
+                memcpy(got[i]->seed, full[i]->seed, HEKV_SEED_BYTES);
+            }
         }
-        assert_swk_eq(f.c.p, e->relin, f.c.evk->relin);
+        assert_swk_eq(e->relin, f.c.evk->relin);
         for (size_t i = 0; i < e->ngal; i++) {
             cr_assert_eq(e->gal[i], f.c.evk->gal[i]);
-            assert_swk_eq(f.c.p, e->galk[i], f.c.evk->galk[i]);
+            assert_swk_eq(e->galk[i], f.c.evk->galk[i]);
         }
+        assert_swk_eq(e->swk[0].k, f.c.evk->swk[0].k);
+        cr_assert_eq(hekv_ckks_evk_galois_level(e, hekv_ckks_galois_rot(f.c.p, 5)), 2);
+        cr_assert_eq(hekv_ckks_swk_special(hekv_ckks_evk_swk(e, 0xb0075eed)), 1);
+        cr_assert_eq(hekv_ckks_evk_bytes(e), hekv_ckks_evk_bytes(f.c.evk));
     }
     /* an empty key set round-trips too */
     hekv_evk *empty = NULL, *e2 = NULL;
     cr_assert_eq(hekv_ckks_evk_new(f.c.p, &empty, &err), HEKV_OK);
-    uint8_t *b3;
-    size_t l3;
-    cr_assert_eq(hekv_ckks_evk_save(empty, &b3, &l3, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_load(f.c.p, b3, l3, &e2, &err), HEKV_OK, "%s", err.msg);
+    hekv_buf b3 = {0};
+    cr_assert_eq(hekv_ckks_evk_save(empty, &b3, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_load(f.c.p, b3.data, b3.len, &e2, &err), HEKV_OK, "%s", err.msg);
     cr_assert_not(hekv_ckks_evk_has_relin(e2));
     cr_assert_eq(hekv_ckks_evk_galois_count(e2), 0);
     free(b1);
     free(b2);
-    free(b3);
+    hekv_buf_free(&b3);
     hekv_ckks_evk_free(a);
     hekv_ckks_evk_free(b);
     hekv_ckks_evk_free(empty);
@@ -332,46 +357,48 @@ Test(ckks_serial, ct_pt_round_trip) {
     hekv_err err;
     hekv_ct *cts[] = {f.ct_sk, f.ct_pk, f.ct_low};
     hekv_ct *got = NULL;
-    cr_assert_eq(hekv_ct_new(f.c.p, &got, &err), HEKV_OK);
     size_t seeded_len = 0, full_len = 0;
     for (int i = 0; i < 3; i++) {
-        uint8_t *buf;
-        size_t len;
-        cr_assert_eq(hekv_ckks_ct_save(f.c.p, cts[i], &buf, &len, &err), HEKV_OK, "%s", err.msg);
-        if (i == 0) seeded_len = len;
-        if (i == 1) full_len = len;
-        cr_assert_eq(hekv_ckks_ct_load(f.c.p, buf, len, got, &err), HEKV_OK, "%s", err.msg);
+        hekv_buf b = {0};
+        cr_assert_eq(hekv_ckks_ct_save(cts[i], &b, &err), HEKV_OK, "%s", err.msg);
+        if (i == 0) seeded_len = b.len;
+        if (i == 1) full_len = b.len;
+        hekv_ckks_ct_free(got);
+        got = NULL;
+        cr_assert_eq(hekv_ckks_ct_load(f.c.p, b.data, b.len, &got, &err), HEKV_OK, "%s",
+                     err.msg);
         assert_ct_eq(got, cts[i]);
-        free(buf);
+        hekv_buf_free(&b);
     }
     cr_assert(f.ct_sk->has_seed && !f.ct_pk->has_seed);
     cr_assert_lt(seeded_len + seeded_len / 2, full_len, "seeded %zu vs full %zu", seeded_len,
                  full_len);
     /* the loaded ciphertext decrypts to the message */
     hekv_pt *pt = NULL;
-    cr_assert_eq(hekv_pt_new(f.c.p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(f.c.p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_decrypt(f.c.sk, pt, got, &err), HEKV_OK, "%s", err.msg);
     double re[FIX_SLOTS];
     cr_assert_eq(hekv_ckks_decode(f.c.enc, re, NULL, pt, &err), HEKV_OK, "%s", err.msg);
     for (int i = 0; i < FIX_SLOTS; i++) cr_assert_float_eq(re[i], f.re[i], 1e-6);
+    hekv_ckks_pt_free(pt);
     /* the plaintext */
-    uint8_t *buf;
-    size_t len;
-    cr_assert_eq(hekv_ckks_pt_save(f.c.p, f.pt, &buf, &len, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_pt_load(f.c.p, buf, len, pt, &err), HEKV_OK, "%s", err.msg);
+    hekv_buf b = {0};
+    cr_assert_eq(hekv_ckks_pt_save(f.pt, &b, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_pt_load(f.c.p, b.data, b.len, &pt, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(pt->level, f.pt->level);
     cr_assert_eq(pt->scale, f.pt->scale);
     cr_assert_eq(pt->slots, f.pt->slots);
     assert_poly_eq(&pt->m, &f.pt->m, (size_t)pt->level + 1, "pt m");
-    free(buf);
+    hekv_buf_free(&b);
     /* a non-default scale survives bit-exactly */
     f.ct_pk->scale = 0x1.23456789abcdep+71;
-    cr_assert_eq(hekv_ckks_ct_save(f.c.p, f.ct_pk, &buf, &len, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_ct_load(f.c.p, buf, len, got, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_ct_save(f.ct_pk, &b, &err), HEKV_OK);
+    hekv_ckks_ct_free(got);
+    cr_assert_eq(hekv_ckks_ct_load(f.c.p, b.data, b.len, &got, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(got->scale, 0x1.23456789abcdep+71);
-    free(buf);
-    hekv_pt_free(pt);
-    hekv_ct_free(got);
+    hekv_buf_free(&b);
+    hekv_ckks_pt_free(pt);
+    hekv_ckks_ct_free(got);
     fix_free(&f);
 }
 
@@ -379,23 +406,20 @@ Test(ckks_serial, save_rejects_bad_objects) {
     fix f;
     fix_init(&f, "toy-N12", 0);
     hekv_err err;
-    uint8_t *buf = (uint8_t *)1;
-    size_t len = 7;
+    hekv_buf b = {(uint8_t *)1, 7};
     hekv_ct *empty = ct_new(&f.c);
-    cr_assert_eq(hekv_ckks_ct_save(f.c.p, empty, &buf, &len, &err), HEKV_ERR_ARG);
-    cr_assert_null(buf);
-    cr_assert_eq(hekv_ckks_ct_save(f.c.p, NULL, &buf, &len, &err), HEKV_ERR_ARG);
-    hekv_ckks_params *q = params_named("toy-N13");
-    cr_assert_eq(hekv_ckks_ct_save(q, f.ct_sk, &buf, &len, &err), HEKV_ERR_PARAMS);
+    cr_assert_eq(hekv_ckks_ct_save(empty, &b, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_ct_save(NULL, &b, &err), HEKV_ERR_ARG);
+    b.data = NULL, b.len = 0;
     /* a non-ternary secret cannot be written in the 2-bit format */
     int64_t keep = f.c.sk->coeffs[5];
     f.c.sk->coeffs[5] = 2;
-    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &buf, &len, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &b, &err), HEKV_ERR_ARG);
     f.c.sk->coeffs[5] = -2;
-    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &buf, &len, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_sk_save(f.c.sk, &b, &err), HEKV_ERR_ARG);
     f.c.sk->coeffs[5] = keep;
-    hekv_ct_free(empty);
-    hekv_ckks_params_free(q);
+    cr_assert_null(b.data);
+    hekv_ckks_ct_free(empty);
     fix_free(&f);
 }
 
@@ -515,9 +539,7 @@ Test(ckks_serial, other_set_and_wrong_type_rejected) {
         uint8_t *buf;
         size_t len;
         save_any(&a, t, 0, &buf, &len);
-        hekv_obj_type ty;
-        cr_assert_eq(hekv_ckks_peek_type(buf, len, &ty, &err), HEKV_OK);
-        cr_assert_eq((int)ty, t);
+        cr_assert_eq(peek(buf, len), t);
         for (int u = HEKV_OBJ_PARAMS; u <= HEKV_OBJ_PT; u++) {
             if (u == t) continue;
             cr_assert_eq(load_any(a.c.p, u, buf, len, &err), HEKV_ERR_FORMAT, "%s as %s",
@@ -541,7 +563,8 @@ Test(ckks_serial, garbage_rejected) {
         uint8_t *buf = malloc(len ? len : 1);
         for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)test_u64(&g);
         if (it % 2 && len >= 8) {
-            memcpy(buf, "HEKV\x01\x00", 6);
+            memcpy(buf, "HEKV", 4);
+            buf[4] = HEKV_FORMAT_VERSION, buf[5] = 0;
             buf[6] = (uint8_t)(1 + it % 6);
         }
         if (it % 4 == 3 && len >= 96) { /* consistent length field and checksum too */
@@ -557,9 +580,9 @@ Test(ckks_serial, garbage_rejected) {
         }
         free(buf);
     }
-    hekv_obj_type ty;
-    cr_assert_eq(hekv_ckks_peek_type((const uint8_t *)"HEK", 3, &ty, &err), HEKV_ERR_FORMAT);
-    cr_assert_eq(hekv_ckks_peek_type(NULL, 0, &ty, &err), HEKV_ERR_ARG);
+    hekv_file_info info;
+    cr_assert_eq(hekv_file_peek((const uint8_t *)"HEK", 3, &info, &err), HEKV_ERR_FORMAT);
+    cr_assert_eq(hekv_file_peek(NULL, 0, &info, &err), HEKV_ERR_ARG);
     fix_free(&f);
 }
 
@@ -572,7 +595,7 @@ static void expect_forged(fix *f, int type, const uint8_t *orig, size_t len, siz
     reseal(buf, len);
     hekv_err err;
     hekv_status s = load_any(f->c.p, type, buf, len, &err);
-    cr_assert(s == HEKV_ERR_FORMAT || s == HEKV_ERR_PARAMS,
+    cr_assert(s == HEKV_ERR_FORMAT || s == HEKV_ERR_PARAMS || s == HEKV_ERR_INSECURE,
               "%s forged at %zu: status %d", type_name(type), off, s);
     cr_assert(strstr(err.msg, needle), "%s forged at %zu: message '%s' lacks '%s'",
               type_name(type), off, err.msg, needle);
@@ -629,20 +652,31 @@ Test(ckks_serial, forged_fields_rejected) {
     put64(v, 200);
     expect_forged(&f, HEKV_OBJ_PT, buf, len, 64, v, 4, "level");
     free(buf);
-    /* evaluation keys: Galois table order, dnum, relin flag, key flags */
+    /* evaluation keys: Galois table order, tag order, dnum, relin flag, counts, key flags,
+     * key level and special primes */
     save_any(&f, HEKV_OBJ_EVK, 0, &buf, &len);
+    const size_t tab = 64 + 24, ngal = f.c.evk->ngal, key0 = tab + 8 * ngal + 4;
     put64(v, 1);
-    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 24 + 8, v, 8, "Galois element");
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, tab + 8, v, 8, "Galois element");
     put64(v, 2);
-    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 24, v, 8, "Galois element");
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, tab, v, 8, "Galois element");
     put64(v, 5);
-    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 8, v, 4, "dnum");
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 12, v, 4, "dnum");
     put64(v, 2);
     expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64, v, 1, "relinearisation");
     put64(v, 0xffffffff);
     expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 4, v, 4, "Galois keys");
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 8, v, 4, "switching keys");
     put64(v, 2);
-    expect_forged(&f, HEKV_OBJ_EVK, buf, len, 64 + 24 + 8 * f.c.evk->ngal, v, 1, "flags");
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, key0, v, 1, "flags");
+    put64(v, 200);
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, key0 + 1, v, 1, "level");
+    put64(v, 0);
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, key0 + 2, v, 1, "special");
+    put64(v, 9);
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, key0 + 2, v, 1, "special");
+    put64(v, 3); /* a lower level than the body holds: the content does not end there */
+    expect_forged(&f, HEKV_OBJ_EVK, buf, len, key0 + 1, v, 1, "evaluation key");
     free(buf);
     /* secret key: the invalid code 2 */
     save_any(&f, HEKV_OBJ_SK, 0, &buf, &len);
@@ -670,62 +704,62 @@ Test(ckks_serial, forged_fields_rejected) {
     expect_forged(&f, HEKV_OBJ_PARAMS, buf, len, 80, v, 8, "sigma");
     v[0] = 60;
     expect_forged(&f, HEKV_OBJ_PARAMS, buf, len, 88, v, 1, "bits");
-    v[0] = 'X'; /* renamed set: rebuilt fingerprint differs */
-    expect_forged(&f, HEKV_OBJ_PARAMS, buf, len, 32, v, 1, "fingerprint");
+    v[0] = 'X'; /* renamed set: no longer a toy name, so its insecure flag is refused */
+    expect_forged(&f, HEKV_OBJ_PARAMS, buf, len, 32, v, 1, "insecure");
+    memcpy(v, "toy-N14", 7); /* another toy name: rebuilt fingerprint differs */
+    expect_forged(&f, HEKV_OBJ_PARAMS, buf, len, 32, v, 7, "fingerprint");
     free(buf);
     fix_free(&f);
 }
 
-/* ---- files ---------------------------------------------------------------------------- */
-
-Test(ckks_serial, file_write_modes_and_read) {
-    fix f;
-    fix_init(&f, "toy-N12", 0);
-    char dir[] = "/tmp/hekv_serial_XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
-    char skp[128], ctp[128];
-    snprintf(skp, sizeof skp, "%s/key.sk", dir);
-    snprintf(ctp, sizeof ctp, "%s/x.ct", dir);
+/* The attack of a forged parameter file: a secure set's file with sigma patched (so that
+ * ciphertexts carry no noise) or the insecure flag set, checksum recomputed. Each is
+ * refused; the genuine file loads and says it is secure. */
+Test(ckks_serial, forged_security_fields_refused) {
+    hekv_ckks_params *p = params_named("N15-128");
+    cr_assert(hekv_ckks_params_secure(p));
+    hekv_buf b = {0};
     hekv_err err;
-    mode_t old = umask(0077); /* the modes must not depend on the umask */
-    uint8_t *buf, *back;
-    size_t len, blen;
-    save_any(&f, HEKV_OBJ_SK, 0, &buf, &len);
-    cr_assert_eq(hekv_file_write(skp, buf, len, 1, &err), HEKV_OK, "%s", err.msg);
-    struct stat st;
-    cr_assert_eq(stat(skp, &st), 0);
-    cr_assert_eq(st.st_mode & 0777, 0600, "sk mode %o", st.st_mode & 0777);
-    cr_assert_eq(hekv_file_read(skp, &back, &blen, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(blen, len);
-    cr_assert_eq(memcmp(back, buf, len), 0);
-    free(back);
+    cr_assert_eq(hekv_ckks_params_save(p, &b, &err), HEKV_OK, "%s", err.msg);
+    hekv_ckks_params *q = NULL;
+    cr_assert_eq(hekv_ckks_params_load(b.data, b.len, NULL, &q, &err), HEKV_OK, "%s", err.msg);
+    cr_assert(hekv_ckks_params_secure(q));
+    hekv_ckks_params_free(q);
+    const double sigmas[] = {1e-300, 1.0, 3.0};
+    for (int i = 0; i < 3; i++) {
+        uint8_t *buf = malloc(b.len);
+        memcpy(buf, b.data, b.len);
+        memcpy(buf + 80, &sigmas[i], 8);
+        reseal(buf, b.len);
+        cr_assert_eq(hekv_ckks_params_load(buf, b.len, NULL, &q, &err), HEKV_ERR_INSECURE,
+                     "sigma %g accepted", sigmas[i]);
+        cr_assert(strstr(err.msg, "sigma"), "message: %s", err.msg);
+        cr_assert_null(q);
+        free(buf);
+    }
+    /* a wider error is allowed by the rules, but it is another set: the fingerprint says so */
+    uint8_t *buf = malloc(b.len);
+    memcpy(buf, b.data, b.len);
+    const double wide = 4.0;
+    memcpy(buf + 80, &wide, 8);
+    reseal(buf, b.len);
+    cr_assert_eq(hekv_ckks_params_load(buf, b.len, NULL, &q, &err), HEKV_ERR_PARAMS);
+    cr_assert(strstr(err.msg, "fingerprint"), "message: %s", err.msg);
+    /* the insecure flag on a production name */
+    memcpy(buf, b.data, b.len);
+    buf[70] = 1;
+    reseal(buf, b.len);
+    cr_assert_eq(hekv_ckks_params_load(buf, b.len, NULL, &q, &err), HEKV_ERR_INSECURE);
+    cr_assert(strstr(err.msg, "insecure"), "message: %s", err.msg);
+    /* a Hamming weight on a ternary set */
+    memcpy(buf, b.data, b.len);
+    buf[72] = 5;
+    reseal(buf, b.len);
+    cr_assert_eq(hekv_ckks_params_load(buf, b.len, NULL, &q, &err), HEKV_ERR_PARAMS);
+    cr_assert(strstr(err.msg, "Hamming"), "message: %s", err.msg);
     free(buf);
-    save_any(&f, HEKV_OBJ_CT, 1, &buf, &len);
-    cr_assert_eq(hekv_file_write(ctp, buf, len, 0, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(stat(ctp, &st), 0);
-    cr_assert_eq(st.st_mode & 0777, 0644, "ct mode %o", st.st_mode & 0777);
-    /* overwrite keeps it atomic: the new content replaces the old */
-    cr_assert_eq(hekv_file_write(ctp, buf, 100, 0, &err), HEKV_OK);
-    cr_assert_eq(hekv_file_read(ctp, &back, &blen, &err), HEKV_OK);
-    cr_assert_eq(blen, 100);
-    free(back);
-    umask(old);
-    /* no temporary files left behind */
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 2", dir);
-    cr_assert_eq(system(cmd), 0);
-    /* errors */
-    char bad[160];
-    snprintf(bad, sizeof bad, "%s/no/such/dir/x.ct", dir);
-    cr_assert_eq(hekv_file_write(bad, buf, len, 0, &err), HEKV_ERR_IO);
-    cr_assert(strstr(err.msg, "no/such"), "message: %s", err.msg);
-    cr_assert_eq(hekv_file_read(bad, &back, &blen, &err), HEKV_ERR_IO);
-    cr_assert_eq(hekv_file_read(dir, &back, &blen, &err), HEKV_ERR_IO);
-    free(buf);
-    unlink(skp);
-    unlink(ctp);
-    rmdir(dir);
-    fix_free(&f);
+    hekv_buf_free(&b);
+    hekv_ckks_params_free(p);
 }
 
 /* A sparse-secret set: the parameter file keeps the distribution and Hamming weight, and the
@@ -734,7 +768,7 @@ Test(ckks_serial, sparse_secret_set) {
     hekv_ckks_params_lit lit;
     hekv_err err;
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK);
-    snprintf(lit.name, sizeof lit.name, "test-sparse");
+    snprintf(lit.name, sizeof lit.name, "toy-sparse");
     lit.nq = 3;
     lit.np = 2;
     lit.dnum = 3;
@@ -742,35 +776,35 @@ Test(ckks_serial, sparse_secret_set) {
     lit.hw = 64;
     lit.insecure = 1;
     hekv_ckks_params *p = NULL, *q = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK, "%s", err.msg);
-    uint8_t *buf;
-    size_t len;
-    cr_assert_eq(hekv_ckks_params_save(p, &buf, &len, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_params_load(buf, len, NULL, &q, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
+    hekv_buf b = {0};
+    cr_assert_eq(hekv_ckks_params_save(p, &b, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_params_load(b.data, b.len, NULL, &q, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(q->lit.secret, HEKV_SECRET_SPARSE);
     cr_assert_eq(q->lit.hw, 64);
     cr_assert_eq(memcmp(hekv_ckks_params_fingerprint(p), hekv_ckks_params_fingerprint(q), 16), 0);
-    free(buf);
+    hekv_buf_free(&b);
     hekv_sk *sk = NULL, *back = NULL;
     cr_assert_eq(hekv_ckks_sk_new(p, &sk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_sk_save(sk, &buf, &len, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_sk_load(p, buf, len, &back, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_sk_save(sk, &b, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_sk_load(p, b.data, b.len, &back, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(memcmp(back->coeffs, sk->coeffs, p->n * sizeof(int64_t)), 0);
+    cr_assert_eq(hekv_ckks_sk_hamming_weight(back), 64);
     hekv_ckks_sk_free(back);
     /* one more non-zero coefficient, resealed: wrong Hamming weight */
     size_t i = 0;
     while (sk->coeffs[i]) i++;
-    buf[72 + i / 4] |= (uint8_t)(1u << (2 * (i % 4)));
-    reseal(buf, len);
-    cr_assert_eq(hekv_ckks_sk_load(p, buf, len, &back, &err), HEKV_ERR_FORMAT);
+    b.data[72 + i / 4] |= (uint8_t)(1u << (2 * (i % 4)));
+    reseal(b.data, b.len);
+    cr_assert_eq(hekv_ckks_sk_load(p, b.data, b.len, &back, &err), HEKV_ERR_FORMAT);
     cr_assert(strstr(err.msg, "Hamming weight"), "message: %s", err.msg);
     cr_assert_null(back);
     /* the sparse set's files are not the ternary set's */
-    free(buf);
-    cr_assert_eq(hekv_ckks_sk_save(sk, &buf, &len, &err), HEKV_OK);
+    hekv_buf_free(&b);
+    cr_assert_eq(hekv_ckks_sk_save(sk, &b, &err), HEKV_OK);
     hekv_ckks_params *t = params_named("toy-N12");
-    cr_assert_eq(hekv_ckks_sk_load(t, buf, len, &back, &err), HEKV_ERR_PARAMS);
-    free(buf);
+    cr_assert_eq(hekv_ckks_sk_load(t, b.data, b.len, &back, &err), HEKV_ERR_PARAMS);
+    hekv_buf_free(&b);
     hekv_ckks_params_free(t);
     hekv_ckks_sk_free(sk);
     hekv_ckks_params_free(q);

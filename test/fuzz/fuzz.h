@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ckks/ckks_int.h"
+#include "hekv/ckks.h"
+#include "hekv/ckks_client.h"
 
 #define FUZZ_HDR 64
 #define FUZZ_SUM 32
@@ -25,8 +26,8 @@ static hekv_ckks_params *fuzz_params(void) {
         hekv_ckks_params_lit lit;
         hekv_err err;
         if (hekv_ckks_params_lit_named("toy-N12", &lit, &err) != HEKV_OK) abort();
-        lit.threads = 1;
-        if (hekv_ckks_params_new(&lit, &p, &err) != HEKV_OK) abort();
+        const hekv_ckks_opts one = {.threads = 1};
+        if (hekv_ckks_params_new(&lit, &one, &p, &err) != HEKV_OK) abort();
         if (sodium_init() < 0) abort();
     }
     return p;
@@ -44,9 +45,10 @@ static uint8_t *fuzz_reseal(const uint8_t *d, size_t n) {
 }
 
 /* Aborts unless a successful load saved back to the input: equal except the set-name field
- * (informative only, `skip_name`) and therefore the checksum. */
-static void fuzz_check_resave(const uint8_t *in, size_t n, uint8_t *out, size_t m,
-                              int skip_name) {
+ * (informative only, `skip_name`) and therefore the checksum. Frees out. */
+static void fuzz_check_resave(const uint8_t *in, size_t n, hekv_buf *saved, int skip_name) {
+    uint8_t *out = saved->data;
+    size_t m = saved->len;
     if (m != n) abort();
     size_t cmp_end = n - FUZZ_SUM;
     if (skip_name) {
@@ -54,7 +56,7 @@ static void fuzz_check_resave(const uint8_t *in, size_t n, uint8_t *out, size_t 
     } else if (memcmp(in, out, cmp_end)) {
         abort();
     }
-    free(out);
+    hekv_buf_free(saved);
 }
 
 /* Runs one loader on the input as given and resealed. */

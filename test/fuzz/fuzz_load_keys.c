@@ -7,10 +7,9 @@ static void load_sk(const uint8_t *d, size_t n) {
     hekv_err err;
     hekv_sk *sk = NULL;
     if (hekv_ckks_sk_load(p, d, n, &sk, &err) == HEKV_OK) {
-        uint8_t *out;
-        size_t m;
-        if (hekv_ckks_sk_save(sk, &out, &m, &err) != HEKV_OK) abort();
-        fuzz_check_resave(d, n, out, m, 1);
+        hekv_buf out = {0};
+        if (hekv_ckks_sk_save(sk, &out, &err) != HEKV_OK) abort();
+        fuzz_check_resave(d, n, &out, 1);
         hekv_ckks_sk_free(sk);
     } else if (!err.msg[0] || sk) {
         abort();
@@ -22,10 +21,9 @@ static void load_pk(const uint8_t *d, size_t n) {
     hekv_err err;
     hekv_pk *pk = NULL;
     if (hekv_ckks_pk_load(p, d, n, &pk, &err) == HEKV_OK) {
-        uint8_t *out;
-        size_t m;
-        if (hekv_ckks_pk_save(pk, &out, &m, &err) != HEKV_OK) abort();
-        fuzz_check_resave(d, n, out, m, 1);
+        hekv_buf out = {0};
+        if (hekv_ckks_pk_save(pk, &out, &err) != HEKV_OK) abort();
+        fuzz_check_resave(d, n, &out, 1);
         hekv_ckks_pk_free(pk);
     } else if (!err.msg[0] || pk) {
         abort();
@@ -37,10 +35,9 @@ static void load_evk(const uint8_t *d, size_t n) {
     hekv_err err;
     hekv_evk *evk = NULL;
     if (hekv_ckks_evk_load(p, d, n, &evk, &err) == HEKV_OK) {
-        uint8_t *out;
-        size_t m;
-        if (hekv_ckks_evk_save(evk, &out, &m, &err) != HEKV_OK) abort();
-        fuzz_check_resave(d, n, out, m, 1);
+        hekv_buf out = {0};
+        if (hekv_ckks_evk_save(evk, &out, &err) != HEKV_OK) abort();
+        fuzz_check_resave(d, n, &out, 1);
         hekv_ckks_evk_free(evk);
     } else if (!err.msg[0] || evk) {
         abort();

@@ -9,10 +9,9 @@ static void load_params(const uint8_t *d, size_t n) {
     hekv_err err;
     hekv_ckks_params *p = NULL;
     if (hekv_ckks_params_load(d, n, NULL, &p, &err) == HEKV_OK) {
-        uint8_t *out;
-        size_t m;
-        if (hekv_ckks_params_save(p, &out, &m, &err) != HEKV_OK) abort();
-        fuzz_check_resave(d, n, out, m, 0);
+        hekv_buf out = {0};
+        if (hekv_ckks_params_save(p, &out, &err) != HEKV_OK) abort();
+        fuzz_check_resave(d, n, &out, 0);
         hekv_ckks_params_free(p);
     } else if (!err.msg[0] || p) {
         abort();

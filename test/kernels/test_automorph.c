@@ -5,9 +5,9 @@
  * bit for bit with the reference, directly and through the dispatcher. */
 #include <string.h>
 
-#include "../../kernels/kern.h"
-#include "../../kernels/primes.h"
-#include "../util.h"
+#include "kernels/kern.h"
+#include "kernels/primes.h"
+#include "test/util.h"
 
 /* b = a(X^k) mod (X^N + 1, q), term by term: X^(i*k) = (-1)^floor(i*k / N) X^(i*k mod N). */
 static void direct_automorph(uint64_t *b, const uint64_t *a, size_t n, uint64_t k,
@@ -74,7 +74,7 @@ Test(kernels, automorph_map_coeff_direct) {
             test_fill(&g, a, n, q);
             a[0] = q - 1;
             if (n > 1) a[n - 1] = 0;
-            cr_assert_eq(hekv_automorph_map_coeff(src, logn, ks[ki]), HEKV_OK);
+            cr_assert_eq(hekv_automorph_map_coeff(src, logn, ks[ki]), HEKV_KERN_OK);
             hekv_automorph_apply_ref(b, a, src, n, q);
             direct_automorph(want, a, n, ks[ki], q);
             long d = test_first_diff(want, b, n);
@@ -90,8 +90,8 @@ Test(kernels, automorph_map_ntt_direct) {
     for (int logn = 1; logn <= 6; logn++) {
         const size_t n = (size_t)1 << logn;
         uint64_t q, psi, ks[16];
-        cr_assert_eq(hekv_primes_generate(&q, 1, 30, logn, NULL, 0), HEKV_OK);
-        cr_assert_eq(hekv_primitive_root_2n(q, logn, &psi), HEKV_OK);
+        cr_assert_eq(hekv_primes_generate(&q, 1, 30, logn, NULL, 0), HEKV_KERN_OK);
+        cr_assert_eq(hekv_primitive_root_2n(q, logn, &psi), HEKV_KERN_OK);
         uint64_t a[64], b[64], A[64], B[64], got[64];
         uint32_t src[64];
         size_t nk = exponents(ks, n);
@@ -101,7 +101,7 @@ Test(kernels, automorph_map_ntt_direct) {
             direct_automorph(b, a, n, ks[ki], q); /* b = a(X^k) */
             direct_ntt(A, a, logn, psi, q);
             direct_ntt(B, b, logn, psi, q);
-            cr_assert_eq(hekv_automorph_map_ntt(src, logn, ks[ki]), HEKV_OK);
+            cr_assert_eq(hekv_automorph_map_ntt(src, logn, ks[ki]), HEKV_KERN_OK);
             for (size_t i = 0; i < n; i++)
                 cr_assert_eq(src[i] & HEKV_AUTOMORPH_NEG, 0u, "NTT maps never negate");
             hekv_automorph_apply_ref(got, A, src, n, q);
@@ -115,16 +115,16 @@ Test(kernels, automorph_map_ntt_direct) {
 Test(kernels, automorph_bad_args) {
     uint32_t src[64];
     for (uint64_t k = 0; k < 8; k += 2) {
-        cr_assert_eq(hekv_automorph_map_coeff(src, 5, k), HEKV_ERR_ARG, "even k=%llu",
+        cr_assert_eq(hekv_automorph_map_coeff(src, 5, k), HEKV_KERN_EINVAL, "even k=%llu",
                      (unsigned long long)k);
-        cr_assert_eq(hekv_automorph_map_ntt(src, 5, k), HEKV_ERR_ARG);
+        cr_assert_eq(hekv_automorph_map_ntt(src, 5, k), HEKV_KERN_EINVAL);
     }
-    cr_assert_eq(hekv_automorph_map_coeff(src, 5, 64), HEKV_ERR_ARG); /* 2N, even */
-    cr_assert_eq(hekv_automorph_map_ntt(src, 5, 66), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_automorph_map_coeff(NULL, 5, 5), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_automorph_map_ntt(NULL, 5, 5), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_automorph_map_coeff(src, 0, 5), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_automorph_map_ntt(src, 31, 5), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_automorph_map_coeff(src, 5, 64), HEKV_KERN_EINVAL); /* 2N, even */
+    cr_assert_eq(hekv_automorph_map_ntt(src, 5, 66), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_automorph_map_coeff(NULL, 5, 5), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_automorph_map_ntt(NULL, 5, 5), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_automorph_map_coeff(src, 0, 5), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_automorph_map_ntt(src, 31, 5), HEKV_KERN_EINVAL);
 }
 
 Test(kernels, automorph_ifma_vs_ref) {
@@ -142,7 +142,7 @@ Test(kernels, automorph_ifma_vs_ref) {
     cr_assert(in && want && got && src);
     for (size_t bi = 0; bi < sizeof bits / sizeof bits[0]; bi++) {
         const uint64_t q = (1ULL << bits[bi]) - 1;
-        const hekv_kern_ops *disp = hekv_kern_select(HEKV_ISA_AVX512, q, maxn);
+        const hekv_kern_ops *disp = hekv_kern_select(HEKV_KERN_AVX512, q, maxn);
         cr_assert_str_eq(disp->name, "avx512");
         /* (a) random signed maps on boundary lengths; (b) real maps for logn 4..16. */
         size_t cases[64], nc = 0;
@@ -172,7 +172,7 @@ Test(kernels, automorph_ifma_vs_ref) {
                     uint64_t k = (2 * test_below(&g, n) + 1);
                     cr_assert_eq(form ? hekv_automorph_map_ntt(src, logn, k)
                                       : hekv_automorph_map_coeff(src, logn, k),
-                                 HEKV_OK);
+                                 HEKV_KERN_OK);
                 }
                 hekv_automorph_apply_ref(want, in, src, n, q);
                 for (int via = 0; via < 2; via++) {

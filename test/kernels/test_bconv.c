@@ -7,9 +7,9 @@
 #include <gmp.h>
 #include <string.h>
 
-#include "../../kernels/kern.h"
-#include "../../kernels/primes.h"
-#include "../util.h"
+#include "kernels/kern.h"
+#include "kernels/primes.h"
+#include "test/util.h"
 
 #define GUARD 8
 #define CANARY 0xB0A710C0FFEEULL
@@ -63,7 +63,7 @@ Test(kernels, bconv_ref_vs_gmp) {
         moduli_of_bits(bits[bi], qs);
         for (int qi = 0; qi < 2; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
                 const size_t k = ks[ki];
                 for (int all_max = 0; all_max < 2; all_max++) {
@@ -90,7 +90,7 @@ Test(kernels, bconv_ref_vs_gmp) {
 static void check_ifma(const uint64_t *in, const uint64_t *coef, size_t k, size_t n,
                        const hekv_modulus *m, uint64_t *want, uint64_t *got_base) {
     static const char *const how[] = {"direct", "dispatched", "streamed", "streamed, unaligned"};
-    const hekv_kern_ops *disp = hekv_kern_select(HEKV_ISA_AVX512, m->q, 1 << 16);
+    const hekv_kern_ops *disp = hekv_kern_select(HEKV_KERN_AVX512, m->q, 1 << 16);
     cr_assert_str_eq(disp->name, "avx512");
     hekv_bconv_ref(want, in, coef, k, n, m, 0);
     for (int via = 0; via < 4; via++) {
@@ -129,7 +129,7 @@ Test(kernels, bconv_ifma_vs_ref) {
         moduli_of_bits(bits[bi], qs);
         for (int qi = 0; qi < 2; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
                 for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
                     const size_t k = ks[ki], n = ns[ni];
@@ -145,7 +145,7 @@ Test(kernels, bconv_ifma_vs_ref) {
         }
         /* N = 2^16 with the k of the benchmarks, once per bit size. */
         hekv_modulus m;
-        cr_assert_eq(hekv_modulus_init(&m, qs[0]), HEKV_OK);
+        cr_assert_eq(hekv_modulus_init(&m, qs[0]), HEKV_KERN_OK);
         static const size_t kbig[] = {4, 16};
         for (size_t ki = 0; ki < 2; ki++) {
             fill(&g, in, coef, kbig[ki], big, 1ULL << 50, m.q, 0);
@@ -171,7 +171,7 @@ Test(kernels, bconv_ifma_vs_gmp_max) {
         uint64_t qs[2];
         moduli_of_bits(bits[bi], qs);
         hekv_modulus m;
-        cr_assert_eq(hekv_modulus_init(&m, qs[0]), HEKV_OK);
+        cr_assert_eq(hekv_modulus_init(&m, qs[0]), HEKV_KERN_OK);
         for (size_t k = 1; k <= HEKV_BCONV_MAX_K; k++) {
             fill(&g, in, coef, k, N, 1ULL << 50, m.q, (int)(k & 1));
             hekv_bconv_ifma(out, in, coef, k, N, &m, 0);
@@ -210,7 +210,7 @@ Test(kernels, bconv_scale_ref_vs_oracle) {
         moduli_of_bits(bits[bi], qs);
         for (int qi = 0; qi < 2; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             const uint64_t q = m.q, ss[3] = {0, q - 1, test_below(&g, q)};
             for (int si = 0; si < 3; si++) {
                 scale_fill(&g, x, N, q);
@@ -243,9 +243,9 @@ Test(kernels, bconv_scale_ifma_vs_ref) {
         moduli_of_bits(bits[bi], qs);
         for (int qi = 0; qi < 2; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             const uint64_t q = m.q, s = test_below(&g, q);
-            const hekv_kern_ops *disp = hekv_kern_select(HEKV_ISA_AVX512, q, 1 << 16);
+            const hekv_kern_ops *disp = hekv_kern_select(HEKV_KERN_AVX512, q, 1 << 16);
             for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
                 const size_t n = ns[ni];
                 scale_fill(&g, x, n, q);

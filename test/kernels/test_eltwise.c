@@ -6,9 +6,9 @@
  * AVX-512 kernels (CPU or HEKV_NO_AVX512 build) the IFMA tests are skipped, not passed. */
 #include <string.h>
 
-#include "../../kernels/kern.h"
-#include "../../kernels/primes.h"
-#include "../util.h"
+#include "kernels/kern.h"
+#include "kernels/primes.h"
+#include "test/util.h"
 
 typedef enum {
     K_ADD, K_SUB, K_NEG, K_MUL, K_MUL_SCALAR, K_FMA, K_FMA_SCALAR, K_REDUCE, K_SUB_MUL_SCALAR
@@ -175,9 +175,9 @@ static void check_ifma_vs_ref(kind k, uint64_t salt) {
         int nq = moduli_of_bits(ifma_bits[bi], qs);
         for (int qi = 0; qi < nq; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             const uint64_t q = m.q;
-            const hekv_kern_ops *disp = hekv_kern_select(HEKV_ISA_AVX512, q, MAXN);
+            const hekv_kern_ops *disp = hekv_kern_select(HEKV_KERN_AVX512, q, MAXN);
             cr_assert_str_eq(disp->name, "avx512", "q=%llu < 2^50 must dispatch to IFMA",
                              (unsigned long long)q);
             for (size_t li = 0; li < nlen; li++) {
@@ -199,7 +199,7 @@ static void check_ifma_vs_ref(kind k, uint64_t salt) {
                     run_into(k, disp, got, a, b, c, s, n, &m);
                     expect_same(want, got, n, "dispatched", k, q);
                     /* The dispatcher asked with this length (scalar below 16). */
-                    run_into(k, hekv_kern_select(HEKV_ISA_AVX512, q, n), got, a, b, c, s, n,
+                    run_into(k, hekv_kern_select(HEKV_KERN_AVX512, q, n), got, a, b, c, s, n,
                              &m);
                     expect_same(want, got, n, "dispatched(n)", k, q);
 
@@ -271,7 +271,7 @@ Test(kernels, elt_ref_vs_oracle) {
         int nq = moduli_of_bits(ref_bits[bi], qs);
         for (int qi = 0; qi < nq; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             const uint64_t q = m.q;
             for (kind k = K_ADD; k <= K_SUB_MUL_SCALAR; k++) {
                 for (int rep = 0; rep < 4; rep++) {
@@ -299,12 +299,12 @@ Test(kernels, elt_ref_vs_oracle) {
 /* The per-modulus choice: IFMA exactly for q < 2^50, n >= 16 and a capable CPU. */
 Test(kernels, elt_dispatch_choice) {
     const uint64_t below = (1ULL << 50) - 27, at = 1ULL << 50;
-    cr_assert_str_eq(hekv_kern_select(HEKV_ISA_SCALAR, below, 1 << 12)->name, "scalar");
-    cr_assert_str_eq(hekv_kern_select(HEKV_ISA_AVX512, at, 1 << 12)->name, "scalar");
-    cr_assert_str_eq(hekv_kern_select(HEKV_ISA_AVX512, below, 8)->name, "scalar");
+    cr_assert_str_eq(hekv_kern_select(HEKV_KERN_SCALAR, below, 1 << 12)->name, "scalar");
+    cr_assert_str_eq(hekv_kern_select(HEKV_KERN_AVX512, at, 1 << 12)->name, "scalar");
+    cr_assert_str_eq(hekv_kern_select(HEKV_KERN_AVX512, below, 8)->name, "scalar");
     const char *want = hekv_cpu_has_avx512_kernels() ? "avx512" : "scalar";
-    cr_assert_str_eq(hekv_kern_select(HEKV_ISA_AVX512, below, 16)->name, want);
-    cr_assert_str_eq(hekv_kern_select(HEKV_ISA_AVX512, 3, 1 << 16)->name, want);
+    cr_assert_str_eq(hekv_kern_select(HEKV_KERN_AVX512, below, 16)->name, want);
+    cr_assert_str_eq(hekv_kern_select(HEKV_KERN_AVX512, 3, 1 << 16)->name, want);
 }
 
 /* ---- dot2: the key-switching inner products over k input triples ---------------------- */
@@ -341,7 +341,7 @@ Test(kernels, elt_dot2_ref_vs_oracle) {
         int nq = moduli_of_bits(ref_bits[bi], qs);
         for (int qi = 0; qi < nq; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             const uint64_t q = m.q;
             for (size_t ki = 0; ki < sizeof dot_ks / sizeof dot_ks[0]; ki++) {
                 const size_t k = dot_ks[ki];
@@ -382,9 +382,9 @@ Test(kernels, elt_dot2_ifma_vs_ref) {
         int nq = moduli_of_bits(ifma_bits[bi], qs);
         for (int qi = 0; qi < nq; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             const uint64_t q = m.q;
-            const hekv_kern_ops *disp = hekv_kern_select(HEKV_ISA_AVX512, q, 1 << 16);
+            const hekv_kern_ops *disp = hekv_kern_select(HEKV_KERN_AVX512, q, 1 << 16);
             for (size_t ki = 0; ki < sizeof dot_ks / sizeof dot_ks[0]; ki++) {
                 const size_t k = dot_ks[ki];
                 for (size_t li = 0; li < nlen; li++) {

@@ -4,8 +4,8 @@
  * the primality test, and direct definitions for the NTT primes and 2N-th roots. */
 #include <string.h>
 
-#include "../../kernels/primes.h"
-#include "../util.h"
+#include "kernels/primes.h"
+#include "test/util.h"
 
 typedef unsigned __int128 u128;
 
@@ -63,7 +63,7 @@ Test(kernels, modarith_reduce128_mul_vs_u128) {
         for (int qi = 0; qi < nq; qi++) {
             const uint64_t q = qs[qi];
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, q), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, q), HEKV_KERN_OK);
             /* The domain edges of reduce128: 0, q-1, q, (q-1)^2, q*2^64 - 1. */
             const u128 edges[] = {0, q - 1, q, (u128)(q - 1) * (q - 1), ((u128)q << 64) - 1,
                                   ((u128)(q - 1) << 64), ((u128)q << 64) - q};
@@ -126,7 +126,7 @@ Test(kernels, modarith_pow_inv) {
         int nq = moduli_of_bits(&g, bits, qs);
         for (int qi = 0; qi < nq; qi++) {
             hekv_modulus m;
-            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, qs[qi]), HEKV_KERN_OK);
             for (int i = 0; i < 40; i++) {
                 uint64_t b = i < 2 ? (uint64_t)i : test_u64(&g); /* bases may exceed q */
                 uint64_t e = i == 2 ? 0 : test_u64(&g) >> (i % 64);
@@ -146,17 +146,17 @@ Test(kernels, modarith_pow_inv) {
 Test(kernels, modulus_init_fields_and_args) {
     test_rng g = test_rng_new(405);
     hekv_modulus m;
-    cr_assert_eq(hekv_modulus_init(NULL, 17), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_modulus_init(&m, 0), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_modulus_init(&m, 1), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_modulus_init(&m, 1ULL << HEKV_MODULUS_MAX_BITS), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_modulus_init(&m, UINT64_MAX), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_modulus_init(NULL, 17), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_modulus_init(&m, 0), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_modulus_init(&m, 1), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_modulus_init(&m, 1ULL << HEKV_MODULUS_MAX_BITS), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_modulus_init(&m, UINT64_MAX), HEKV_KERN_EINVAL);
     for (int bits = 2; bits <= HEKV_MODULUS_MAX_BITS; bits++) {
         uint64_t qs[5];
         int nq = moduli_of_bits(&g, bits, qs);
         for (int qi = 0; qi < nq; qi++) {
             const uint64_t q = qs[qi];
-            cr_assert_eq(hekv_modulus_init(&m, q), HEKV_OK);
+            cr_assert_eq(hekv_modulus_init(&m, q), HEKV_KERN_OK);
             cr_assert_eq(m.q, q);
             cr_assert_eq(m.bits, bits);
             /* floor(2^128 / q) by long division in base 2^64. */
@@ -279,35 +279,35 @@ Test(kernels, primes_generate_properties) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t out[32];
         const int bits = cases[i].bits, logn = cases[i].logn, count = cases[i].count;
-        cr_assert_eq(hekv_primes_generate(out, count, bits, logn, NULL, 0), HEKV_OK,
+        cr_assert_eq(hekv_primes_generate(out, count, bits, logn, NULL, 0), HEKV_KERN_OK,
                      "bits %d logn %d", bits, logn);
         check_generated(out, count, bits, logn, NULL, 0);
         /* Excluding the first two (and an unrelated value) gives the next ones. */
         if (count >= 3) {
             uint64_t ex[3] = {out[1], 12345, out[0]}, out2[32];
-            cr_assert_eq(hekv_primes_generate(out2, count - 2, bits, logn, ex, 3), HEKV_OK);
+            cr_assert_eq(hekv_primes_generate(out2, count - 2, bits, logn, ex, 3), HEKV_KERN_OK);
             check_generated(out2, count - 2, bits, logn, ex, 3);
             cr_assert_eq(memcmp(out2, out + 2, (size_t)(count - 2) * 8), 0);
         }
     }
     uint64_t q;
-    cr_assert_eq(hekv_primes_generate(&q, 0, 30, 10, NULL, 0), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(&q, 0, 30, 10, NULL, 0), HEKV_KERN_OK);
 }
 
 Test(kernels, primes_generate_bad_args) {
     uint64_t out[4], ex = 17;
-    cr_assert_eq(hekv_primes_generate(NULL, 1, 30, 10, NULL, 0), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primes_generate(out, -1, 30, 10, NULL, 0), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primes_generate(out, 1, 11, 10, NULL, 0), HEKV_ERR_ARG); /* < logn+2 */
-    cr_assert_eq(hekv_primes_generate(out, 1, 62, 10, NULL, 0), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primes_generate(out, 1, 30, 0, NULL, 0), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primes_generate(out, 1, 30, 21, NULL, 0), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primes_generate(out, 1, 30, 10, NULL, 1), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_primes_generate(NULL, 1, 30, 10, NULL, 0), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primes_generate(out, -1, 30, 10, NULL, 0), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primes_generate(out, 1, 11, 10, NULL, 0), HEKV_KERN_EINVAL); /* < logn+2 */
+    cr_assert_eq(hekv_primes_generate(out, 1, 62, 10, NULL, 0), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primes_generate(out, 1, 30, 0, NULL, 0), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primes_generate(out, 1, 30, 21, NULL, 0), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primes_generate(out, 1, 30, 10, NULL, 1), HEKV_KERN_EINVAL);
     /* 5 bits, 2N = 16: only 17 qualifies. */
-    cr_assert_eq(hekv_primes_generate(out, 1, 5, 3, NULL, 0), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(out, 1, 5, 3, NULL, 0), HEKV_KERN_OK);
     cr_assert_eq(out[0], 17);
-    cr_assert_eq(hekv_primes_generate(out, 2, 5, 3, NULL, 0), HEKV_ERR_PARAMS);
-    cr_assert_eq(hekv_primes_generate(out, 1, 5, 3, &ex, 1), HEKV_ERR_PARAMS);
+    cr_assert_eq(hekv_primes_generate(out, 2, 5, 3, NULL, 0), HEKV_KERN_ENOTFOUND);
+    cr_assert_eq(hekv_primes_generate(out, 1, 5, 3, &ex, 1), HEKV_KERN_ENOTFOUND);
 }
 
 Test(kernels, primitive_root_smallest) {
@@ -317,11 +317,11 @@ Test(kernels, primitive_root_smallest) {
     for (size_t i = 0; i < sizeof small / sizeof small[0]; i++) {
         uint64_t qs[3];
         cr_assert_eq(hekv_primes_generate(qs, 3, small[i].bits, small[i].logn, NULL, 0),
-                     HEKV_OK);
+                     HEKV_KERN_OK);
         for (int j = 0; j < 3; j++) {
             const uint64_t q = qs[j], n = 1ULL << small[i].logn;
             uint64_t psi, x = 1;
-            cr_assert_eq(hekv_primitive_root_2n(q, small[i].logn, &psi), HEKV_OK);
+            cr_assert_eq(hekv_primitive_root_2n(q, small[i].logn, &psi), HEKV_KERN_OK);
             while (powmod_u128(x, n, q) != q - 1) x++;
             cr_assert_eq(psi, x, "q=%llu logn=%d", (unsigned long long)q, small[i].logn);
         }
@@ -332,8 +332,8 @@ Test(kernels, primitive_root_smallest) {
         uint64_t q, psi;
         const int logn = large[i].logn;
         const uint64_t n = 1ULL << logn;
-        cr_assert_eq(hekv_primes_generate(&q, 1, large[i].bits, logn, NULL, 0), HEKV_OK);
-        cr_assert_eq(hekv_primitive_root_2n(q, logn, &psi), HEKV_OK);
+        cr_assert_eq(hekv_primes_generate(&q, 1, large[i].bits, logn, NULL, 0), HEKV_KERN_OK);
+        cr_assert_eq(hekv_primitive_root_2n(q, logn, &psi), HEKV_KERN_OK);
         cr_assert_eq(powmod_u128(psi, n, q), q - 1);
         const uint64_t psi2 = (uint64_t)((u128)psi * psi % q);
         uint64_t cur = psi;
@@ -347,14 +347,14 @@ Test(kernels, primitive_root_smallest) {
 
 Test(kernels, primitive_root_bad_args) {
     uint64_t psi, q;
-    cr_assert_eq(hekv_primes_generate(&q, 1, 30, 4, NULL, 0), HEKV_OK);
-    cr_assert_eq(hekv_primitive_root_2n(q, 4, NULL), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primitive_root_2n(q, 0, &psi), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primitive_root_2n(q, 21, &psi), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primitive_root_2n(33, 4, &psi), HEKV_ERR_ARG);  /* 1 mod 32, 3*11 */
-    cr_assert_eq(hekv_primitive_root_2n(1000003, 4, &psi), HEKV_ERR_ARG); /* prime, 3 mod 32 */
-    cr_assert_eq(hekv_primitive_root_2n(2305843009213693951ULL, 4, &psi), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primitive_root_2n((1ULL << 62) + 1, 4, &psi), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primitive_root_2n(0, 4, &psi), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_primitive_root_2n(1, 4, &psi), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_primes_generate(&q, 1, 30, 4, NULL, 0), HEKV_KERN_OK);
+    cr_assert_eq(hekv_primitive_root_2n(q, 4, NULL), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primitive_root_2n(q, 0, &psi), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primitive_root_2n(q, 21, &psi), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primitive_root_2n(33, 4, &psi), HEKV_KERN_EINVAL);  /* 1 mod 32, 3*11 */
+    cr_assert_eq(hekv_primitive_root_2n(1000003, 4, &psi), HEKV_KERN_EINVAL); /* prime, 3 mod 32 */
+    cr_assert_eq(hekv_primitive_root_2n(2305843009213693951ULL, 4, &psi), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primitive_root_2n((1ULL << 62) + 1, 4, &psi), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primitive_root_2n(0, 4, &psi), HEKV_KERN_EINVAL);
+    cr_assert_eq(hekv_primitive_root_2n(1, 4, &psi), HEKV_KERN_EINVAL);
 }

@@ -16,10 +16,11 @@
  * a HEKV_NO_AVX512 build, where ntt_ifma.c is not linked) those tests are skipped. */
 #include <string.h>
 
-#include "../../kernels/kern.h"
-#include "../../kernels/primes.h"
-#include "../oracles/oracles.h"
-#include "../util.h"
+#include "kernels/kern.h"
+#include "kernels/primes.h"
+#include "src/base/base.h"
+#include "test/oracles/oracles.h"
+#include "test/util.h"
 
 #define GUARD 8
 #define CANARY 0x5EED0FCA11ED0BADULL
@@ -58,7 +59,7 @@ static void direct_fwd(uint64_t *out, const uint64_t *a, size_t n, int logn, uin
 /* The largest NTT prime (q = 1 mod 2N) of exactly `bits` bits. */
 static uint64_t prime_top(int bits, int logn) {
     uint64_t q = 0;
-    cr_assert_eq(hekv_primes_generate(&q, 1, bits, logn, NULL, 0), HEKV_OK,
+    cr_assert_eq(hekv_primes_generate(&q, 1, bits, logn, NULL, 0), HEKV_KERN_OK,
                  "no %d-bit NTT prime for logN %d", bits, logn);
     return q;
 }
@@ -74,7 +75,7 @@ static uint64_t prime_low(int bits, int logn) {
 
 static uint64_t root_of(uint64_t q, int logn) {
     uint64_t psi = 0;
-    cr_assert_eq(hekv_primitive_root_2n(q, logn, &psi), HEKV_OK, "no root for q=%llu",
+    cr_assert_eq(hekv_primitive_root_2n(q, logn, &psi), HEKV_KERN_OK, "no root for q=%llu",
                  (unsigned long long)q);
     cr_assert_eq(powmod(psi, 1ULL << logn, q), q - 1, "psi^N != -1 for q=%llu",
                  (unsigned long long)q);
@@ -399,7 +400,7 @@ static const int ifma_bits[] = {30, 31, 40, 46, 47, 48, 49, 50};
 #define NIFMA_BITS (sizeof ifma_bits / sizeof ifma_bits[0])
 
 /* A variant under test: the IFMA functions called directly, or what the dispatcher gives
- * for (HEKV_ISA_AVX512, q, n). */
+ * for (HEKV_KERN_AVX512, q, n). */
 typedef struct {
     const char *name;
     void *tab;
@@ -410,7 +411,7 @@ typedef struct {
 static int ifma_variants(variant *v, uint64_t q, int logn, uint64_t psi) {
     v[0] = (variant){"ifma direct", hekv_ntt_tab_new_ifma(q, logn, psi),
                      hekv_ntt_tab_free_ifma, hekv_ntt_fwd_ifma, hekv_ntt_inv_ifma};
-    const hekv_kern_ops *ops = hekv_kern_select(HEKV_ISA_AVX512, q, (size_t)1 << logn);
+    const hekv_kern_ops *ops = hekv_kern_select(HEKV_KERN_AVX512, q, (size_t)1 << logn);
     cr_assert_eq(ops, &hekv_kern_avx512, "dispatcher did not pick IFMA for q=%llu logN=%d",
                  (unsigned long long)q, logn);
     v[1] = (variant){"ifma dispatched", ops->ntt_tab_new(q, logn, psi), ops->ntt_tab_free,
@@ -543,9 +544,9 @@ Test(kernels, ntt_dispatch_threshold) {
         for (int logn = 4; logn <= 12; logn += 8) {
             const uint64_t q = prime_top(bits[bi], logn);
             const size_t n = (size_t)1 << logn;
-            const hekv_kern_ops *s = hekv_kern_select(HEKV_ISA_SCALAR, q, n);
+            const hekv_kern_ops *s = hekv_kern_select(HEKV_KERN_SCALAR, q, n);
             cr_assert(s->ntt_fwd == hekv_ntt_fwd_ref && s->ntt_inv == hekv_ntt_inv_ref);
-            const hekv_kern_ops *v = hekv_kern_select(HEKV_ISA_AVX512, q, n);
+            const hekv_kern_ops *v = hekv_kern_select(HEKV_KERN_AVX512, q, n);
 #ifndef HEKV_NO_AVX512
             if (bits[bi] <= 50 && hekv_cpu_has_avx512_kernels()) {
                 cr_assert(v->ntt_fwd == hekv_ntt_fwd_ifma && v->ntt_inv == hekv_ntt_inv_ifma &&

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../models/llama.h"
-#include "../util.h"
+#include "hekv/llama.h"
+#include "test/util.h"
 
 /* Relative to the repository root (tests run from there; CI has shared/ beside the clone). */
 #define TM_STORIES_DIR "../shared/data/models/stories260K/"

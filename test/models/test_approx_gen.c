@@ -10,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../models/approx_gen.h"
-#include "../util.h"
+#include "hekv/ckks_client.h"
+#include "hekv/llama_approx.h"
+#include "test/util.h"
 
 #define TOL_SERIES 1e-12 /* |series - circuit| / range: double rounding [~1e-15] */
 #define TOL_ENC 0x1p-18  /* |encrypted series - encrypted circuit| / range [2^-27] */
@@ -21,7 +22,7 @@ static hekv_nonlin *design(hekv_nonlin_kind k, double lo, double hi, int max_deg
     hekv_err err;
     hekv_nonlin_opts o = {0};
     o.max_degree = max_degree;
-    cr_assert_eq(hekv_ckks_nonlin_new(k, lo, hi, &o, &nl, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_llama_nonlin_design(k, lo, hi, &o, &nl, &err), HEKV_OK, "%s", err.msg);
     return nl;
 }
 
@@ -99,10 +100,10 @@ Test(models_approx_gen, encrypted_series_matches_encrypted_circuit) {
     hekv_encoder *enc = NULL;
     hekv_eval *ev = NULL;
     cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_params_new(&lit, &p, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_sk_new(p, &sk, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_evk_new(p, &evk, &err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_evk_gen_relin(evk, sk, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_evk_gen_relin(evk, sk, -1, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encoder_new(p, &enc, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_eval_new(p, evk, &ev, &err), HEKV_OK);
     const int top = hekv_ckks_params_max_level(p);
@@ -113,7 +114,7 @@ Test(models_approx_gen, encrypted_series_matches_encrypted_circuit) {
     o.max_degree = 7;
     o.min_newton = 1;
     o.tol = 0x1p-7; /* one step is enough: depth 4 + 2 fits toy-N12 */
-    cr_assert_eq(hekv_ckks_nonlin_new(HEKV_NONLIN_RECIP, 1, 16, &o, &nl, &err), HEKV_OK, "%s",
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_RECIP, 1, 16, &o, &nl, &err), HEKV_OK, "%s",
                  err.msg);
     cr_assert_eq(hekv_ckks_nonlin_newton(nl), 1);
     hekv_llama_chebset *s = NULL;
@@ -132,14 +133,14 @@ Test(models_approx_gen, encrypted_series_matches_encrypted_circuit) {
     for (int i = 0; i < 32; i++) x[i] = 1 + 15.0 * i / 31;
     hekv_pt *pt = NULL;
     hekv_ct *a = NULL, *b = NULL;
-    cr_assert_eq(hekv_pt_new(p, &pt, &err), HEKV_OK);
-    cr_assert_eq(hekv_ct_new(p, &a, &err), HEKV_OK);
-    cr_assert_eq(hekv_ct_new(p, &b, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_new(p, &a, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_ct_new(p, &b, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encode(enc, pt, x, NULL, 32, top, scale, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encrypt_sk(sk, a, pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_eval_poly(ev, b, a, series, 0), HEKV_OK, "%s",
-                 hekv_eval_last_error(ev));
-    cr_assert_eq(hekv_ckks_eval_nonlin(ev, a, a, nl, 0), HEKV_OK, "%s", hekv_eval_last_error(ev));
+                 hekv_ckks_eval_last_error(ev));
+    cr_assert_eq(hekv_ckks_eval_nonlin(ev, a, a, nl, 0), HEKV_OK, "%s", hekv_ckks_eval_last_error(ev));
     cr_assert_eq(hekv_ckks_decrypt(sk, pt, a, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_decode(enc, y1, im, pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_decrypt(sk, pt, b, &err), HEKV_OK);
@@ -149,9 +150,9 @@ Test(models_approx_gen, encrypted_series_matches_encrypted_circuit) {
     cr_log_info("1/x (remez7 + Newton): encrypted series vs encrypted circuit 2^%.2f x range",
                 log2(m / hekv_ckks_nonlin_range(nl)));
     cr_assert(m <= TOL_ENC * hekv_ckks_nonlin_range(nl));
-    hekv_pt_free(pt);
-    hekv_ct_free(a);
-    hekv_ct_free(b);
+    hekv_ckks_pt_free(pt);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(b);
     hekv_ckks_cheby_free(series);
     hekv_llama_chebset_free(s);
     hekv_ckks_nonlin_free(nl);

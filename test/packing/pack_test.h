@@ -7,8 +7,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../packing/pack_int.h"
-#include "../util.h"
+#include "hekv/ckks_client.h"
+#include "packing/pack_int.h"
+#include "test/util.h"
 
 typedef struct {
     hekv_ckks_params *p;
@@ -26,10 +27,10 @@ static inline void pctx_init(pctx *c, const char *name) {
     hekv_ckks_params_lit lit;
     memset(c, 0, sizeof *c);
     cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_params_new(&lit, &c->p, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &c->p, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_sk_new(c->p, &c->sk, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_evk_new(c->p, &c->evk, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_evk_gen_relin(c->evk, c->sk, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_evk_gen_relin(c->evk, c->sk, -1, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_encoder_new(c->p, &c->enc, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_eval_new(c->p, c->evk, &c->ev, &err), HEKV_OK, "%s", err.msg);
     c->S = hekv_ckks_params_max_slots(c->p);
@@ -47,14 +48,14 @@ static inline void pctx_free(pctx *c) {
 
 static inline void pctx_keys(pctx *c, const long *rots, size_t n) {
     hekv_err err;
-    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, n, 0, &err), HEKV_OK, "%s",
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(c->evk, c->sk, rots, n, 0, -1, &err), HEKV_OK, "%s",
                  err.msg);
 }
 
 static inline hekv_ct *pctx_ct(const pctx *c) {
     hekv_ct *ct = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ct_new(c->p, &ct, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_ckks_ct_new(c->p, &ct, &err), HEKV_OK, "%s", err.msg);
     return ct;
 }
 
@@ -62,12 +63,12 @@ static inline hekv_ct *pctx_ct(const pctx *c) {
 static inline hekv_ct *pctx_encrypt(const pctx *c, const double *v, int level) {
     hekv_pt *pt = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(c->p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encode(c->enc, pt, v, NULL, c->S, level, c->scale, &err), HEKV_OK,
                  "%s", err.msg);
     hekv_ct *ct = pctx_ct(c);
     cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     return ct;
 }
 
@@ -76,12 +77,12 @@ static inline hekv_ct *pctx_encrypt_vec(const pctx *c, const double *x, size_t n
                                         size_t pos, double fill, int level) {
     hekv_pt *pt = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(c->p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_pack_vec_encode(c->enc, pt, x, n, d, pos, fill, level, c->scale, &err),
                  HEKV_OK, "%s", err.msg);
     hekv_ct *ct = pctx_ct(c);
     cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, ct, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     return ct;
 }
 
@@ -89,10 +90,10 @@ static inline hekv_ct *pctx_encrypt_vec(const pctx *c, const double *x, size_t n
 static inline void pctx_decrypt(const pctx *c, double *v, const hekv_ct *ct) {
     hekv_pt *pt = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(c->p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, ct, &err), HEKV_OK, "%s", err.msg);
     cr_assert_eq(hekv_ckks_decode(c->enc, v, NULL, pt, &err), HEKV_OK, "%s", err.msg);
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
 }
 
 static inline double *rand_vec(test_rng *g, size_t n, double lo, double hi) {

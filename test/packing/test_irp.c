@@ -89,10 +89,10 @@ static double run_irp(pctx *c, size_t dout, size_t din, size_t baby, size_t pos,
     hekv_ct *a = pctx_encrypt_vec(c, x, din, Din, 0, 0.0, c->top), *o = pctx_ct(c);
     hekv_pack_stats st = {0};
     hekv_status s = hekv_pack_irp_apply(c->ev, o, a, irp, pos, flags, &st);
-    cr_assert_eq(s, HEKV_OK, "apply: %s", hekv_eval_last_error(c->ev));
+    cr_assert_eq(s, HEKV_OK, "apply: %s", hekv_ckks_eval_last_error(c->ev));
     const int clean = (flags & HEKV_PACK_CLEAN) != 0;
-    cr_assert_eq(hekv_ct_level(o), c->top - 1 - clean);
-    cr_assert(hekv__scale_eq(hekv_ct_scale(o), c->scale), "the scale changed");
+    cr_assert_eq(hekv_ckks_ct_level(o), c->top - 1 - clean);
+    cr_assert(hekv_ckks_scale_eq(hekv_ckks_ct_scale(o), c->scale), "the scale changed");
     cr_assert_eq(st.rotations, expect_rot(Din, Dout, S, in.m, in.g, pos),
                  "%zu x %zu pos %zu: %llu rotations, formula %zu", dout, din, pos,
                  (unsigned long long)st.rotations, expect_rot(Din, Dout, S, in.m, in.g, pos));
@@ -120,8 +120,8 @@ static double run_irp(pctx *c, size_t dout, size_t din, size_t baby, size_t pos,
               log2(err_max), log2(TOL_IRP(din)));
     if (clean)
         cr_assert(junk <= TOL_CLEAN(din), "masked slots hold 2^%.2f", log2(junk));
-    hekv_ct_free(a);
-    hekv_ct_free(o);
+    hekv_ckks_ct_free(a);
+    hekv_ckks_ct_free(o);
     hekv_pack_irp_free(irp);
     free(w), free(x), free(y), free(v);
     return err_max;
@@ -222,16 +222,16 @@ Test(packing_irp, chained_layers) {
     hekv_ct *in = pctx_encrypt_vec(&c, x, d0, d0, 0, 0.0, c.top), *mid = pctx_ct(&c),
             *out = pctx_ct(&c);
     cr_assert_eq(hekv_pack_irp_apply(c.ev, mid, in, a, 0, HEKV_PACK_CLEAN, NULL), HEKV_OK, "%s",
-                 hekv_eval_last_error(c.ev));
+                 hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_pack_irp_apply(c.ev, out, mid, b, 0, 0, NULL), HEKV_OK, "%s",
-                 hekv_eval_last_error(c.ev));
-    cr_assert_eq(hekv_ct_level(out), c.top - 3);
+                 hekv_ckks_eval_last_error(c.ev));
+    cr_assert_eq(hekv_ckks_ct_level(out), c.top - 3);
     double *v = malloc(c.S * sizeof *v), m = 0;
     pctx_decrypt(&c, v, out);
     for (size_t l = 0; l < d2; l++) m = fmax(m, fabs(v[l * (c.S / d2)] - z[l]));
     cr_log_info("chained 128 -> 256 -> 128: max error 2^%.2f", log2(m));
     cr_assert(m <= TOL_IRP(d1), "chained: error 2^%.2f", log2(m));
-    hekv_ct_free(in), hekv_ct_free(mid), hekv_ct_free(out);
+    hekv_ckks_ct_free(in), hekv_ckks_ct_free(mid), hekv_ckks_ct_free(out);
     hekv_pack_irp_free(a), hekv_pack_irp_free(b);
     free(w1), free(w2), free(x), free(y), free(z), free(v);
     pctx_free(&c);
@@ -252,7 +252,7 @@ Test(packing_irp, reinterleave) {
         gen_irp_keys(&c, r, 0);
         hekv_ct *a = pctx_encrypt_vec(&c, x, df, df, 0, 0.0, c.top), *o = pctx_ct(&c);
         cr_assert_eq(hekv_pack_irp_apply(c.ev, o, a, r, 0, HEKV_PACK_CLEAN, NULL), HEKV_OK, "%s",
-                     hekv_eval_last_error(c.ev));
+                     hekv_ckks_eval_last_error(c.ev));
         pctx_decrypt(&c, v, o);
         double m = 0;
         for (size_t s = 0; s < c.S; s++) {
@@ -261,7 +261,7 @@ Test(packing_irp, reinterleave) {
             m = fmax(m, fabs(v[s] - want));
         }
         cr_assert(m <= TOL_IRP(df), "%zu -> %zu: error 2^%.2f", df, dt, log2(m));
-        hekv_ct_free(a), hekv_ct_free(o);
+        hekv_ckks_ct_free(a), hekv_ckks_ct_free(o);
         hekv_pack_irp_free(r);
         free(x), free(v);
     }
@@ -319,12 +319,12 @@ static void run_bsgs(pctx *c, size_t dout, size_t din, uint64_t salt) {
     memcpy(xs, x, din * sizeof *x);
     hekv_pt *pt = NULL;
     hekv_ct *a = pctx_ct(c), *o = pctx_ct(c);
-    cr_assert_eq(hekv_pt_new(c->p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(c->p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encode(c->enc, pt, xs, NULL, D, c->top, c->scale, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, a, pt, &err), HEKV_OK);
     hekv_pack_stats st = {0};
     cr_assert_eq(hekv_pack_bsgs_apply(c->ev, o, a, b, &st), HEKV_OK, "%s",
-                 hekv_eval_last_error(c->ev));
+                 hekv_ckks_eval_last_error(c->ev));
     cr_assert_eq(st.rotations, nr);
     cr_assert_eq(st.pt_mults, nnz);
     cr_assert_eq(hekv_ckks_decrypt(c->sk, pt, o, &err), HEKV_OK);
@@ -334,8 +334,8 @@ static void run_bsgs(pctx *c, size_t dout, size_t din, uint64_t salt) {
     cr_log_info("bsgs %zux%zu: %zu rotations, %zu products, max error 2^%.2f", dout, din, nr,
                 nnz, log2(m));
     cr_assert(m <= TOL_IRP(D), "bsgs %zu x %zu: error 2^%.2f", dout, din, log2(m));
-    hekv_pt_free(pt);
-    hekv_ct_free(a), hekv_ct_free(o);
+    hekv_ckks_pt_free(pt);
+    hekv_ckks_ct_free(a), hekv_ckks_ct_free(o);
     hekv_pack_bsgs_free(b);
     free(w), free(x), free(y), free(xs), free(v), free(r);
 }
@@ -378,10 +378,10 @@ Test(packing_irp, errors) {
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, z, a, 1), HEKV_OK);
     cr_assert_eq(hekv_pack_irp_apply(c.ev, o, z, irp, 0, HEKV_PACK_CLEAN, NULL), HEKV_ERR_LEVEL);
     cr_assert_eq(hekv_pack_irp_apply(c.ev, o, z, irp, 0, 0, NULL), HEKV_OK, "%s",
-                 hekv_eval_last_error(c.ev));
-    cr_assert_eq(hekv_ct_level(o), 0);
+                 hekv_ckks_eval_last_error(c.ev));
+    cr_assert_eq(hekv_ckks_ct_level(o), 0);
     hekv_pack_irp_free(irp);
     hekv_pack_irp_free(NULL);
-    hekv_ct_free(a), hekv_ct_free(o), hekv_ct_free(z);
+    hekv_ckks_ct_free(a), hekv_ckks_ct_free(o), hekv_ckks_ct_free(z);
     pctx_free(&c);
 }

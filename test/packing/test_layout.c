@@ -14,7 +14,7 @@ Test(packing_layout, encode_decode_positions) {
     test_rng g = test_rng_new(1);
     hekv_err err;
     hekv_pt *pt = NULL;
-    cr_assert_eq(hekv_pt_new(c.p, &pt, &err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_pt_new(c.p, &pt, &err), HEKV_OK);
     const size_t ds[] = {1, 8, 100, 2048};
     for (size_t k = 0; k < 4; k++) {
         const size_t n = ds[k], d = pow2_up(n), t = c.S / d;
@@ -40,7 +40,7 @@ Test(packing_layout, encode_decode_positions) {
                  HEKV_ERR_ARG, "pos >= t");
     cr_assert_eq(hekv_pack_vec_encode(c.enc, pt, &one, 1, 4096, 0, 0, c.top, c.scale, &err),
                  HEKV_ERR_ARG, "d > S");
-    hekv_pt_free(pt);
+    hekv_ckks_pt_free(pt);
     pctx_free(&c);
 }
 
@@ -53,11 +53,11 @@ Test(packing_layout, mask_cleans) {
     hekv_ct *a = pctx_encrypt_vec(&c, x, d, d, pos, 3.0, c.top);
     hekv_pack_stats st = {0};
     cr_assert_eq(hekv_pack_mask_apply(c.ev, c.enc, a, a, d, pos, &st), HEKV_OK, "%s",
-                 hekv_eval_last_error(c.ev));
+                 hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(st.mask_mults, 1);
     cr_assert_eq(st.rescales, 1);
-    cr_assert_eq(hekv_ct_level(a), c.top - 1);
-    cr_assert(hekv__scale_eq(hekv_ct_scale(a), c.scale));
+    cr_assert_eq(hekv_ckks_ct_level(a), c.top - 1);
+    cr_assert(hekv_ckks_scale_eq(hekv_ckks_ct_scale(a), c.scale));
     pctx_decrypt(&c, v, a);
     double m = 0;
     for (size_t s = 0; s < c.S; s++) m = fmax(m, fabs(v[s] - (s % t == pos ? x[s / t] : 0.0)));
@@ -67,7 +67,7 @@ Test(packing_layout, mask_cleans) {
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, z, a, 0), HEKV_OK);
     cr_assert_eq(hekv_pack_mask_apply(c.ev, c.enc, z, z, d, pos, NULL), HEKV_ERR_LEVEL);
     cr_assert_eq(hekv_pack_mask_apply(c.ev, c.enc, a, a, d, t, NULL), HEKV_ERR_ARG);
-    hekv_ct_free(a), hekv_ct_free(z);
+    hekv_ckks_ct_free(a), hekv_ckks_ct_free(z);
     free(x), free(v);
     pctx_free(&c);
 }

@@ -4,15 +4,15 @@
 #include <gmp.h>
 #include <string.h>
 
-#include "../../kernels/primes.h"
-#include "../../src/ring/ring.h"
-#include "../util.h"
+#include "kernels/primes.h"
+#include "src/ring/ring.h"
+#include "test/util.h"
 
 static void check_conversion(int logn, int k, int l, int bits_from, int bits_to, hekv_isa isa,
                              uint64_t salt) {
     uint64_t pf[64], pt[64];
-    cr_assert_eq(hekv_primes_generate(pf, k, bits_from, logn, NULL, 0), HEKV_OK);
-    cr_assert_eq(hekv_primes_generate(pt, l, bits_to, logn, pf, k), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(pf, k, bits_from, logn, NULL, 0), HEKV_KERN_OK);
+    cr_assert_eq(hekv_primes_generate(pt, l, bits_to, logn, pf, k), HEKV_KERN_OK);
     hekv_ring_lit lf = {.logn = logn, .nprimes = k, .primes = pf, .isa = isa, .threads = 2};
     hekv_ring_lit lt = {.logn = logn, .nprimes = l, .primes = pt, .isa = isa, .threads = 2};
     hekv_ring *rf, *rt;
@@ -86,7 +86,7 @@ Test(ring, bconv_vs_gmp_crt_avx512) {
 
 Test(ring, bconv_rejects_bad_ranges) {
     uint64_t p[4];
-    cr_assert_eq(hekv_primes_generate(p, 4, 40, 6, NULL, 0), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(p, 4, 40, 6, NULL, 0), HEKV_KERN_OK);
     hekv_ring_lit lit = {.logn = 6, .nprimes = 4, .primes = p};
     hekv_ring *r;
     hekv_err err;

@@ -3,13 +3,13 @@
  * against a schoolbook negacyclic product, and automorphisms in both forms. */
 #include <string.h>
 
-#include "../../kernels/primes.h"
-#include "../../src/ring/ring.h"
-#include "../util.h"
+#include "kernels/primes.h"
+#include "src/ring/ring.h"
+#include "test/util.h"
 
 static hekv_ring *make_ring(int logn, int nprimes, int bits, hekv_isa isa, int threads) {
     uint64_t primes[HEKV_RING_MAX_PRIMES];
-    cr_assert_eq(hekv_primes_generate(primes, nprimes, bits, logn, NULL, 0), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(primes, nprimes, bits, logn, NULL, 0), HEKV_KERN_OK);
     hekv_ring_lit lit = {.logn = logn, .nprimes = nprimes, .primes = primes, .isa = isa,
                          .threads = threads};
     hekv_ring *r = NULL;
@@ -26,7 +26,7 @@ static void random_poly(const hekv_ring *r, hekv_poly *p, test_rng *g) {
 
 Test(ring, rejects_bad_literals) {
     uint64_t primes[3];
-    cr_assert_eq(hekv_primes_generate(primes, 2, 40, 10, NULL, 0), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(primes, 2, 40, 10, NULL, 0), HEKV_KERN_OK);
     hekv_ring *r = (hekv_ring *)1;
     hekv_err err;
     hekv_ring_lit lit = {.logn = 10, .nprimes = 2, .primes = primes};
@@ -51,7 +51,7 @@ Test(ring, rejects_bad_literals) {
 
 Test(ring, kernels_env_override) {
     uint64_t primes[1];
-    cr_assert_eq(hekv_primes_generate(primes, 1, 45, 10, NULL, 0), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(primes, 1, 45, 10, NULL, 0), HEKV_KERN_OK);
     hekv_ring_lit lit = {.logn = 10, .nprimes = 1, .primes = primes, .isa = HEKV_ISA_AUTO};
     hekv_ring *r = NULL;
     hekv_err err;
@@ -132,7 +132,7 @@ Test(ring, ops_match_scalar_ring) {
     uint64_t s[L];
     for (int i = 0; i < L; i++) s[i] = test_below(&g, hekv_ring_modulus(rs, i)->q);
     uint32_t *map = malloc(sizeof(uint32_t) << logn);
-    cr_assert_eq(hekv_automorph_map_coeff(map, logn, 5), HEKV_OK);
+    cr_assert_eq(hekv_automorph_map_coeff(map, logn, 5), HEKV_KERN_OK);
     for (int op = 0; op < 9; op++) {
         for (int v = 0; v < 2; v++) {
             const hekv_ring *r = v ? rv : rs;
@@ -171,8 +171,8 @@ Test(ring, automorph_forms_agree) {
     uint32_t *mc = malloc(sizeof(uint32_t) << logn), *mn = malloc(sizeof(uint32_t) << logn);
     const uint64_t ks[] = {5, 25, 3, (2u << logn) - 1};
     for (unsigned t = 0; t < 4; t++) {
-        cr_assert_eq(hekv_automorph_map_coeff(mc, logn, ks[t]), HEKV_OK);
-        cr_assert_eq(hekv_automorph_map_ntt(mn, logn, ks[t]), HEKV_OK);
+        cr_assert_eq(hekv_automorph_map_coeff(mc, logn, ks[t]), HEKV_KERN_OK);
+        cr_assert_eq(hekv_automorph_map_ntt(mn, logn, ks[t]), HEKV_KERN_OK);
         hekv_ring_automorph(r, &x, &a, mc);
         hekv_ring_ntt_fwd(r, &x);
         hekv_poly b;

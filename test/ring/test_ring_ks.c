@@ -9,14 +9,14 @@
 #include <gmp.h>
 #include <string.h>
 
-#include "../../kernels/primes.h"
-#include "../../src/ring/ring.h"
-#include "../../src/ring/sample.h"
-#include "../util.h"
+#include "kernels/primes.h"
+#include "src/ring/ring.h"
+#include "src/ring/sample.h"
+#include "test/util.h"
 
 static hekv_ring *ring_of(int logn, int nprimes, int bits, const uint64_t *avoid, int navoid,
                           uint64_t *primes, hekv_isa isa, int threads) {
-    cr_assert_eq(hekv_primes_generate(primes, nprimes, bits, logn, avoid, navoid), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(primes, nprimes, bits, logn, avoid, navoid), HEKV_KERN_OK);
     hekv_ring_lit lit = {.logn = logn, .nprimes = nprimes, .primes = primes, .isa = isa,
                          .threads = threads};
     hekv_ring *r = NULL;
@@ -159,7 +159,7 @@ Test(ring_ks, bconv_multi_equals_separate) {
     const hekv_bconv *plans[3] = {lo, hi, p};
     const int cnt[3] = {2, 2, 3}; /* hi as a prefix of 2 of its 3 limbs */
     for (int centered = 0; centered < 2; centered++) {
-        hekv_bconv_apply_multi(plans, a, cnt, 3, in, scratch, centered);
+        hekv_bconv_apply_multi(plans, a, cnt, 3, in, scratch, centered, 0);
         for (int i = 0; i < 3; i++) {
             if (centered)
                 hekv_bconv_apply_centered(plans[i], b[i], in, scratch, cnt[i]);
@@ -245,7 +245,7 @@ static void check_ks_pipeline(int logn, hekv_isa isa, int threads, uint64_t salt
     for (int u = 0; u < 4; u++) random_poly(r, &t[u], &g);
     c.ntt = c2.ntt = e0.ntt = 1;
     uint32_t *map = malloc(n * sizeof *map);
-    cr_assert_eq(hekv_automorph_map_ntt(map, logn, 5), HEKV_OK);
+    cr_assert_eq(hekv_automorph_map_ntt(map, logn, 5), HEKV_KERN_OK);
     uint64_t s[L];
     for (int i = 0; i < L; i++) s[i] = test_below(&g, pr[i]);
     int ob[K], oe[K];

@@ -6,9 +6,9 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "../../kernels/primes.h"
-#include "../../src/ring/sample.h"
-#include "../util.h"
+#include "kernels/primes.h"
+#include "src/ring/sample.h"
+#include "test/util.h"
 
 /* Tolerances (sample sizes below give z-scores; these bounds sit at 5-6 sigma). */
 #define SAMPLE_Z_BOUND 6.0            /* counts: |observed - expected| <= 6 sd */
@@ -25,7 +25,7 @@ static void test_seed32(uint8_t seed[HEKV_SEED_BYTES], uint64_t salt) {
 
 static hekv_ring *make_ring(int logn, int nprimes, int bits) {
     uint64_t primes[8];
-    cr_assert_eq(hekv_primes_generate(primes, nprimes, bits, logn, NULL, 0), HEKV_OK);
+    cr_assert_eq(hekv_primes_generate(primes, nprimes, bits, logn, NULL, 0), HEKV_KERN_OK);
     hekv_ring_lit lit = {.logn = logn, .nprimes = nprimes, .primes = primes};
     hekv_ring *r = NULL;
     hekv_err err;

@@ -1,8 +1,8 @@
-/* pack.h: the public packing API of hekv (Cachemir, arXiv 2602.11470; research/papers.md
+/* hekv/pack.h: the public packing API of hekv (Cachemir, arXiv 2602.11470; research/papers.md
  * section 3): the interleaved vector layout, the interleaved replicated packing (IRP)
  * vector-matrix product and its diagonal BSGS baseline, and the packed encrypted K/V cache
  * with its append, QK^T and scores x V steps. Everything here sits on the CKKS API
- * (src/ckks/ckks.h); the encrypted model (models/) strings these steps together.
+ * (hekv/ckks.h); the encrypted model (models/) strings these steps together.
  *
  * Conventions. S is the slot count (N/2; every packed ciphertext uses all S slots). A
  * d-vector x (d a power of two, d <= S) is *interleaved* when x_i sits at slot i*t,
@@ -15,12 +15,12 @@
  * counted), so tests and benchmarks can hold the rotation and product counts against the
  * formulas documented with each function. Objects are opaque handles with _new/_free
  * (free accepts NULL); operations report errors through the evaluator
- * (hekv_eval_last_error) and constructors through a hekv_err. Objects with scratch (the
+ * (hekv_ckks_eval_last_error) and constructors through a hekv_err. Objects with scratch (the
  * K/V cache) are not thread-safe: use one per thread. */
 #ifndef HEKV_PACK_H
 #define HEKV_PACK_H
 
-#include "../src/ckks/ckks.h"
+#include "hekv/ckks.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -239,6 +239,12 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_new(const hekv_ckks_params *p,
 HEKV_API void hekv_pack_kv_free(hekv_pack_kv *kv);
 HEKV_API void hekv_pack_kv_get_info(const hekv_pack_kv *kv, hekv_pack_kv_info *info);
 
+/** K ciphertext c (c < k_cts) and V ciphertext (block b, diagonal j) (b*d_head + j <
+ *  v_cts), as held by the cache (borrowed; NULL out of range): what a client decrypts to
+ *  read a cache back, and what tests compare against hekv_pack_kv_k_slots / _v_slots. */
+HEKV_API const hekv_ct *hekv_pack_kv_k_ct(const hekv_pack_kv *kv, size_t c);
+HEKV_API const hekv_ct *hekv_pack_kv_v_ct(const hekv_pack_kv *kv, size_t b, size_t j);
+
 /** The position the next token's K and V projections must be folded to
  *  (hekv_pack_irp_apply's pos): k_tokens mod t_kv and v_tokens mod t_kv. */
 HEKV_API size_t hekv_pack_kv_next_pos_k(const hekv_pack_kv *kv);
@@ -318,15 +324,18 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_attn_v(hekv_eval *ev, hekv_pac
                                                         size_t nscores, unsigned flags,
                                                         hekv_pack_stats *st);
 
-/** Serializes both caches (shape, counts, every ciphertext in the CKKS format) into a new
- *  buffer (free with free()); the layout is in kvcache_serial.c. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_save(const hekv_pack_kv *kv, uint8_t **buf,
-                                                      size_t *len, hekv_err *err);
-/** Loads a cache saved by hekv_pack_kv_save under parameters p.
+/** Serializes both caches (shape, counts, every ciphertext in the CKKS format) into out
+ *  (free with hekv_buf_free), a HEKV_OBJ_KVCACHE container; the body is described in
+ *  kvcache_serial.c. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_save(const hekv_pack_kv *kv, hekv_buf *out,
+                                                      hekv_err *err);
+/** Loads a cache saved by hekv_pack_kv_save under parameters p, checking the container,
+ *  the shape, the counts against each other (the K cache and the V cache hold the same
+ *  number of tokens, the ciphertext counts match the token counts) and every ciphertext.
  *  @return HEKV_ERR_FORMAT (truncated, corrupted, inconsistent), HEKV_ERR_PARAMS (saved
  *          under another parameter set), HEKV_ERR_NOMEM */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_load(const hekv_ckks_params *p,
-                                                      const uint8_t *buf, size_t len,
+                                                      const uint8_t *data, size_t len,
                                                       hekv_pack_kv **out, hekv_err *err);
 
 #ifdef __cplusplus

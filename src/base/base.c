@@ -1,6 +1,9 @@
-/* base.c: status names, error buffers, aligned allocation, secure wiping. No state. */
+/* base.c: status names, error buffers, owned buffers, aligned allocation, secure wiping.
+ * No state. */
 #define _GNU_SOURCE
 #include "base.h"
+
+#include "kernels/cpu.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +44,60 @@ void hekv_err_clear(hekv_err *err) {
         err->status = HEKV_OK;
         err->msg[0] = '\0';
     }
+}
+
+void hekv_buf_free(hekv_buf *b) {
+    if (!b) return;
+    if (b->data) hekv_memzero(b->data, b->len);
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+int hekv_isa_avx512_available(void) { return hekv_cpu_has_avx512_kernels(); }
+
+hekv_status hekv_isa_resolve(hekv_isa request, hekv_isa *out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_isa_resolve: out is NULL");
+    if (request == HEKV_ISA_AUTO) {
+        const char *env = getenv("HEKV_KERNELS");
+        if (env && *env && strcmp(env, "auto") != 0) {
+            if (strcmp(env, "scalar") == 0)
+                request = HEKV_ISA_SCALAR;
+            else if (strcmp(env, "avx512") == 0)
+                request = HEKV_ISA_AVX512;
+            else
+                return hekv_err_set(err, HEKV_ERR_ARG,
+                                    "HEKV_KERNELS=%s is not a kernel set; use scalar, avx512 "
+                                    "or auto",
+                                    env);
+        }
+    }
+    switch (request) {
+    case HEKV_ISA_AUTO:
+        *out = hekv_cpu_has_avx512_kernels() ? HEKV_ISA_AVX512 : HEKV_ISA_SCALAR;
+        return HEKV_OK;
+    case HEKV_ISA_SCALAR:
+        *out = HEKV_ISA_SCALAR;
+        return HEKV_OK;
+    case HEKV_ISA_AVX512:
+        if (!hekv_cpu_has_avx512_kernels())
+            return hekv_err_set(err, HEKV_ERR_UNSUPPORTED,
+                                "AVX-512 IFMA kernels requested but %s; use scalar or auto",
+#ifdef HEKV_NO_AVX512
+                                "this build has none (HEKV_NO_AVX512)"
+#else
+                                "this CPU or OS lacks AVX-512 F/DQ/BW/VL/IFMA"
+#endif
+            );
+        *out = HEKV_ISA_AVX512;
+        return HEKV_OK;
+    }
+    return hekv_err_set(err, HEKV_ERR_ARG, "hekv_isa_resolve: unknown request %d",
+                        (int)request);
+}
+
+const char *hekv_isa_name(hekv_isa isa) {
+    return isa == HEKV_ISA_SCALAR ? "scalar" : isa == HEKV_ISA_AVX512 ? "avx512" : "?";
 }
 
 /* Blocks of at least this size (a few RNS limbs at N = 2^16) are placed on 2 MiB

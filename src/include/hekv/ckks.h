@@ -1,22 +1,26 @@
-/* ckks.h: the public RNS-CKKS API of hekv: parameter sets with a security check, the
- * encoder, keys, encryption, homomorphic evaluation (arithmetic, rescaling, rotations,
- * hoisting, BSGS linear transforms, Chebyshev polynomials and the transformer
- * nonlinearities built on them) and serialization. Everything above this layer
- * (bootstrapping, packing, the encrypted model, the CLI) uses only what is declared here
- * and, inside the library, the internals in ckks_int.h.
+/* hekv/ckks.h: the public RNS-CKKS API of hekv that a server needs: parameter sets with a
+ * security check, the encoder, public keys and evaluation keys, public-key encryption,
+ * homomorphic evaluation (arithmetic, rescaling, rotations, hoisting, key switching, BSGS
+ * linear transforms, Chebyshev polynomials and the transformer nonlinearities built on
+ * them) and serialization. What needs the secret key (key generation, secret-key
+ * encryption, decryption) is in hekv/ckks_client.h, so server code can be built without
+ * it (STYLE R17). Everything above this layer (bootstrapping, packing, the encrypted model,
+ * the CLI) uses only these two headers and, inside the library, the documented extension
+ * header src/ckks/ckks_ext.h.
  *
  * Conventions (STYLE R10-R14): objects are opaque handles with _new/_free (free accepts
- * NULL); fallible calls return hekv_status and write a readable message into the hekv_err
- * they are given (or, for evaluator calls, into the evaluator: hekv_eval_last_error);
- * outputs come first; an output ciphertext may alias an input unless a comment says not.
+ * NULL); fallible calls return hekv_status; evaluator calls write a readable message into
+ * the evaluator (hekv_ckks_eval_last_error), every other call into the hekv_err it is
+ * given; outputs come first; an output ciphertext may alias an input unless a comment says
+ * not. Loaders allocate what they load (`..._load(..., T **out, err)`); savers fill a
+ * hekv_buf the caller frees with hekv_buf_free (which wipes it).
  * Levels count down: a ciphertext at level l has l+1 limbs (primes q_0..q_l); rescale
  * drops q_l and divides the scale by it. Scales are tracked in doubles and must match to a
  * relative 2^-40 (HEKV_CKKS_SCALE_RTOL) where an operation adds or subtracts. */
 #ifndef HEKV_CKKS_H
 #define HEKV_CKKS_H
 
-#include "../common/base.h"
-#include "../../kernels/cpu.h"
+#include "hekv/base.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,9 +55,17 @@ typedef struct hekv_ckks_params_lit {
     double sigma;           /**< error standard deviation (3.19) */
     int insecure;           /**< 1: build even if log2(QP) exceeds the 128-bit bound
                                  (toy-* and bench-* sets only; never a default) */
-    hekv_isa isa;           /**< kernel request (AUTO honours HEKV_KERNELS) */
-    int threads;            /**< OpenMP threads over limbs; <= 0: HEKV_THREADS or 1 */
 } hekv_ckks_params_lit;
+
+/** Run-time options of a built set: how it computes, never what (both kernel sets give
+ *  the same bits, any thread count the same results), so they are not part of the
+ *  literal or of the set's fingerprint. Zero fields take the defaults. */
+typedef struct hekv_ckks_opts {
+    hekv_isa isa; /**< kernel set of the set's rings (AUTO honours HEKV_KERNELS) */
+    int threads;  /**< OpenMP threads over limbs for the encoders, key generation and, by
+                       default, the evaluators built on the set (<= 0: HEKV_THREADS or 1;
+                       an evaluator may change its own: hekv_ckks_eval_set_threads) */
+} hekv_ckks_opts;
 
 /** Fills lit with the built-in set `name` (see hekv_ckks_params_names); toy-* and bench-*
  *  sets come with insecure = 1 because asking for them by name is the explicit request.
@@ -63,6 +75,9 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_params_lit_named(const char *name
                                                                hekv_err *err);
 /** The built-in set names, NULL-terminated. */
 HEKV_API const char *const *hekv_ckks_params_names(void);
+/** 1 when `name` asks for a weak set explicitly (toy-* or bench-*): the only names whose
+ *  literals may carry insecure = 1. */
+HEKV_API int hekv_ckks_params_name_is_insecure(const char *name);
 
 /** The 128-bit classical bound on log2(QP) for ring degree 2^logn and the secret
  *  distribution (HE standard for ternary; 0 when no bound is known, e.g. sparse secrets
@@ -73,10 +88,14 @@ typedef struct hekv_ckks_params hekv_ckks_params;
 
 /** Generates the primes (distinct, = 1 mod 2N, < 2^50, closest below 2^bits), builds the
  *  rings and the key-switching plans, and checks security: a literal whose log2(QP)
- *  exceeds hekv_ckks_security_bound is refused with HEKV_ERR_INSECURE unless
- *  lit->insecure is set.
+ *  exceeds hekv_ckks_security_bound, whose secret has no known bound (sparse), or whose
+ *  error width sigma is below the standard 3.19 (HEKV_GAUSS_SIGMA; wider is allowed, it
+ *  only makes the problem harder) is refused with HEKV_ERR_INSECURE unless lit->insecure
+ *  is set, and insecure is honoured only for toy-* and bench-* names
+ *  (hekv_ckks_params_name_is_insecure). opts may be NULL (defaults).
  *  @return HEKV_ERR_ARG / HEKV_ERR_PARAMS (malformed), HEKV_ERR_INSECURE, HEKV_ERR_NOMEM */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_params_new(const hekv_ckks_params_lit *lit,
+                                                         const hekv_ckks_opts *opts,
                                                          hekv_ckks_params **out,
                                                          hekv_err *err);
 HEKV_API void hekv_ckks_params_free(hekv_ckks_params *p);
@@ -93,14 +112,19 @@ HEKV_API uint64_t hekv_ckks_params_q(const hekv_ckks_params *p, int i);
 HEKV_API uint64_t hekv_ckks_params_p(const hekv_ckks_params *p, int i);
 /** log2(Q*P) of the generated primes. */
 HEKV_API double hekv_ckks_params_log_qp(const hekv_ckks_params *p);
-/** 1 when log2(QP) is within the bound (the set may still have been built insecure). */
+/** 1 when the set passes every 128-bit check: uniform ternary secret, log2(QP) within the
+ *  bound, sigma >= 3.19 (an insecure-flagged toy set can still pass them). */
 HEKV_API int hekv_ckks_params_secure(const hekv_ckks_params *p);
 /** Bytes of one switching key (relinearisation or one rotation), uncompressed. */
 HEKV_API size_t hekv_ckks_params_swk_bytes(const hekv_ckks_params *p);
-/** 16-byte fingerprint of everything that must match between files (name, N, primes,
- *  dnum, secret distribution, format version). */
+/** 16-byte fingerprint of everything that must match between files and decides security:
+ *  name, N, primes, dnum, secret distribution and weight, sigma, the insecure flag, the
+ *  default scale and the format version. */
 HEKV_API const uint8_t *hekv_ckks_params_fingerprint(const hekv_ckks_params *p);
+/** The default thread count (hekv_ckks_opts.threads, resolved). */
 HEKV_API int hekv_ckks_params_threads(const hekv_ckks_params *p);
+/** "avx512" or "scalar": the kernel set the set's rings use for its primes. */
+HEKV_API const char *hekv_ckks_params_kernels(const hekv_ckks_params *p);
 
 /** Galois element of a left rotation by k slots (any k; taken mod N/2): 5^k mod 2N. */
 HEKV_API uint64_t hekv_ckks_galois_rot(const hekv_ckks_params *p, long k);
@@ -109,42 +133,46 @@ HEKV_API uint64_t hekv_ckks_galois_conj(const hekv_ckks_params *p);
 
 /* ------------------------------------------------------------------ keys */
 
-typedef struct hekv_sk hekv_sk;   /**< secret key: client side only; wiped when freed */
+/* Keys are generated by the client (hekv/ckks_client.h); a server holds the public ones. */
 typedef struct hekv_pk hekv_pk;   /**< public encryption key */
-typedef struct hekv_evk hekv_evk; /**< evaluation keys: relinearisation + Galois keys */
+typedef struct hekv_swk hekv_swk; /**< a switching key from one secret to another */
+typedef struct hekv_evk hekv_evk; /**< the evaluation-key bundle a server loads:
+                                       relinearisation, Galois and tagged switching keys */
 
-/** Samples a secret key of the set's distribution. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_sk_new(const hekv_ckks_params *p, hekv_sk **out,
-                                                     hekv_err *err);
-HEKV_API void hekv_ckks_sk_free(hekv_sk *sk);
-/** A public key (b = -a s + e, a) at the top level. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pk_new(const hekv_ckks_params *p,
-                                                     const hekv_sk *sk, hekv_pk **out,
-                                                     hekv_err *err);
 HEKV_API void hekv_ckks_pk_free(hekv_pk *pk);
+
+HEKV_API void hekv_ckks_swk_free(hekv_swk *k);
+/** The highest level k switches at, and the number of special primes it uses. */
+HEKV_API int hekv_ckks_swk_max_level(const hekv_swk *k);
+HEKV_API int hekv_ckks_swk_special(const hekv_swk *k);
+/** Bytes k holds in memory. */
+HEKV_API size_t hekv_ckks_swk_bytes(const hekv_swk *k);
 
 /** An empty evaluation-key set. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_new(const hekv_ckks_params *p,
                                                       hekv_evk **out, hekv_err *err);
 HEKV_API void hekv_ckks_evk_free(hekv_evk *evk);
-/** Adds the relinearisation key (s^2 -> s). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_gen_relin(hekv_evk *evk, const hekv_sk *sk,
-                                                            hekv_err *err);
-/** Adds Galois keys for the given elements (odd, < 2N; duplicates and existing ones are
- *  skipped). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_gen_galois(hekv_evk *evk, const hekv_sk *sk,
-                                                             const uint64_t *galois, size_t n,
-                                                             hekv_err *err);
-/** Adds Galois keys for left rotations by rots[0..n) and, if conj, for conjugation. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_gen_rotations(hekv_evk *evk,
-                                                                const hekv_sk *sk,
-                                                                const long *rots, size_t n,
-                                                                int conj, hekv_err *err);
+/** Adds the switching key k under tag (a name the caller chooses, e.g. bootstrapping's
+ *  encapsulation keys); the set owns k afterwards (also on failure) and replaces a key of
+ *  the same tag. @return HEKV_ERR_PARAMS (k of another set), HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_add_swk(hekv_evk *evk, uint32_t tag,
+                                                          hekv_swk *k, hekv_err *err);
+/** The switching key of tag, or NULL. */
+HEKV_API const hekv_swk *hekv_ckks_evk_swk(const hekv_evk *evk, uint32_t tag);
 HEKV_API int hekv_ckks_evk_has_relin(const hekv_evk *evk);
 HEKV_API int hekv_ckks_evk_has_galois(const hekv_evk *evk, uint64_t galois);
+/** The highest level the relinearisation key (Galois key of galois) switches at, or -1
+ *  when there is none. */
+HEKV_API int hekv_ckks_evk_relin_level(const hekv_evk *evk);
+HEKV_API int hekv_ckks_evk_galois_level(const hekv_evk *evk, uint64_t galois);
 /** Number of Galois keys held, and element i of them (0 <= i < count). */
 HEKV_API size_t hekv_ckks_evk_galois_count(const hekv_evk *evk);
 HEKV_API uint64_t hekv_ckks_evk_galois_elt(const hekv_evk *evk, size_t i);
+/** Number of tagged switching keys held, and the tag of key i. */
+HEKV_API size_t hekv_ckks_evk_swk_count(const hekv_evk *evk);
+HEKV_API uint32_t hekv_ckks_evk_swk_tag(const hekv_evk *evk, size_t i);
+/** Bytes every key of the set holds in memory. */
+HEKV_API size_t hekv_ckks_evk_bytes(const hekv_evk *evk);
 
 /* ------------------------------------------------------------------ plaintexts, ciphertexts */
 
@@ -152,21 +180,26 @@ typedef struct hekv_pt hekv_pt; /**< encoded message: NTT form over q_0..q_level
 typedef struct hekv_ct hekv_ct; /**< ciphertext (c0, c1) in NTT form over q_0..q_level */
 
 /** An empty plaintext/ciphertext of the set (level -1); operations size their outputs. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_pt_new(const hekv_ckks_params *p, hekv_pt **out,
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pt_new(const hekv_ckks_params *p, hekv_pt **out,
                                                 hekv_err *err);
-HEKV_API void hekv_pt_free(hekv_pt *pt); /**< wipes: a plaintext may be secret */
-HEKV_API int hekv_pt_level(const hekv_pt *pt);
-HEKV_API double hekv_pt_scale(const hekv_pt *pt);
-HEKV_API size_t hekv_pt_slots(const hekv_pt *pt);
+HEKV_API void hekv_ckks_pt_free(hekv_pt *pt); /**< wipes: a plaintext may be secret */
+HEKV_API int hekv_ckks_pt_level(const hekv_pt *pt);
+HEKV_API double hekv_ckks_pt_scale(const hekv_pt *pt);
+HEKV_API size_t hekv_ckks_pt_slots(const hekv_pt *pt);
 
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ct_new(const hekv_ckks_params *p, hekv_ct **out,
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_ct_new(const hekv_ckks_params *p, hekv_ct **out,
                                                 hekv_err *err);
-HEKV_API void hekv_ct_free(hekv_ct *ct);
-HEKV_API int hekv_ct_level(const hekv_ct *ct);
-HEKV_API double hekv_ct_scale(const hekv_ct *ct);
-HEKV_API size_t hekv_ct_slots(const hekv_ct *ct);
+HEKV_API void hekv_ckks_ct_free(hekv_ct *ct);
+HEKV_API int hekv_ckks_ct_level(const hekv_ct *ct);
+HEKV_API double hekv_ckks_ct_scale(const hekv_ct *ct);
+HEKV_API size_t hekv_ckks_ct_slots(const hekv_ct *ct);
+/** The parameter set a plaintext or ciphertext belongs to (NULL for NULL). */
+HEKV_API const hekv_ckks_params *hekv_ckks_pt_params(const hekv_pt *pt);
+HEKV_API const hekv_ckks_params *hekv_ckks_ct_params(const hekv_ct *ct);
+/** 1 when two scales agree to HEKV_CKKS_SCALE_RTOL (what additions require). */
+HEKV_API int hekv_ckks_scale_eq(double a, double b);
 /** dst = src (resizing dst). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ct_copy(hekv_ct *dst, const hekv_ct *src,
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_ct_copy(hekv_ct *dst, const hekv_ct *src,
                                                  hekv_err *err);
 
 /* ------------------------------------------------------------------ encoder */
@@ -187,23 +220,16 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_encode(hekv_encoder *enc, hekv_pt
                                                      const double *re, const double *im,
                                                      size_t slots, int level, double scale,
                                                      hekv_err *err);
-/** Decodes pt's hekv_pt_slots(pt) values into re (and im unless NULL), exactly (CRT over
+/** Decodes pt's hekv_ckks_pt_slots(pt) values into re (and im unless NULL), exactly (CRT over
  *  every limb, centred), divided by the scale. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_decode(hekv_encoder *enc, double *re, double *im,
                                                      const hekv_pt *pt, hekv_err *err);
 
 /* ------------------------------------------------------------------ encryption */
 
-/** ct = Enc_sk(pt) with a fresh seeded `a` (c1 expands from a 32-byte seed, so the
- *  ciphertext can be stored seed-compressed until it is first modified). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_encrypt_sk(const hekv_sk *sk, hekv_ct *ct,
-                                                         const hekv_pt *pt, hekv_err *err);
 /** ct = Enc_pk(pt): (v*b + e0 + m, v*a + e1), v ternary. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_encrypt_pk(const hekv_pk *pk, hekv_ct *ct,
                                                          const hekv_pt *pt, hekv_err *err);
-/** pt = c0 + c1 s (level, scale and slots of ct). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_decrypt(const hekv_sk *sk, hekv_pt *pt,
-                                                      const hekv_ct *ct, hekv_err *err);
 
 /* ------------------------------------------------------------------ evaluation */
 
@@ -215,18 +241,30 @@ typedef struct hekv_eval hekv_eval;
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_new(const hekv_ckks_params *p,
                                                        const hekv_evk *evk, hekv_eval **out,
                                                        hekv_err *err);
-/** An independent evaluator sharing ev's parameters and keys (for another thread). */
+/** An independent evaluator sharing ev's parameters and keys (for another thread), with
+ *  ev's thread count. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_clone(const hekv_eval *ev, hekv_eval **out,
                                                          hekv_err *err);
 HEKV_API void hekv_ckks_eval_free(hekv_eval *ev);
+/** Sets the OpenMP threads ev's calls use over limbs (>= 1; default: the set's). Several
+ *  one-thread evaluators can then work on independent ciphertexts (attention heads, K and
+ *  V) in parallel threads of the caller, beside or instead of one evaluator that
+ *  parallelises over limbs. */
+HEKV_API void hekv_ckks_eval_set_threads(hekv_eval *ev, int threads);
+HEKV_API int hekv_ckks_eval_threads(const hekv_eval *ev);
+/** Bytes of scratch ev holds (its pool of ciphertexts grows to what the calls made on it
+ *  needed and is reused; see hekv_ckks_eval_release_scratch). */
+HEKV_API size_t hekv_ckks_eval_scratch_bytes(const hekv_eval *ev);
+/** Frees the pooled scratch ciphertexts (they are allocated again when needed). */
+HEKV_API void hekv_ckks_eval_release_scratch(hekv_eval *ev);
 /** The message of the last failed call on ev ("" if none). */
-HEKV_API const char *hekv_eval_last_error(const hekv_eval *ev);
+HEKV_API const char *hekv_ckks_eval_last_error(const hekv_eval *ev);
 HEKV_API const hekv_ckks_params *hekv_ckks_eval_params(const hekv_eval *ev);
 
 /* Binary operations need equal slots; levels may differ (the higher operand is dropped to
  * the lower level first); scales must match to HEKV_CKKS_SCALE_RTOL for add/sub. Every
  * operation below may write its output into one of its inputs (out == a or out == b).
- * Common failures (message in hekv_eval_last_error): HEKV_ERR_ARG (NULL, empty input,
+ * Common failures (message in hekv_ckks_eval_last_error): HEKV_ERR_ARG (NULL, empty input,
  * slot mismatch, non-finite constant), HEKV_ERR_PARAMS (an object of another parameter
  * set), HEKV_ERR_SCALE (add/sub scales differ), HEKV_ERR_LEVEL (a product whose scale
  * would not fit Q_level, rescale at level 0), HEKV_ERR_KEY_MISSING, HEKV_ERR_NOMEM. A
@@ -285,6 +323,17 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_rotate_add(hekv_eval *ev, he
                                                               const hekv_ct *a, long k);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_conjugate(hekv_eval *ev, hekv_ct *out,
                                                              const hekv_ct *a);
+/** out = a re-encrypted from k's source secret to its target secret (hybrid key
+ *  switching: the same level, scale and slots; a's level at most k's). The evaluator's
+ *  own keys play no part: k names both secrets.
+ *  @return HEKV_ERR_LEVEL (a above k's level), HEKV_ERR_PARAMS, HEKV_ERR_ARG */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_keyswitch(hekv_eval *ev, hekv_ct *out,
+                                                             const hekv_ct *a,
+                                                             const hekv_swk *k);
+/** out = in with its slots rotated left by k: the automorphism of a plaintext (public
+ *  data: no key, no noise). Level, scale and slots of in; out must not alias in. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_rotate_pt(hekv_eval *ev, hekv_pt *out,
+                                                             const hekv_pt *in, long k);
 /** Hoisted rotations: outs[i] = rotate(a, ks[i]) with one decomposition of a shared by all
  *  (k = 0 gives a copy). outs must be n distinct ciphertexts, none aliasing a. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev,
@@ -435,39 +484,35 @@ typedef enum {
     HEKV_NONLIN_COUNT = 6
 } hekv_nonlin_kind;
 
-/** Design options; zero fields take the defaults. */
-typedef struct hekv_nonlin_opts {
-    double tol;     /**< target max |error| of the plaintext circuit, relative to the range
-                         (max f - min f) of f on the interval (0: 2^-12) */
-    int max_depth;  /**< 0: no limit; else refuse designs deeper (HEKV_ERR_UNSUPPORTED) */
-    double gap;     /**< sign: the bound holds for |x| >= gap (0: hi / 64) */
-    int min_newton; /**< recip, invsqrt: at least this many Newton steps */
-    int relative;   /**< exp, recip, invsqrt: tol bounds max |g - f| / |f| instead */
-    int max_degree; /**< cap on each polynomial stage's degree (0: 255); a low cap makes
-                         exp use squarings and recip/invsqrt use Newton steps */
-} hekv_nonlin_opts;
-
-/** A designed approximation of one nonlinearity on [lo, hi]: polynomial stages (Remez
- *  minimax in the Chebyshev basis, computed at design time in long double), then squarings
- *  (exp) or Newton steps (recip, invsqrt). The design is the one of least depth, then
- *  fewest relinearised products, whose plaintext circuit meets the tolerance; see nonlin.c
- *  for the candidates and the error tables. */
+/** A nonlinearity as a CKKS circuit on [lo, hi]: polynomial stages (Chebyshev series),
+ *  then squarings (exp) or Newton steps (recip, invsqrt). The shape and coefficients for
+ *  an interval come from a designer (models: hekv_llama_nonlin_design, hekv/llama_approx.h);
+ *  this layer builds, measures, evaluates and describes circuits. Immutable once built. */
 typedef struct hekv_nonlin hekv_nonlin;
 
-/** Designs kind on [lo, hi] (finite, lo < hi; recip/invsqrt need lo > 0; sign needs
- *  lo = -hi). Takes milliseconds (Remez on a few candidates).
- *  @return HEKV_ERR_ARG (kind, interval, options), HEKV_ERR_UNSUPPORTED (no candidate
- *          meets tol within max_depth; the message gives the best error reached),
+#define HEKV_NONLIN_MAX_STAGES 10
+
+/** A circuit of kind on [lo, hi] from its parts: stages[0..nstage) applied in order
+ *  (copied), then `squarings` squarings (exp only) or `newton` Newton steps (recip and
+ *  invsqrt only: y <- 2y - x y^2, y <- 1.5 y - 0.5 x y^3); gap is sign's (|x| >= gap,
+ *  lo = -hi), 0 otherwise. The plaintext circuit's max error against the exact function
+ *  (relative: |g - f| / |f|) is measured here, in long double on 4000 points of the
+ *  interval (sign: on gap <= |x| <= hi, and +inf when a middle stage leaves [-1, 1]).
+ *  @return HEKV_ERR_ARG (kind, interval, stage count, steps that do not fit kind),
  *          HEKV_ERR_NOMEM */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_nonlin_new(hekv_nonlin_kind kind, double lo,
                                                          double hi,
-                                                         const hekv_nonlin_opts *opts,
+                                                         const hekv_cheby *const *stages,
+                                                         int nstage, int squarings, int newton,
+                                                         double gap, int relative,
                                                          hekv_nonlin **out, hekv_err *err);
 HEKV_API void hekv_ckks_nonlin_free(hekv_nonlin *nl);
 /** "exp", "reciprocal", "invsqrt", "silu", "gelu", "sign" (NULL out of range). */
 HEKV_API const char *hekv_ckks_nonlin_name(hekv_nonlin_kind kind);
-/** The exact function in double (for sign: -1, 0, 1). */
+/** The exact function in double (for sign: -1, 0, 1), and in long double (the designers'
+ *  reference). */
 HEKV_API double hekv_ckks_nonlin_exact(hekv_nonlin_kind kind, double x);
+HEKV_API long double hekv_ckks_nonlin_exactl(hekv_nonlin_kind kind, long double x);
 HEKV_API hekv_nonlin_kind hekv_ckks_nonlin_kind(const hekv_nonlin *nl);
 HEKV_API double hekv_ckks_nonlin_lo(const hekv_nonlin *nl);
 HEKV_API double hekv_ckks_nonlin_hi(const hekv_nonlin *nl);
@@ -479,8 +524,8 @@ HEKV_API int hekv_ckks_nonlin_ct_mults(const hekv_nonlin *nl);
  *  start and k Newton steps of 1/x). */
 HEKV_API int hekv_ckks_nonlin_degree(const hekv_nonlin *nl);
 /** Max |circuit - f| of the plaintext circuit over the interval (for sign: over
- *  gap <= |x| <= hi; with opts.relative: max |circuit - f| / |f|), measured at design time
- *  in long double on 4000 points; and the range of f. */
+ *  gap <= |x| <= hi; relative circuits: max |circuit - f| / |f|), measured when the circuit
+ *  was built, in long double on 4000 points; and the range of f. */
 HEKV_API double hekv_ckks_nonlin_max_err(const hekv_nonlin *nl);
 HEKV_API double hekv_ckks_nonlin_range(const hekv_nonlin *nl);
 HEKV_API double hekv_ckks_nonlin_gap(const hekv_nonlin *nl); /**< sign; 0 otherwise */
@@ -508,14 +553,13 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_nonlin(hekv_eval *ev, hekv_c
  *  polynomial start and Newton steps (the last one fused with the final product). */
 typedef struct hekv_softmax hekv_softmax;
 
-/** Designs a softmax for scores in [lo, hi] shifted by the constant `shift` (calibrated:
- *  exp runs on [lo - shift, hi - shift]) whose group sums sum_j exp(x_j - shift) lie in
- *  [sum_lo, sum_hi] (0 < sum_lo < sum_hi). The shift strategy is a documented choice, see
- *  nonlin.c. opts apply to both designs (min_newton is raised to 1).
- *  @return as hekv_ckks_nonlin_new */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_softmax_new(double lo, double hi, double shift,
-                                                          double sum_lo, double sum_hi,
-                                                          const hekv_nonlin_opts *opts,
+/** A softmax of the circuits e^x (run on x - shift) and 1/x (run on the group sums; at
+ *  least one Newton step, the last one fused with the final product), copied. Designed by
+ *  hekv_llama_softmax_design.
+ *  @return HEKV_ERR_ARG (shift not finite, circuits of the wrong kinds), HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_softmax_new(double shift,
+                                                          const hekv_nonlin *exp_circuit,
+                                                          const hekv_nonlin *recip_circuit,
                                                           hekv_softmax **out, hekv_err *err);
 HEKV_API void hekv_ckks_softmax_free(hekv_softmax *sm);
 HEKV_API const hekv_nonlin *hekv_ckks_softmax_exp(const hekv_softmax *sm);
@@ -541,66 +585,42 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_eval_softmax(hekv_eval *ev, hekv_
 
 /* ------------------------------------------------------------------ serialization */
 
-/** Object types of the hekv file format (one format for everything, see serial.c). */
-typedef enum {
-    HEKV_OBJ_PARAMS = 1,
-    HEKV_OBJ_SK = 2,
-    HEKV_OBJ_PK = 3,
-    HEKV_OBJ_EVK = 4,
-    HEKV_OBJ_CT = 5,
-    HEKV_OBJ_PT = 6
-} hekv_obj_type;
-
-/** Serializes an object into a newly allocated buffer (*buf, free with free()).
- *  Ciphertexts and keys that still carry their seed are written seed-compressed. */
+/* Every object is stored in the one hekv container (hekv/base.h: hekv_obj_type, and
+ * src/base/container.h for the layout); the bodies are described in src/ckks/serial.c.
+ * Savers fill *out (free it with hekv_buf_free); ciphertexts and keys that still carry the
+ * seed of their uniform part are written seed-compressed. Loaders check the container,
+ * then the fingerprint against p (HEKV_ERR_PARAMS: the file belongs to another set), then
+ * every field and residue (HEKV_ERR_FORMAT with a message naming it), and only then
+ * allocate the object (*out; NULL on failure). */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_params_save(const hekv_ckks_params *p,
-                                                          uint8_t **buf, size_t *len,
-                                                          hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_sk_save(const hekv_sk *sk, uint8_t **buf,
-                                                      size_t *len, hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pk_save(const hekv_pk *pk, uint8_t **buf,
-                                                      size_t *len, hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_save(const hekv_evk *evk, uint8_t **buf,
-                                                       size_t *len, hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_ct_save(const hekv_ckks_params *p,
-                                                      const hekv_ct *ct, uint8_t **buf,
-                                                      size_t *len, hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pt_save(const hekv_ckks_params *p,
-                                                      const hekv_pt *pt, uint8_t **buf,
-                                                      size_t *len, hekv_err *err);
+                                                          hekv_buf *out, hekv_err *err);
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pk_save(const hekv_pk *pk, hekv_buf *out,
+                                                      hekv_err *err);
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_save(const hekv_evk *evk, hekv_buf *out,
+                                                       hekv_err *err);
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_ct_save(const hekv_ct *ct, hekv_buf *out,
+                                                      hekv_err *err);
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pt_save(const hekv_pt *pt, hekv_buf *out,
+                                                      hekv_err *err);
 
-/** Loaders validate every field (magic, version, type, fingerprint against p, level,
- *  scale, sizes, residues < q_i, checksum) and return HEKV_ERR_FORMAT with a message that
- *  names the problem, or HEKV_ERR_PARAMS when the file belongs to other parameters. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_params_load(const uint8_t *buf, size_t len,
-                                                          const hekv_ckks_params_lit *opts,
+/** Rebuilds a saved set (hekv_ckks_params_new on the stored literal, with opts) and
+ *  requires the rebuilt fingerprint to equal the stored one. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_params_load(const uint8_t *data, size_t len,
+                                                          const hekv_ckks_opts *opts,
                                                           hekv_ckks_params **out,
                                                           hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_sk_load(const hekv_ckks_params *p,
-                                                      const uint8_t *buf, size_t len,
-                                                      hekv_sk **out, hekv_err *err);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pk_load(const hekv_ckks_params *p,
-                                                      const uint8_t *buf, size_t len,
+                                                      const uint8_t *data, size_t len,
                                                       hekv_pk **out, hekv_err *err);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_load(const hekv_ckks_params *p,
-                                                       const uint8_t *buf, size_t len,
+                                                       const uint8_t *data, size_t len,
                                                        hekv_evk **out, hekv_err *err);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_ct_load(const hekv_ckks_params *p,
-                                                      const uint8_t *buf, size_t len,
-                                                      hekv_ct *ct, hekv_err *err);
+                                                      const uint8_t *data, size_t len,
+                                                      hekv_ct **out, hekv_err *err);
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_pt_load(const hekv_ckks_params *p,
-                                                      const uint8_t *buf, size_t len,
-                                                      hekv_pt *pt, hekv_err *err);
-/** The object type of a serialized buffer (after checking magic and version only). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_peek_type(const uint8_t *buf, size_t len,
-                                                        hekv_obj_type *type, hekv_err *err);
-
-/** Writes buf to path atomically (temporary file + rename); mode 0600 when secret, else
- *  0644. Reads a whole file into a malloc'd buffer (free with free()). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_file_write(const char *path, const uint8_t *buf,
-                                                    size_t len, int secret, hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_file_read(const char *path, uint8_t **buf,
-                                                   size_t *len, hekv_err *err);
+                                                      const uint8_t *data, size_t len,
+                                                      hekv_pt **out, hekv_err *err);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/* llama.h: public interface of the model layer's plaintext side: the llama2.c checkpoint
+/* hekv/llama.h: public interface of the model layer's plaintext side: the llama2.c checkpoint
  * and tokenizer formats, the reference forward pass (float64 and float32) with a KV cache,
  * sampling and generation, the FHE-simulation hook that swaps each nonlinearity for an
  * approximation (and the "hekv-approx 1" Chebyshev file that feeds it), calibration of the
@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../src/common/base.h"
+#include "hekv/base.h"
 
 #ifdef __cplusplus
 extern "C" {
