@@ -66,9 +66,10 @@ HEKV_MUST_CHECK hekv_status hekv_ckks_ext_mac_relin(hekv_eval *ev, hekv_ct *out)
 
 /* ------------------------------------------------------------------ scales and levels */
 
-/** out = in at `level` (< in's level) with the scale label as close to `scale` as a
- *  50-bit integer product allows (relative 2^-41): in * round(scale * q_{level+1} /
- *  in.scale) at level + 1, then one rescale. The constant is an integer, so no plaintext
+/** out = in at `level` (< in's level) with the scale label as close to `scale` as an
+ *  integer product allows: in * k, k = round(scale * q_{level+1} / in.scale), at level + 1,
+ *  then one rescale, so the label is within 1 / (2k) of the target relatively (k ~ 2^38
+ *  or more when scale and in.scale are near the primes). The constant is an integer, so no plaintext
  *  and no extra noise beyond the rescale's. out may alias in.
  *  @return HEKV_ERR_LEVEL (level >= in's), HEKV_ERR_SCALE (the constant would not fit) */
 HEKV_MUST_CHECK hekv_status hekv_ckks_ext_adjust_scale(hekv_eval *ev, hekv_ct *out,

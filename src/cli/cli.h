@@ -81,6 +81,10 @@ const char *hekv_cli_swap_ext(const char *path, const char *from, const char *to
 double hekv_cli_now_us(void);
 /** Sorts samples[0..n) and returns their median, minimum and maximum (n >= 1). */
 void hekv_cli_stats(double *samples, int n, double *median, double *min, double *max);
+/** The exit status of a command that returned rc, after checking that stdout was written
+ *  completely (flushed, no error): a failed write of the report is a failure (status 1 when
+ *  rc was 0), with a message. main() applies it to every command. */
+int hekv_cli_finish_stdout(int rc);
 /** Prints "hekv: <msg>" to stderr. */
 void hekv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,4 +1,5 @@
 /* hekv.c: entry point of the hekv command-line tool: dispatches to the subcommands. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,9 +84,23 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) return version();
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    hekv_cli_error("unknown command '%s' (try hekv --help)", argv[1]);
-    return 2;
+    int rc = -1;
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) rc = version();
+    for (size_t i = 0; rc < 0 && i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) rc = commands[i].fn(argc - 1, argv + 1);
+    if (rc < 0) {
+        hekv_cli_error("unknown command '%s' (try hekv --help)", argv[1]);
+        return 2;
+    }
+    return hekv_cli_finish_stdout(rc);
+}
+
+int hekv_cli_finish_stdout(int rc) {
+    /* what a command printed must have reached its destination (a full disk, a closed
+     * pipe): a report that was cut short is a failure, whatever the command computed */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        hekv_cli_error("cannot write the output: %s", strerror(errno ? errno : EIO));
+        return rc ? rc : 1;
+    }
+    return rc;
 }
