@@ -1,10 +1,12 @@
-/* approx.c: Chebyshev-series approximations of the four nonlinearities (exp, 1/x, 1/sqrt(x),
- * SiLU) for FHE simulation: evaluation (Clenshaw, with clamping to the interval), fitting by
- * interpolation at Chebyshev points, a set of series read from and written to the
- * "hekv-approx 1" text file, and the hook that plugs a set into the reference forward.
- * It deliberately does not design the approximations (minimax degrees, intervals from a
- * calibration, composite polynomials come from another issue) and does not know about
- * ciphertexts: the encrypted engine evaluates the same series homomorphically.
+/* approx.c: the FHE simulation's Chebyshev series of the four nonlinearities (exp, 1/x,
+ * 1/sqrt(x), SiLU): a set of at most one hekv_cheby per hekv_nonlin_kind, read from and
+ * written to the "hekv-approx 1" text file, and the simulation hook (hekv_llama_sim) that
+ * plugs a set into the reference forward, evaluates each series as the encrypted circuit
+ * will (no clamping unless asked for) and counts, per function and layer, the inputs that
+ * fell outside the series' interval. It deliberately does not design the series
+ * (approx_gen.c takes them from the CKKS designs, nonlin_design.c searches those) and does
+ * not know about ciphertexts: the encrypted engine evaluates the same series
+ * homomorphically (hekv_ckks_eval_poly).
  *
  * File format, version 1:
  *
@@ -17,96 +19,47 @@
  * The first line is exactly "hekv-approx 1". After it the file is a stream of fields
  * separated by any whitespace, newlines included, so coefficients may wrap over lines. Each
  * entry is a function name (exp, recip, invsqrt, silu), the interval LO < HI, the count N
- * (1..8192) and N coefficients; every number is a finite C strtod value. Each function
- * appears at most once; a function that is absent stays exact. "end" closes the file.
+ * (1..8192, HEKV_CHEBY_MAX_COEFFS) and N coefficients; every number is a finite C strtod
+ * value. Each function appears at most once; a function that is absent stays exact. "end"
+ * closes the file.
  *
  * Meaning: f(x) ~= sum_{k<N} c_k T_k(u), u = (2x - LO - HI) / (HI - LO), with c_0 at full
  * weight (numpy.polynomial.chebyshev's convention: numpy's Chebyshev.fit(...,
- * domain=[LO, HI]).coef are the c_k). The argument is first clamped to [LO, HI], so outside
- * the interval the series holds its end value: an encrypted polynomial cannot clamp, so the
- * interval must cover the calibrated range (hekv-calib) and clamping only keeps a bad
- * simulation bounded. The arguments are: exp, s - max(s) in the softmax; recip, the softmax
- * sum; invsqrt, mean(x^2) + 1e-5 in RMSNorm; silu, the SwiGLU gate input. */
+ * domain=[LO, HI]).coef are the c_k; hekv_cheby's). Outside [LO, HI] the series is
+ * evaluated as it stands, as an encrypted polynomial is: it grows like T_{N-1}(u), so an
+ * interval that does not cover the inputs (hekv-calib) shows up as a diverging simulation
+ * and in the simulation's excursion counts. The arguments are: exp, s - max(s) in the
+ * softmax; recip, the softmax sum; invsqrt, mean(x^2) + 1e-5 in RMSNorm; silu, the SwiGLU
+ * gate input. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hekv/llama.h"
+#include "hekv/llama_approx.h"
 #include "src/base/base.h"
 
 #define APPROX_HEADER "hekv-approx 1"
 
-static const char *const fn_names[HEKV_LLAMA_FN_COUNT] = {"exp", "recip", "invsqrt", "silu"};
+_Static_assert(HEKV_NONLIN_EXP == 0 && HEKV_NONLIN_RECIP == 1 && HEKV_NONLIN_INVSQRT == 2 &&
+                   HEKV_NONLIN_SILU == 3 && HEKV_LLAMA_NONLIN_COUNT == 4,
+               "the model's functions are the first four hekv_nonlin_kind values");
 
-const char *hekv_llama_fn_name(hekv_llama_fn f) {
-    return (int)f >= 0 && f < HEKV_LLAMA_FN_COUNT ? fn_names[f] : NULL;
-}
+/* The file's token of each model function (indexed by kind). */
+static const char *const fn_token[HEKV_LLAMA_NONLIN_COUNT] = {"exp", "recip", "invsqrt",
+                                                              "silu"};
 
-double hekv_llama_fn_exact(hekv_llama_fn f, double x) {
-    switch (f) {
-    case HEKV_LLAMA_FN_EXP: return exp(x);
-    case HEKV_LLAMA_FN_RECIP: return 1.0 / x;
-    case HEKV_LLAMA_FN_INVSQRT: return 1.0 / sqrt(x);
-    case HEKV_LLAMA_FN_SILU: return x / (1.0 + exp(-x));
-    default: return NAN;
-    }
-}
-
-double hekv_llama_cheb_eval(const double *c, int n, double lo, double hi, double x) {
-    if (n <= 0) return 0.0;
-    if (x < lo) x = lo;
-    if (x > hi) x = hi;
-    double u = (2.0 * x - lo - hi) / (hi - lo);
-    double b1 = 0.0, b2 = 0.0;
-    for (int k = n - 1; k >= 1; k--) {
-        double b0 = 2.0 * u * b1 - b2 + c[k];
-        b2 = b1;
-        b1 = b0;
-    }
-    return c[0] + u * b1 - b2;
-}
-
-hekv_status hekv_llama_cheb_fit(double *c, int n, double lo, double hi,
-                                double (*f)(double x, void *ctx), void *ctx, hekv_err *err) {
-    if (!c || !f) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_cheb_fit: NULL argument");
-    if (n < 1 || n > HEKV_LLAMA_CHEB_MAX_COEFFS || !isfinite(lo) || !isfinite(hi) || !(lo < hi))
-        return hekv_err_set(err, HEKV_ERR_ARG,
-                            "hekv_llama_cheb_fit: need 1 <= n <= %d and finite lo < hi (got n "
-                            "%d, [%g, %g])",
-                            HEKV_LLAMA_CHEB_MAX_COEFFS, n, lo, hi);
-    const double pi = 3.14159265358979323846;
-    double *vals = malloc((size_t)n * sizeof *vals);
-    if (!vals) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_cheb_fit: out of memory");
-    /* f at the Chebyshev points of the first kind, x_j = mid + half cos(pi (j + 1/2) / n) */
-    for (int j = 0; j < n; j++) {
-        double th = pi * (j + 0.5) / n;
-        vals[j] = f(0.5 * (hi + lo) + 0.5 * (hi - lo) * cos(th), ctx);
-    }
-    /* discrete cosine transform: c_k = (2 - [k = 0]) / n * sum_j f(x_j) cos(k th_j) */
-    for (int k = 0; k < n; k++) {
-        double s = 0.0;
-        for (int j = 0; j < n; j++) s += vals[j] * cos(pi * k * (j + 0.5) / n);
-        c[k] = (k == 0 ? 1.0 : 2.0) * s / n;
-    }
-    free(vals);
-    return HEKV_OK;
-}
+static int model_kind(hekv_nonlin_kind k) { return (int)k >= 0 && k < HEKV_LLAMA_NONLIN_COUNT; }
 
 /* ---------------------------------------------------------------------------------------
  * Sets of series
  * ------------------------------------------------------------------------------------- */
 
-typedef struct {
-    int n;     /* 0: absent (exact) */
-    double lo, hi;
-    double *c; /* [n] */
-} cheb_series;
-
 struct hekv_llama_chebset {
-    cheb_series fn[HEKV_LLAMA_FN_COUNT];
+    hekv_cheby *fn[HEKV_LLAMA_NONLIN_COUNT]; /* NULL: exact */
 };
 
 hekv_status hekv_llama_chebset_new(hekv_llama_chebset **out, hekv_err *err) {
@@ -118,67 +71,36 @@ hekv_status hekv_llama_chebset_new(hekv_llama_chebset **out, hekv_err *err) {
 
 void hekv_llama_chebset_free(hekv_llama_chebset *s) {
     if (!s) return;
-    for (int f = 0; f < HEKV_LLAMA_FN_COUNT; f++) free(s->fn[f].c);
+    for (int k = 0; k < HEKV_LLAMA_NONLIN_COUNT; k++) hekv_ckks_cheby_free(s->fn[k]);
     free(s);
 }
 
-hekv_status hekv_llama_chebset_set(hekv_llama_chebset *s, hekv_llama_fn f, double lo,
-                                   double hi, const double *c, int n, hekv_err *err) {
-    if (!s || !c) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_chebset_set: NULL");
-    if ((int)f < 0 || f >= HEKV_LLAMA_FN_COUNT)
-        return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_chebset_set: function %d unknown",
-                            (int)f);
-    if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+/* Installs p (owned from now on) as kind's series. */
+static void chebset_put(hekv_llama_chebset *s, int kind, hekv_cheby *p) {
+    hekv_ckks_cheby_free(s->fn[kind]);
+    s->fn[kind] = p;
+}
+
+hekv_status hekv_llama_chebset_set(hekv_llama_chebset *s, hekv_nonlin_kind kind,
+                                   const hekv_cheby *p, hekv_err *err) {
+    if (!s || !p) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_chebset_set: NULL");
+    if (!model_kind(kind))
         return hekv_err_set(err, HEKV_ERR_ARG,
-                            "approximation of %s: interval [%g, %g] must be finite with lo < hi",
-                            fn_names[f], lo, hi);
-    if (n < 1 || n > HEKV_LLAMA_CHEB_MAX_COEFFS)
-        return hekv_err_set(err, HEKV_ERR_ARG,
-                            "approximation of %s: %d coefficients, expected 1..%d", fn_names[f],
-                            n, HEKV_LLAMA_CHEB_MAX_COEFFS);
-    for (int k = 0; k < n; k++)
-        if (!isfinite(c[k]))
-            return hekv_err_set(err, HEKV_ERR_ARG,
-                                "approximation of %s: coefficient %d is not finite", fn_names[f],
-                                k);
-    double *copy = malloc((size_t)n * sizeof *copy);
-    if (!copy) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_chebset_set: out of memory");
-    memcpy(copy, c, (size_t)n * sizeof *copy);
-    free(s->fn[f].c);
-    s->fn[f] = (cheb_series){n, lo, hi, copy};
+                            "hekv_llama_chebset_set: the model has no %s (only exp, recip, "
+                            "invsqrt and silu are approximated)",
+                            hekv_ckks_nonlin_name(kind) ? hekv_ckks_nonlin_name(kind)
+                                                        : "such function");
+    hekv_cheby *copy = NULL;
+    hekv_status st = hekv_ckks_cheby_new(hekv_ckks_cheby_coeffs(p), hekv_ckks_cheby_degree(p) + 1,
+                                         hekv_ckks_cheby_lo(p), hekv_ckks_cheby_hi(p), &copy,
+                                         err);
+    if (st != HEKV_OK) return st;
+    chebset_put(s, (int)kind, copy);
     return HEKV_OK;
 }
 
-int hekv_llama_chebset_get(const hekv_llama_chebset *s, hekv_llama_fn f, double *lo,
-                           double *hi, const double **c, int *n) {
-    if (!s || (int)f < 0 || f >= HEKV_LLAMA_FN_COUNT || s->fn[f].n == 0) return 0;
-    if (lo) *lo = s->fn[f].lo;
-    if (hi) *hi = s->fn[f].hi;
-    if (c) *c = s->fn[f].c;
-    if (n) *n = s->fn[f].n;
-    return 1;
-}
-
-static double hook_eval(const hekv_llama_chebset *s, hekv_llama_fn f, double x) {
-    const cheb_series *p = &s->fn[f];
-    return hekv_llama_cheb_eval(p->c, p->n, p->lo, p->hi, x);
-}
-static double hook_exp(double x, void *ctx) { return hook_eval(ctx, HEKV_LLAMA_FN_EXP, x); }
-static double hook_recip(double x, void *ctx) { return hook_eval(ctx, HEKV_LLAMA_FN_RECIP, x); }
-static double hook_invsqrt(double x, void *ctx) {
-    return hook_eval(ctx, HEKV_LLAMA_FN_INVSQRT, x);
-}
-static double hook_silu(double x, void *ctx) { return hook_eval(ctx, HEKV_LLAMA_FN_SILU, x); }
-
-void hekv_llama_chebset_hook(const hekv_llama_chebset *s, hekv_llama_approx *out) {
-    if (!out) return;
-    memset(out, 0, sizeof *out);
-    if (!s) return;
-    out->exp = s->fn[HEKV_LLAMA_FN_EXP].n ? hook_exp : NULL;
-    out->recip = s->fn[HEKV_LLAMA_FN_RECIP].n ? hook_recip : NULL;
-    out->invsqrt = s->fn[HEKV_LLAMA_FN_INVSQRT].n ? hook_invsqrt : NULL;
-    out->silu = s->fn[HEKV_LLAMA_FN_SILU].n ? hook_silu : NULL;
-    out->ctx = (void *)s;
+const hekv_cheby *hekv_llama_chebset_get(const hekv_llama_chebset *s, hekv_nonlin_kind kind) {
+    return s && model_kind(kind) ? s->fn[kind] : NULL;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -268,18 +190,18 @@ hekv_status hekv_llama_chebset_parse(const char *text, size_t len, hekv_llama_ch
             continue;
         }
         int f = 0;
-        while (f < HEKV_LLAMA_FN_COUNT && strcmp(r.field, fn_names[f])) f++;
-        if (f == HEKV_LLAMA_FN_COUNT) {
+        while (f < HEKV_LLAMA_NONLIN_COUNT && strcmp(r.field, fn_token[f])) f++;
+        if (f == HEKV_LLAMA_NONLIN_COUNT) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
                               "approximation file line %d: '%s' is not a function name (exp, "
                               "recip, invsqrt, silu) or 'end'",
                               r.field_line, r.field);
             goto fail;
         }
-        if (s->fn[f].n) {
+        if (s->fn[f]) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
                               "approximation file line %d: a second entry for %s", r.field_line,
-                              fn_names[f]);
+                              fn_token[f]);
             goto fail;
         }
         double lo, hi, nd;
@@ -290,7 +212,7 @@ hekv_status hekv_llama_chebset_parse(const char *text, size_t len, hekv_llama_ch
                 st = hekv_err_set(err, HEKV_ERR_FORMAT,
                                   "approximation file line %d: %s entry needs '%s' as a finite "
                                   "number%s",
-                                  r.line, fn_names[f], what[i],
+                                  r.line, fn_token[f], what[i],
                                   r.p >= r.end ? " (the file ends early: truncated?)" : "");
                 goto fail;
             }
@@ -298,14 +220,14 @@ hekv_status hekv_llama_chebset_parse(const char *text, size_t len, hekv_llama_ch
         if (!(lo < hi)) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
                               "approximation file line %d: %s interval [%g, %g] needs LO < HI",
-                              r.field_line, fn_names[f], lo, hi);
+                              r.field_line, fn_token[f], lo, hi);
             goto fail;
         }
-        if (nd != floor(nd) || nd < 1 || nd > HEKV_LLAMA_CHEB_MAX_COEFFS) {
+        if (nd != floor(nd) || nd < 1 || nd > HEKV_CHEBY_MAX_COEFFS) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
                               "approximation file line %d: %s coefficient count %g is not an "
                               "integer in 1..%d",
-                              r.field_line, fn_names[f], nd, HEKV_LLAMA_CHEB_MAX_COEFFS);
+                              r.field_line, fn_token[f], nd, HEKV_CHEBY_MAX_COEFFS);
             goto fail;
         }
         int n = (int)nd;
@@ -318,14 +240,15 @@ hekv_status hekv_llama_chebset_parse(const char *text, size_t len, hekv_llama_ch
             if (got != 1 || !field_number(&r, &coef[i])) {
                 st = hekv_err_set(err, HEKV_ERR_FORMAT,
                                   "approximation file line %d: %s coefficient %d of %d %s",
-                                  r.line, fn_names[f], i, n,
+                                  r.line, fn_token[f], i, n,
                                   got == 0 ? "is missing: the file ends early (truncated?)"
                                            : "is not a finite number");
                 goto fail;
             }
         }
-        if ((st = hekv_llama_chebset_set(s, (hekv_llama_fn)f, lo, hi, coef, n, err)) != HEKV_OK)
-            goto fail;
+        hekv_cheby *p = NULL;
+        if ((st = hekv_ckks_cheby_new(coef, n, lo, hi, &p, err)) != HEKV_OK) goto fail;
+        chebset_put(s, f, p);
         free(coef);
         coef = NULL;
     }
@@ -346,35 +269,18 @@ hekv_status hekv_llama_chebset_load(const char *path, hekv_llama_chebset **out, 
     if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_chebset_load: out is NULL");
     *out = NULL;
     if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_chebset_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot open approximation file %s: %s", path,
-                            strerror(errno));
-    long end;
-    if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot determine the size of %s", path);
+    hekv_buf b = {0};
+    hekv_status st = hekv_file_read(path, HEKV_LLAMA_TEXT_MAX_BYTES, &b, err);
+    if (st != HEKV_OK) {
+        if (err) {
+            char tmp[HEKV_ERR_MSG_LEN];
+            snprintf(tmp, sizeof tmp, "%s", err->msg);
+            hekv_err_set(err, st, "approximation file: %s", tmp);
+        }
+        return st;
     }
-    if (end > (64L << 20)) {
-        fclose(f);
-        return hekv_err_set(err, HEKV_ERR_FORMAT,
-                            "approximation file %s is %ld bytes; more than 64 MiB is not a "
-                            "plausible hekv-approx file",
-                            path, end);
-    }
-    char *buf = malloc((size_t)end + 1);
-    if (!buf) {
-        fclose(f);
-        return hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    size_t n = fread(buf, 1, (size_t)end, f);
-    fclose(f);
-    if (n != (size_t)end) {
-        free(buf);
-        return hekv_err_set(err, HEKV_ERR_IO, "short read of %s", path);
-    }
-    hekv_status st = hekv_llama_chebset_parse(buf, n, out, err);
-    free(buf);
+    st = hekv_llama_chebset_parse((const char *)b.data, b.len, out, err);
+    hekv_buf_free(&b);
     if (st != HEKV_OK && err) {
         char tmp[HEKV_ERR_MSG_LEN];
         snprintf(tmp, sizeof tmp, "%s", err->msg);
@@ -386,23 +292,187 @@ hekv_status hekv_llama_chebset_load(const char *path, hekv_llama_chebset **out, 
 hekv_status hekv_llama_chebset_save(const hekv_llama_chebset *s, const char *path,
                                     hekv_err *err) {
     if (!s || !path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_chebset_save: NULL");
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot create approximation file %s: %s", path,
-                            strerror(errno));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_chebset_save: out of memory");
     fprintf(f, APPROX_HEADER "\n");
-    fprintf(f, "# f(x) ~ sum_k c_k T_k((2x - LO - HI) / (HI - LO)), x clamped to [LO, HI]\n");
+    fprintf(f, "# f(x) ~ sum_k c_k T_k((2x - LO - HI) / (HI - LO)); not clamped: outside\n"
+               "# [LO, HI] the series grows as the encrypted circuit does\n");
     fprintf(f, "# function LO HI N c_0 .. c_{N-1}   (format: models/approx.c)\n");
-    for (int fn = 0; fn < HEKV_LLAMA_FN_COUNT; fn++) {
-        const cheb_series *p = &s->fn[fn];
-        if (!p->n) continue;
-        fprintf(f, "%s %.17g %.17g %d", fn_names[fn], p->lo, p->hi, p->n);
-        for (int k = 0; k < p->n; k++) fprintf(f, "%s%.17g", k % 4 == 0 ? "\n  " : " ", p->c[k]);
+    for (int k = 0; k < HEKV_LLAMA_NONLIN_COUNT; k++) {
+        const hekv_cheby *p = s->fn[k];
+        if (!p) continue;
+        const int n = hekv_ckks_cheby_degree(p) + 1;
+        const double *c = hekv_ckks_cheby_coeffs(p);
+        fprintf(f, "%s %.17g %.17g %d", fn_token[k], hekv_ckks_cheby_lo(p),
+                hekv_ckks_cheby_hi(p), n);
+        for (int i = 0; i < n; i++) fprintf(f, "%s%.17g", i % 4 == 0 ? "\n  " : " ", c[i]);
         fprintf(f, "\n");
     }
     fprintf(f, "end\n");
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return hekv_err_set(err, HEKV_ERR_IO, "error writing approximation file %s", path);
+    if (fclose(f) != 0 || bad || !text) {
+        free(text);
+        return hekv_err_set(err, HEKV_ERR_NOMEM,
+                            "hekv_llama_chebset_save: out of memory formatting %s", path);
+    }
+    hekv_status st = hekv_file_write(path, (const uint8_t *)text, len, 0, err);
+    free(text);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The simulation hook
+ * ------------------------------------------------------------------------------------- */
+
+/* What one function saw at one layer outside its interval. Only inputs outside touch it
+ * (rare in a sound design), so relaxed atomics cost nothing on the common path. */
+typedef struct {
+    _Atomic int64_t below, above, nan;
+    _Atomic double min_x, max_x; /* start at lo and hi */
+} sim_slot;
+
+struct hekv_llama_sim {
+    const hekv_llama_chebset *set;
+    int n_layers; /* rows: n_layers + 1 (the last: the final RMSNorm) */
+    unsigned flags;
+    double lo[HEKV_LLAMA_NONLIN_COUNT], hi[HEKV_LLAMA_NONLIN_COUNT];
+    sim_slot *slots; /* [HEKV_LLAMA_NONLIN_COUNT][n_layers + 1] */
+    hekv_llama_approx hook;
+};
+
+static sim_slot *slot_of(const hekv_llama_sim *sim, int kind, int layer) {
+    if (layer < 0 || layer > sim->n_layers) layer = sim->n_layers;
+    return &sim->slots[(size_t)kind * (size_t)(sim->n_layers + 1) + (size_t)layer];
+}
+
+static void record(const hekv_llama_sim *sim, int kind, int layer, double x) {
+    sim_slot *s = slot_of(sim, kind, layer);
+    if (isnan(x)) {
+        atomic_fetch_add_explicit(&s->nan, 1, memory_order_relaxed);
+    } else if (x < sim->lo[kind]) {
+        atomic_fetch_add_explicit(&s->below, 1, memory_order_relaxed);
+        double cur = atomic_load_explicit(&s->min_x, memory_order_relaxed);
+        while (x < cur && !atomic_compare_exchange_weak_explicit(&s->min_x, &cur, x,
+                                                                 memory_order_relaxed,
+                                                                 memory_order_relaxed)) {
+        }
+    } else {
+        atomic_fetch_add_explicit(&s->above, 1, memory_order_relaxed);
+        double cur = atomic_load_explicit(&s->max_x, memory_order_relaxed);
+        while (x > cur && !atomic_compare_exchange_weak_explicit(&s->max_x, &cur, x,
+                                                                 memory_order_relaxed,
+                                                                 memory_order_relaxed)) {
+        }
+    }
+}
+
+/* The series of kind at x, as the circuit computes it (or at x clamped, when asked). */
+static double sim_eval(const hekv_llama_sim *sim, int kind, double x, int layer) {
+    const double lo = sim->lo[kind], hi = sim->hi[kind];
+    if (!(x >= lo && x <= hi)) {
+        record(sim, kind, layer, x);
+        if (sim->flags & HEKV_LLAMA_SIM_CLAMP) x = x < lo ? lo : x > hi ? hi : x; /* NaN stays */
+    }
+    return hekv_ckks_cheby_eval(sim->set->fn[kind], x);
+}
+
+static double sim_exp(double x, int layer, void *ctx) {
+    return sim_eval(ctx, HEKV_NONLIN_EXP, x, layer);
+}
+static double sim_recip(double x, int layer, void *ctx) {
+    return sim_eval(ctx, HEKV_NONLIN_RECIP, x, layer);
+}
+static double sim_invsqrt(double x, int layer, void *ctx) {
+    return sim_eval(ctx, HEKV_NONLIN_INVSQRT, x, layer);
+}
+static double sim_silu(double x, int layer, void *ctx) {
+    return sim_eval(ctx, HEKV_NONLIN_SILU, x, layer);
+}
+
+void hekv_llama_sim_reset(hekv_llama_sim *sim) {
+    if (!sim) return;
+    for (int k = 0; k < HEKV_LLAMA_NONLIN_COUNT; k++)
+        for (int l = 0; l <= sim->n_layers; l++) {
+            sim_slot *s = slot_of(sim, k, l);
+            atomic_store_explicit(&s->below, 0, memory_order_relaxed);
+            atomic_store_explicit(&s->above, 0, memory_order_relaxed);
+            atomic_store_explicit(&s->nan, 0, memory_order_relaxed);
+            atomic_store_explicit(&s->min_x, sim->lo[k], memory_order_relaxed);
+            atomic_store_explicit(&s->max_x, sim->hi[k], memory_order_relaxed);
+        }
+}
+
+hekv_status hekv_llama_sim_new(const hekv_llama_chebset *s, int n_layers, unsigned flags,
+                               hekv_llama_sim **out, hekv_err *err) {
+    static const char fn[] = "hekv_llama_sim_new";
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    if (!s) return hekv_err_set(err, HEKV_ERR_ARG, "%s: the set is NULL", fn);
+    if (n_layers < 1 || n_layers > HEKV_LLAMA_MAX_LAYERS)
+        return hekv_err_set(err, HEKV_ERR_ARG, "%s: n_layers %d is not in 1..%d", fn, n_layers,
+                            HEKV_LLAMA_MAX_LAYERS);
+    if (flags & ~HEKV_LLAMA_SIM_CLAMP)
+        return hekv_err_set(err, HEKV_ERR_ARG, "%s: unknown flags 0x%x", fn, flags);
+    hekv_llama_sim *sim = calloc(1, sizeof *sim);
+    if (!sim || !(sim->slots = calloc((size_t)HEKV_LLAMA_NONLIN_COUNT * (size_t)(n_layers + 1),
+                                      sizeof *sim->slots))) {
+        free(sim);
+        return hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
+    }
+    sim->set = s;
+    sim->n_layers = n_layers;
+    sim->flags = flags;
+    for (int k = 0; k < HEKV_LLAMA_NONLIN_COUNT; k++) {
+        sim->lo[k] = s->fn[k] ? hekv_ckks_cheby_lo(s->fn[k]) : -INFINITY;
+        sim->hi[k] = s->fn[k] ? hekv_ckks_cheby_hi(s->fn[k]) : INFINITY;
+    }
+    hekv_llama_sim_reset(sim);
+    sim->hook.exp = s->fn[HEKV_NONLIN_EXP] ? sim_exp : NULL;
+    sim->hook.recip = s->fn[HEKV_NONLIN_RECIP] ? sim_recip : NULL;
+    sim->hook.invsqrt = s->fn[HEKV_NONLIN_INVSQRT] ? sim_invsqrt : NULL;
+    sim->hook.silu = s->fn[HEKV_NONLIN_SILU] ? sim_silu : NULL;
+    sim->hook.ctx = sim;
+    *out = sim;
     return HEKV_OK;
+}
+
+void hekv_llama_sim_free(hekv_llama_sim *sim) {
+    if (!sim) return;
+    free(sim->slots);
+    free(sim);
+}
+
+const hekv_llama_approx *hekv_llama_sim_hook(const hekv_llama_sim *sim) {
+    return sim ? &sim->hook : NULL;
+}
+
+int hekv_llama_sim_layers(const hekv_llama_sim *sim) { return sim ? sim->n_layers : 0; }
+
+int64_t hekv_llama_sim_excursion(const hekv_llama_sim *sim, hekv_nonlin_kind kind, int layer,
+                                 hekv_llama_excursion *out) {
+    hekv_llama_excursion e = {0};
+    if (sim && model_kind(kind) && sim->set->fn[kind] && layer >= 0 && layer <= sim->n_layers) {
+        sim_slot *s = slot_of(sim, (int)kind, layer);
+        const double lo = sim->lo[kind], hi = sim->hi[kind];
+        e.below = atomic_load_explicit(&s->below, memory_order_relaxed);
+        e.above = atomic_load_explicit(&s->above, memory_order_relaxed);
+        e.nan = atomic_load_explicit(&s->nan, memory_order_relaxed);
+        e.min_x = atomic_load_explicit(&s->min_x, memory_order_relaxed);
+        e.max_x = atomic_load_explicit(&s->max_x, memory_order_relaxed);
+        if (e.below) e.worst_u = (lo + hi - 2 * e.min_x) / (hi - lo);
+        if (e.above) e.worst_u = fmax(e.worst_u, (2 * e.max_x - lo - hi) / (hi - lo));
+    }
+    if (out) *out = e;
+    return e.below + e.above + e.nan;
+}
+
+int64_t hekv_llama_sim_outside(const hekv_llama_sim *sim) {
+    int64_t n = 0;
+    if (!sim) return 0;
+    for (int k = 0; k < HEKV_LLAMA_NONLIN_COUNT; k++)
+        for (int l = 0; l <= sim->n_layers; l++)
+            n += hekv_llama_sim_excursion(sim, (hekv_nonlin_kind)k, l, NULL);
+    return n;
 }

@@ -1,8 +1,9 @@
 /* calib.c: calibration ranges, i.e. the intervals the inputs of each nonlinearity spanned
  * while the float64 reference ran over real text, and their "hekv-calib 1" text sidecar
  * (writer and validating parser). The encrypted engine sizes its polynomial intervals from
- * these. It deliberately does not run the model (eval.c drives the reference with a calib
- * attached) and does not pad or widen ranges: margins are the consumer's decision.
+ * these. Files go through hekv_file_read (regular files, a size cap) and hekv_file_write
+ * (atomic). It deliberately does not run the model (eval.c drives the reference with a
+ * calib attached) and does not pad or widen ranges: margins are the consumer's decision.
  *
  * File format, version 1 (line oriented, UTF-8/ASCII, '#' starts a comment line, blank
  * lines ignored, fields separated by spaces or tabs, numbers in C strtod syntax; the writer
@@ -206,10 +207,10 @@ hekv_status hekv_llama_calib_save(const hekv_llama_calib *c, const char *path, h
         if ((st = check_range(final_range((hekv_llama_final_calib *)&c->fin, e),
                               final_entries[e].name, -1, -1, err)) != HEKV_OK)
             return st;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot create calibration file %s: %s", path,
-                            strerror(errno));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_calib_save: out of memory");
     const hekv_llama_config *m = &c->cfg;
     fprintf(f, CALIB_HEADER "\n");
     fprintf(f, "# hekv calibration: input ranges of the nonlinearities (format: models/calib.c)\n");
@@ -235,9 +236,14 @@ hekv_status hekv_llama_calib_save(const hekv_llama_calib *c, const char *path, h
     }
     fprintf(f, "end\n");
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return hekv_err_set(err, HEKV_ERR_IO, "error writing calibration file %s", path);
-    return HEKV_OK;
+    if (fclose(f) != 0 || bad || !text) {
+        free(text);
+        return hekv_err_set(err, HEKV_ERR_NOMEM,
+                            "hekv_llama_calib_save: out of memory formatting %s", path);
+    }
+    st = hekv_file_write(path, (const uint8_t *)text, len, 0, err);
+    free(text);
+    return st;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -557,39 +563,18 @@ hekv_status hekv_llama_calib_load(const char *path, const hekv_llama_config *exp
     if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_calib_load: out is NULL");
     *out = NULL;
     if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_calib_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot open calibration file %s: %s", path,
-                            strerror(errno));
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 1 << 16;
-            char *nb = nc <= (64u << 20) ? realloc(buf, nc) : NULL;
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return hekv_err_set(err, nc > (64u << 20) ? HEKV_ERR_FORMAT : HEKV_ERR_NOMEM,
-                                    "calibration file %s is larger than 64 MiB or memory ran "
-                                    "out",
-                                    path);
-            }
-            buf = nb;
-            cap = nc;
+    hekv_buf b = {0};
+    hekv_status st = hekv_file_read(path, HEKV_LLAMA_TEXT_MAX_BYTES, &b, err);
+    if (st != HEKV_OK) {
+        if (err) {
+            char tmp[HEKV_ERR_MSG_LEN];
+            snprintf(tmp, sizeof tmp, "%s", err->msg);
+            hekv_err_set(err, st, "calibration file: %s", tmp);
         }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
+        return st;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return hekv_err_set(err, HEKV_ERR_IO, "error reading calibration file %s", path);
-    }
-    hekv_status st = hekv_llama_calib_parse(buf, n, expect, out, err);
-    free(buf);
+    st = hekv_llama_calib_parse((const char *)b.data, b.len, expect, out, err);
+    hekv_buf_free(&b);
     if (st != HEKV_OK && err) {
         char tmp[HEKV_ERR_MSG_LEN];
         snprintf(tmp, sizeof tmp, "%s", err->msg);

@@ -2,8 +2,9 @@
  * grouped-query attention with a KV cache, SwiGLU MLP), one function per layer in llm.c's
  * manner, in float64 (activations in double, float32 weights; what the encrypted engine is
  * compared against) and in float32 (run.c's arithmetic, operation for operation). Each
- * nonlinearity goes through an optional hekv_llama_approx hook (FHE simulation), and the
- * float64 path can record the inputs of every nonlinearity into a calibration.
+ * nonlinearity goes through an optional hekv_llama_approx hook (FHE simulation), told the
+ * layer it is in (L for the final RMSNorm), and the float64 path can record the inputs of
+ * every nonlinearity into a calibration.
  *
  * It deliberately does not batch positions (one token per call, like the encrypted decode
  * step), thread, or read files (weights.c), and it has no knowledge of ciphertexts. */
@@ -19,27 +20,39 @@
  * of these gives bit-identical results.
  * ------------------------------------------------------------------------------------- */
 
-static double exact_exp(double x, void *ctx) { (void)ctx; return exp(x); }
-static double exact_recip(double x, void *ctx) { (void)ctx; return 1.0 / x; }
-static double exact_invsqrt(double x, void *ctx) { (void)ctx; return 1.0 / sqrt(x); }
-static double exact_silu(double x, void *ctx) { (void)ctx; return x / (1.0 + exp(-x)); }
+static double exact_exp(double x, int layer, void *ctx) {
+    (void)layer, (void)ctx;
+    return exp(x);
+}
+static double exact_recip(double x, int layer, void *ctx) {
+    (void)layer, (void)ctx;
+    return 1.0 / x;
+}
+static double exact_invsqrt(double x, int layer, void *ctx) {
+    (void)layer, (void)ctx;
+    return 1.0 / sqrt(x);
+}
+static double exact_silu(double x, int layer, void *ctx) {
+    (void)layer, (void)ctx;
+    return x / (1.0 + exp(-x));
+}
 
 static const hekv_llama_approx exact_hook = {exact_exp, exact_recip, exact_invsqrt,
                                              exact_silu, NULL};
 
 const hekv_llama_approx *hekv_llama_approx_exact(void) { return &exact_hook; }
 
-static inline double ap_exp(const hekv_llama_approx *ap, double x) {
-    return ap && ap->exp ? ap->exp(x, ap->ctx) : exp(x);
+static inline double ap_exp(const hekv_llama_approx *ap, int l, double x) {
+    return ap && ap->exp ? ap->exp(x, l, ap->ctx) : exp(x);
 }
-static inline double ap_recip(const hekv_llama_approx *ap, double x) {
-    return ap && ap->recip ? ap->recip(x, ap->ctx) : 1.0 / x;
+static inline double ap_recip(const hekv_llama_approx *ap, int l, double x) {
+    return ap && ap->recip ? ap->recip(x, l, ap->ctx) : 1.0 / x;
 }
-static inline double ap_invsqrt(const hekv_llama_approx *ap, double x) {
-    return ap && ap->invsqrt ? ap->invsqrt(x, ap->ctx) : 1.0 / sqrt(x);
+static inline double ap_invsqrt(const hekv_llama_approx *ap, int l, double x) {
+    return ap && ap->invsqrt ? ap->invsqrt(x, l, ap->ctx) : 1.0 / sqrt(x);
 }
-static inline double ap_silu(const hekv_llama_approx *ap, double x) {
-    return ap && ap->silu ? ap->silu(x, ap->ctx) : x / (1.0 + exp(-x));
+static inline double ap_silu(const hekv_llama_approx *ap, int l, double x) {
+    return ap && ap->silu ? ap->silu(x, l, ap->ctx) : x / (1.0 + exp(-x));
 }
 
 static inline void range_add(hekv_llama_range *r, double v) {
@@ -52,12 +65,12 @@ static inline void range_add(hekv_llama_range *r, double v) {
  * ------------------------------------------------------------------------------------- */
 
 void hekv_llama_rmsnorm_fwd(double *out, const double *in, const float *w, int C,
-                            const hekv_llama_approx *ap, hekv_llama_range *ms_rec) {
+                            const hekv_llama_approx *ap, int layer, hekv_llama_range *ms_rec) {
     double ss = 0.0;
     for (int i = 0; i < C; i++) ss += in[i] * in[i];
     double ms = ss / C;
     if (ms_rec) range_add(ms_rec, ms);
-    double inv = ap_invsqrt(ap, ms + HEKV_LLAMA_RMS_EPS);
+    double inv = ap_invsqrt(ap, layer, ms + HEKV_LLAMA_RMS_EPS);
     for (int i = 0; i < C; i++) out[i] = (double)w[i] * (inv * in[i]);
 }
 
@@ -86,7 +99,8 @@ void hekv_llama_rope_fwd(double *vec, int n, int head_size, int pos) {
 void hekv_llama_attention_fwd(double *out, double *att, const double *q,
                               const double *kcache, const double *vcache, int n_pos,
                               int n_heads, int n_kv_heads, int head_size,
-                              const hekv_llama_approx *ap, hekv_llama_layer_calib *rec) {
+                              const hekv_llama_approx *ap, int layer,
+                              hekv_llama_layer_calib *rec) {
     const int KVD = n_kv_heads * head_size;
     const int kv_mul = n_heads / n_kv_heads;
     const double scale = 1.0 / sqrt((double)head_size);
@@ -117,11 +131,11 @@ void hekv_llama_attention_fwd(double *out, double *att, const double *q,
         /* softmax: exp(s - max) * (1 / sum) */
         double sum = 0.0;
         for (int t = 0; t < n_pos; t++) {
-            a[t] = ap_exp(ap, a[t] - mx);
+            a[t] = ap_exp(ap, layer, a[t] - mx);
             sum += a[t];
         }
         if (rec) range_add(&rec->softmax_sum_shifted, sum);
-        double r = ap_recip(ap, sum);
+        double r = ap_recip(ap, layer, sum);
         /* weighted sum of the values */
         double *oh = out + h * head_size;
         for (int i = 0; i < head_size; i++) oh[i] = 0.0;
@@ -134,11 +148,11 @@ void hekv_llama_attention_fwd(double *out, double *att, const double *q,
 }
 
 void hekv_llama_swiglu_fwd(double *out, const double *h1, const double *h3, int H,
-                           const hekv_llama_approx *ap, hekv_llama_range *silu_rec) {
+                           const hekv_llama_approx *ap, int layer, hekv_llama_range *silu_rec) {
     for (int i = 0; i < H; i++) {
         double z = h1[i];
         if (silu_rec) range_add(silu_rec, z);
-        out[i] = ap_silu(ap, z) * h3[i];
+        out[i] = ap_silu(ap, layer, z) * h3[i];
     }
 }
 
@@ -151,13 +165,13 @@ void hekv_llama_residual_fwd(double *out, const double *a, const double *b, int 
  * ------------------------------------------------------------------------------------- */
 
 void hekv_llama_rmsnorm_fwd_f32(float *out, const float *in, const float *w, int C,
-                                const hekv_llama_approx *ap) {
+                                const hekv_llama_approx *ap, int layer) {
     float ss = 0.0f;
     for (int j = 0; j < C; j++) ss += in[j] * in[j];
     ss /= C;
     ss += 1e-5f;
     if (ap && ap->invsqrt)
-        ss = (float)ap->invsqrt((double)ss, ap->ctx);
+        ss = (float)ap->invsqrt((double)ss, layer, ap->ctx);
     else
         ss = 1.0f / sqrtf(ss);
     for (int j = 0; j < C; j++) out[j] = w[j] * (ss * in[j]);
@@ -189,7 +203,7 @@ void hekv_llama_rope_fwd_f32(float *vec, int n, int head_size, int pos) {
 
 void hekv_llama_attention_fwd_f32(float *out, float *att, const float *q, const float *kcache,
                                   const float *vcache, int n_pos, int n_heads, int n_kv_heads,
-                                  int head_size, const hekv_llama_approx *ap) {
+                                  int head_size, const hekv_llama_approx *ap, int layer) {
     const int KVD = n_kv_heads * head_size;
     const int kv_mul = n_heads / n_kv_heads;
     for (int h = 0; h < n_heads; h++) {
@@ -210,13 +224,13 @@ void hekv_llama_attention_fwd_f32(float *out, float *att, const float *q, const 
         float sum = 0.0f;
         for (int t = 0; t < n_pos; t++) {
             if (ap && ap->exp)
-                a[t] = (float)ap->exp((double)(a[t] - max_val), ap->ctx);
+                a[t] = (float)ap->exp((double)(a[t] - max_val), layer, ap->ctx);
             else
                 a[t] = expf(a[t] - max_val);
             sum += a[t];
         }
         if (ap && ap->recip) {
-            float r = (float)ap->recip((double)sum, ap->ctx);
+            float r = (float)ap->recip((double)sum, layer, ap->ctx);
             for (int t = 0; t < n_pos; t++) a[t] *= r;
         } else {
             for (int t = 0; t < n_pos; t++) a[t] /= sum;
@@ -232,11 +246,11 @@ void hekv_llama_attention_fwd_f32(float *out, float *att, const float *q, const 
 }
 
 void hekv_llama_swiglu_fwd_f32(float *out, const float *h1, const float *h3, int H,
-                               const hekv_llama_approx *ap) {
+                               const hekv_llama_approx *ap, int layer) {
     for (int i = 0; i < H; i++) {
         float val = h1[i];
         if (ap && ap->silu)
-            val = (float)ap->silu((double)val, ap->ctx);
+            val = (float)ap->silu((double)val, layer, ap->ctx);
         else
             val *= (1.0f / (1.0f + expf(-val)));
         out[i] = val * h3[i];
@@ -392,7 +406,7 @@ static void forward_f64(hekv_llama_state *st, int token, int pos, const hekv_lla
         double *vc = (double *)st->vcache + (size_t)l * T * KVD;
 
         /* attention block */
-        hekv_llama_rmsnorm_fwd(xb, x, w->rms_att + (size_t)l * C, C, ap,
+        hekv_llama_rmsnorm_fwd(xb, x, w->rms_att + (size_t)l * C, C, ap, l,
                                rec ? &rec->rmsnorm_att : NULL);
         hekv_llama_matmul_fwd(q, xb, w->wq + (size_t)l * C * C, C, C);
         hekv_llama_matmul_fwd(k, xb, w->wk + (size_t)l * KVD * C, C, KVD);
@@ -401,22 +415,22 @@ static void forward_f64(hekv_llama_state *st, int token, int pos, const hekv_lla
         hekv_llama_rope_fwd(k, KVD, HS, pos);
         memcpy(kc + (size_t)pos * KVD, k, (size_t)KVD * sizeof *k);
         memcpy(vc + (size_t)pos * KVD, v, (size_t)KVD * sizeof *v);
-        hekv_llama_attention_fwd(xb, att, q, kc, vc, pos + 1, NH, NKV, HS, ap, rec);
+        hekv_llama_attention_fwd(xb, att, q, kc, vc, pos + 1, NH, NKV, HS, ap, l, rec);
         hekv_llama_matmul_fwd(xb2, xb, w->wo + (size_t)l * C * C, C, C);
         hekv_llama_residual_fwd(x, x, xb2, C);
 
         /* MLP block: w2(silu(w1 x) * w3 x) */
-        hekv_llama_rmsnorm_fwd(xb, x, w->rms_ffn + (size_t)l * C, C, ap,
+        hekv_llama_rmsnorm_fwd(xb, x, w->rms_ffn + (size_t)l * C, C, ap, l,
                                rec ? &rec->rmsnorm_ffn : NULL);
         hekv_llama_matmul_fwd(hb, xb, w->w1 + (size_t)l * H * C, C, H);
         hekv_llama_matmul_fwd(hb2, xb, w->w3 + (size_t)l * H * C, C, H);
-        hekv_llama_swiglu_fwd(hb, hb, hb2, H, ap, rec ? &rec->silu : NULL);
+        hekv_llama_swiglu_fwd(hb, hb, hb2, H, ap, l, rec ? &rec->silu : NULL);
         hekv_llama_matmul_fwd(xb, hb, w->w2 + (size_t)l * C * H, H, C);
         hekv_llama_residual_fwd(x, x, xb, C);
     }
 
     hekv_llama_final_calib *fin = cal ? hekv_llama_calib_final(cal) : NULL;
-    hekv_llama_rmsnorm_fwd(x, x, w->rms_final, C, ap, fin ? &fin->rmsnorm_final : NULL);
+    hekv_llama_rmsnorm_fwd(x, x, w->rms_final, C, ap, L, fin ? &fin->rmsnorm_final : NULL);
     hekv_llama_matmul_fwd(st->logits, x, w->wcls, C, V);
     if (fin) {
         for (int i = 0; i < V; i++) range_add(&fin->logits, st->logits[i]);
@@ -440,7 +454,7 @@ static void forward_f32(hekv_llama_state *st, int token, int pos, const hekv_lla
         float *kc = (float *)st->kcache + (size_t)l * T * KVD;
         float *vc = (float *)st->vcache + (size_t)l * T * KVD;
 
-        hekv_llama_rmsnorm_fwd_f32(xb, x, w->rms_att + (size_t)l * C, C, ap);
+        hekv_llama_rmsnorm_fwd_f32(xb, x, w->rms_att + (size_t)l * C, C, ap, l);
         hekv_llama_matmul_fwd_f32(q, xb, w->wq + (size_t)l * C * C, C, C);
         hekv_llama_matmul_fwd_f32(k, xb, w->wk + (size_t)l * KVD * C, C, KVD);
         hekv_llama_matmul_fwd_f32(v, xb, w->wv + (size_t)l * KVD * C, C, KVD);
@@ -448,19 +462,19 @@ static void forward_f32(hekv_llama_state *st, int token, int pos, const hekv_lla
         hekv_llama_rope_fwd_f32(k, KVD, HS, pos);
         memcpy(kc + (size_t)pos * KVD, k, (size_t)KVD * sizeof *k);
         memcpy(vc + (size_t)pos * KVD, v, (size_t)KVD * sizeof *v);
-        hekv_llama_attention_fwd_f32(xb, att, q, kc, vc, pos + 1, NH, NKV, HS, ap);
+        hekv_llama_attention_fwd_f32(xb, att, q, kc, vc, pos + 1, NH, NKV, HS, ap, l);
         hekv_llama_matmul_fwd_f32(xb2, xb, w->wo + (size_t)l * C * C, C, C);
         hekv_llama_residual_fwd_f32(x, x, xb2, C);
 
-        hekv_llama_rmsnorm_fwd_f32(xb, x, w->rms_ffn + (size_t)l * C, C, ap);
+        hekv_llama_rmsnorm_fwd_f32(xb, x, w->rms_ffn + (size_t)l * C, C, ap, l);
         hekv_llama_matmul_fwd_f32(hb, xb, w->w1 + (size_t)l * H * C, C, H);
         hekv_llama_matmul_fwd_f32(hb2, xb, w->w3 + (size_t)l * H * C, C, H);
-        hekv_llama_swiglu_fwd_f32(hb, hb, hb2, H, ap);
+        hekv_llama_swiglu_fwd_f32(hb, hb, hb2, H, ap, l);
         hekv_llama_matmul_fwd_f32(xb, hb, w->w2 + (size_t)l * C * H, H, C);
         hekv_llama_residual_fwd_f32(x, x, xb, C);
     }
 
-    hekv_llama_rmsnorm_fwd_f32(x, x, w->rms_final, C, ap);
+    hekv_llama_rmsnorm_fwd_f32(x, x, w->rms_final, C, ap, L);
     hekv_llama_matmul_fwd_f32(logits, x, w->wcls, C, V);
     for (int i = 0; i < V; i++) st->logits[i] = logits[i];
 }

@@ -1,5 +1,7 @@
 /* sampler.c: choosing the next token (greedy argmax, temperature, top-p) with llama2.c
- * run.c's seeded xorshift generator and float32 arithmetic, so a seed gives run.c's sample,
+ * run.c's seeded xorshift generator and float32 arithmetic, so a seed gives run.c's sample
+ * (seed 0, which would leave xorshift stuck at 0, starts at HEKV_LLAMA_SEED_ZERO instead: a
+ * stream of its own, not seed 1's),
  * and the generation loop (prompt, then sample until BOS/EOS, a token budget or the end of
  * the context). It deliberately does not print (a callback receives each token), and has
  * no beam search, repetition penalty or cryptographic randomness (sampling is not secret). */
@@ -50,7 +52,7 @@ hekv_status hekv_llama_sampler_new(int vocab_size, double temperature, double to
     s->vocab_size = vocab_size;
     s->temperature = (float)temperature;
     s->topp = (float)topp;
-    s->rng = seed ? seed : 1;
+    s->rng = seed ? seed : HEKV_LLAMA_SEED_ZERO; /* not 1: seed 0 is a stream of its own */
     *out = s;
     return HEKV_OK;
 }

@@ -6,7 +6,6 @@
  *
  * It deliberately does not implement sentencepiece's normalisation, unigram models or the
  * newer llama2.c/llama3 tiktoken formats. Duplicate pieces resolve to the lowest id. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "hekv/llama.h"
 #include "src/base/base.h"
+#include "src/base/codec.h"
 
 /* run.c starts its best score at -1e10: pairs scoring no better are never merged. */
 #define MERGE_SCORE_FLOOR -1e10
@@ -76,125 +76,99 @@ void hekv_llama_tokenizer_free(hekv_llama_tokenizer *t) {
     free(t);
 }
 
-hekv_status hekv_llama_tokenizer_load(const char *path, int vocab_size,
-                                      hekv_llama_tokenizer **out, hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_load: out is NULL");
+hekv_status hekv_llama_tokenizer_parse(const uint8_t *data, size_t size, int vocab_size,
+                                       hekv_llama_tokenizer **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_parse: out is NULL");
     *out = NULL;
-    if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_load: path is NULL");
+    if (!data && size)
+        return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_parse: NULL data");
     if (vocab_size < 1 || vocab_size > HEKV_LLAMA_MAX_VOCAB)
         return hekv_err_set(err, HEKV_ERR_ARG,
-                            "hekv_llama_tokenizer_load: vocab_size %d is not in [1, %d]",
+                            "hekv_llama_tokenizer_parse: vocab_size %d is not in [1, %d]",
                             vocab_size, HEKV_LLAMA_MAX_VOCAB);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot open tokenizer %s: %s", path,
-                            strerror(errno));
+    if (size < 4)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "tokenizer is %zu bytes, shorter than its 4-byte header "
+                            "(truncated or not a llama2.c tokenizer)",
+                            size);
+    hekv_rd r;
+    hekv_rd_init(&r, data, size);
+    const int32_t mtl = hekv_rd_i32(&r);
+    if (mtl < 1 || mtl > HEKV_LLAMA_MAX_TOKEN_LEN)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "tokenizer: max_token_length = %d is not in [1, %d] (not a "
+                            "llama2.c tokenizer, or a corrupted header)",
+                            (int)mtl, HEKV_LLAMA_MAX_TOKEN_LEN);
     hekv_status st = HEKV_OK;
-    unsigned char *buf = NULL;
-    hekv_llama_tokenizer *t = NULL;
-    long end;
-    if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        st = hekv_err_set(err, HEKV_ERR_IO, "cannot determine the size of tokenizer %s", path);
-        goto done;
-    }
-    size_t size = (size_t)end;
-    if (size < 4) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "tokenizer %s is %zu bytes, shorter than its 4-byte header "
-                          "(truncated or not a llama2.c tokenizer)",
-                          path, size);
-        goto done;
-    }
-    if (!(buf = malloc(size))) {
-        st = hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading tokenizer %s", path);
-        goto done;
-    }
-    if (fread(buf, 1, size, f) != size) {
-        st = hekv_err_set(err, HEKV_ERR_IO, "short read of tokenizer %s", path);
-        goto done;
-    }
-    int32_t mtl;
-    memcpy(&mtl, buf, 4);
-    if (mtl < 1 || mtl > HEKV_LLAMA_MAX_TOKEN_LEN) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "tokenizer %s: max_token_length = %d is not in [1, %d] (not a "
-                          "llama2.c tokenizer, or a corrupted header)",
-                          path, (int)mtl, HEKV_LLAMA_MAX_TOKEN_LEN);
-        goto done;
-    }
     const size_t V = (size_t)vocab_size;
-    t = calloc(1, sizeof *t);
+    hekv_llama_tokenizer *t = calloc(1, sizeof *t);
     if (!t || !(t->pieces = calloc(V, sizeof *t->pieces)) ||
         !(t->lens = calloc(V, sizeof *t->lens)) || !(t->scores = calloc(V, sizeof *t->scores)) ||
         !(t->byte_of = calloc(V, sizeof *t->byte_of)) || !(t->text = malloc(size + V))) {
-        st = hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading tokenizer %s", path);
+        st = hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading a tokenizer");
         goto done;
     }
     t->vocab_size = vocab_size;
     t->max_token_length = mtl;
     /* Pass over the entries: scores, lengths, bytes, with the exact-size rule. */
-    size_t off = 4, toff = 0;
+    size_t toff = 0;
     for (size_t i = 0; i < V; i++) {
-        if (size - off < 8) {
+        if (!hekv_rd_has(&r, 8)) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                              "tokenizer %s ends at byte %zu inside the header of token %zu of "
+                              "tokenizer ends at byte %zu inside the header of token %zu of "
                               "%zu: truncated, or made for a smaller vocabulary than the "
                               "model's vocab_size %zu",
-                              path, size, i, V, V);
+                              size, i, V, V);
             goto done;
         }
-        float score;
-        int32_t len;
-        memcpy(&score, buf + off, 4);
-        memcpy(&len, buf + off + 4, 4);
-        off += 8;
+        const float score = hekv_rd_f32(&r);
+        const int32_t len = hekv_rd_i32(&r);
         if (!isfinite(score)) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                              "tokenizer %s: token %zu has a non-finite score (corrupted file)",
-                              path, i);
+                              "tokenizer: token %zu has a non-finite score (corrupted file)", i);
             goto done;
         }
         if (len < 0 || len > mtl) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                              "tokenizer %s: token %zu has length %d, outside [0, "
+                              "tokenizer: token %zu has length %d, outside [0, "
                               "max_token_length = %d] (corrupted file)",
-                              path, i, (int)len, (int)mtl);
+                              i, (int)len, (int)mtl);
             goto done;
         }
-        if (size - off < (size_t)len) {
+        const size_t at = r.off;
+        const uint8_t *piece = hekv_rd_skip(&r, (size_t)len);
+        if (!piece) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                              "tokenizer %s is truncated: token %zu of %zu needs %d bytes at "
+                              "tokenizer is truncated: token %zu of %zu needs %d bytes at "
                               "offset %zu but the file is %zu bytes",
-                              path, i, V, (int)len, off, size);
+                              i, V, (int)len, at, size);
             goto done;
         }
-        if (memchr(buf + off, 0, (size_t)len)) {
+        if (memchr(piece, 0, (size_t)len)) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                              "tokenizer %s: token %zu contains a NUL byte (corrupted file)",
-                              path, i);
+                              "tokenizer: token %zu contains a NUL byte (corrupted file)", i);
             goto done;
         }
-        memcpy(t->text + toff, buf + off, (size_t)len);
+        memcpy(t->text + toff, piece, (size_t)len);
         t->text[toff + (size_t)len] = '\0';
         t->pieces[i] = t->text + toff; /* text is not reallocated: pointers stay valid */
         t->lens[i] = len;
         t->scores[i] = score;
         t->byte_of[i] = parse_byte_piece(t->pieces[i], len);
-        off += (size_t)len;
         toff += (size_t)len + 1;
     }
-    if (off != size) {
+    if (r.off != size) {
         st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "tokenizer %s has %zu bytes after its %zu tokens: it has more "
-                          "tokens than the model's vocab_size (wrong tokenizer for this "
-                          "model?) or trailing garbage",
-                          path, size - off, V);
+                          "tokenizer has %zu bytes after its %zu tokens: it has more tokens "
+                          "than the model's vocab_size (wrong tokenizer for this model?) or "
+                          "trailing garbage",
+                          size - r.off, V);
         goto done;
     }
     size_t cap = 16;
     while (cap < 2 * V) cap <<= 1;
     if (!(t->table = malloc(cap * sizeof *t->table))) {
-        st = hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading tokenizer %s", path);
+        st = hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading a tokenizer");
         goto done;
     }
     t->table_mask = cap - 1;
@@ -218,14 +192,37 @@ hekv_status hekv_llama_tokenizer_load(const char *path, int vocab_size,
         t->byte_pieces[2 * b + 1] = 0;
     }
 done:
-    fclose(f);
-    free(buf);
     if (st != HEKV_OK) {
         hekv_llama_tokenizer_free(t);
         return st;
     }
     *out = t;
     return HEKV_OK;
+}
+
+hekv_status hekv_llama_tokenizer_load(const char *path, int vocab_size,
+                                      hekv_llama_tokenizer **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_load: out is NULL");
+    *out = NULL;
+    if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_load: path is NULL");
+    if (vocab_size < 1 || vocab_size > HEKV_LLAMA_MAX_VOCAB)
+        return hekv_err_set(err, HEKV_ERR_ARG,
+                            "hekv_llama_tokenizer_load: vocab_size %d is not in [1, %d]",
+                            vocab_size, HEKV_LLAMA_MAX_VOCAB);
+    hekv_buf b = {0};
+    hekv_status st = hekv_file_read(path, HEKV_LLAMA_TOKENIZER_MAX_BYTES, &b, err);
+    const int read = st == HEKV_OK;
+    if (read) {
+        st = hekv_llama_tokenizer_parse(b.data, b.len, vocab_size, out, err);
+        hekv_buf_free(&b);
+    }
+    if (st != HEKV_OK && err) {
+        /* hekv_file_read's message names the path, a parse message the file kind */
+        char tmp[HEKV_ERR_MSG_LEN];
+        snprintf(tmp, sizeof tmp, "%s", err->msg);
+        hekv_err_set(err, st, "%s: %s", read ? path : "tokenizer", tmp);
+    }
+    return st;
 }
 
 int hekv_llama_tokenizer_vocab_size(const hekv_llama_tokenizer *t) {

@@ -1,10 +1,11 @@
 /* weights.c: the llama2.c checkpoint format (legacy "version 0" export: 7 int32 header
  * fields, float32 tensors in run.c order) and the HKGL golden-logits format: reading,
  * validating every header field and the exact file size, and pointing the weight views
- * into one aligned arena. It deliberately does not write checkpoints, convert the newer
- * llama2.c exports (version 1/2, "ak42" magic; those are refused with a hint) or run the
- * model (llama_ref.c does). Little-endian hosts only, like the files. */
-#include <errno.h>
+ * into one aligned arena. Files are read whole by hekv_file_read (a size cap, regular files
+ * only) and parsed from memory with the base layer's little-endian reader (hekv_rd), so
+ * the _parse entry points take any bytes. It deliberately does not write checkpoints,
+ * convert the newer llama2.c exports (version 1/2, "ak42" magic; those are refused with a
+ * hint) or run the model (llama_ref.c does). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,7 @@
 
 #include "hekv/llama.h"
 #include "src/base/base.h"
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "hekv models/weights.c reads little-endian files and assumes a little-endian host"
-#endif
+#include "src/base/codec.h"
 
 #define LLAMA2C_V1_MAGIC 0x616b3432 /* "ak42": llama2.c's version 1/2 exports */
 
@@ -149,109 +147,94 @@ static const char *tensor_at(const hekv_llama_model *m, uint64_t i) {
     return "token_embedding";
 }
 
-/* Size of an open file via seeking (works for regular files; the position is restored). */
-static int file_size(FILE *f, uint64_t *size) {
-    long cur = ftell(f);
-    if (cur < 0 || fseek(f, 0, SEEK_END) != 0) return 0;
-    long end = ftell(f);
-    if (end < 0 || fseek(f, cur, SEEK_SET) != 0) return 0;
-    *size = (uint64_t)end;
-    return 1;
+/* Prefixes err's message with "what" (a path, or "model: " style label) after a failure. */
+static hekv_status prefixed(hekv_err *err, hekv_status st, const char *what) {
+    if (st != HEKV_OK && err) {
+        char tmp[HEKV_ERR_MSG_LEN];
+        snprintf(tmp, sizeof tmp, "%s", err->msg);
+        hekv_err_set(err, st, "%s: %s", what, tmp);
+    }
+    return st;
 }
 
-hekv_status hekv_llama_model_load(const char *path, hekv_llama_model **out, hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_model_load: out is NULL");
+hekv_status hekv_llama_model_parse(const uint8_t *data, size_t len, hekv_llama_model **out,
+                                   hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_model_parse: out is NULL");
     *out = NULL;
-    if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_model_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot open model %s: %s", path, strerror(errno));
-    hekv_status st = HEKV_OK;
-    hekv_llama_model *m = NULL;
-    uint64_t size = 0;
+    if (!data && len) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_model_parse: NULL data");
+    if (len < 7 * 4)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "model is %zu bytes, shorter than the 28-byte llama2.c header "
+                            "(truncated or not a checkpoint)",
+                            len);
+    hekv_rd r;
+    hekv_rd_init(&r, data, len);
     int32_t hdr[7];
-    if (!file_size(f, &size)) {
-        st = hekv_err_set(err, HEKV_ERR_IO, "cannot determine the size of model %s: %s", path,
-                          strerror(errno));
-        goto fail;
-    }
-    if (size < sizeof hdr) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "model %s is %llu bytes, shorter than the 28-byte llama2.c header "
-                          "(truncated or not a checkpoint)",
-                          path, (unsigned long long)size);
-        goto fail;
-    }
-    if (fread(hdr, sizeof hdr, 1, f) != 1) {
-        st = hekv_err_set(err, HEKV_ERR_IO, "cannot read the header of model %s", path);
-        goto fail;
-    }
+    for (int i = 0; i < 7; i++) hdr[i] = hekv_rd_i32(&r);
     hekv_llama_config cfg;
-    if ((st = hekv_llama_config_from_header(&cfg, hdr, err)) != HEKV_OK) {
-        /* Prefix the path to the message from the header check. */
-        if (err) {
-            char tmp[HEKV_ERR_MSG_LEN];
-            snprintf(tmp, sizeof tmp, "%s", err->msg);
-            hekv_err_set(err, st, "%s: %s", path, tmp);
-        }
-        goto fail;
-    }
-    uint64_t want = hekv_llama_config_file_size(&cfg);
-    if (size != want) {
+    hekv_status st = hekv_llama_config_from_header(&cfg, hdr, err);
+    if (st != HEKV_OK) return st;
+    const uint64_t want = hekv_llama_config_file_size(&cfg);
+    if ((uint64_t)len != want) {
         hekv_llama_config other = cfg;
         other.shared_classifier = !cfg.shared_classifier;
-        uint64_t alt = hekv_llama_config_file_size(&other);
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "model %s is %llu bytes but its header (dim %d, hidden_dim %d, "
-                          "n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, seq_len %d) "
-                          "implies %llu bytes: %s%s",
-                          path, (unsigned long long)size, cfg.dim, cfg.hidden_dim,
-                          cfg.n_layers, cfg.n_heads, cfg.n_kv_heads,
-                          cfg.shared_classifier ? cfg.vocab_size : -cfg.vocab_size,
-                          cfg.seq_len, (unsigned long long)want,
-                          size < want ? "the file is truncated" : "the file has extra bytes",
-                          size == alt ? " (the size fits the other sign of vocab_size: was the "
-                                        "shared-classifier flag written wrongly?)"
-                                      : "");
-        goto fail;
+        const uint64_t alt = hekv_llama_config_file_size(&other);
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "model is %zu bytes but its header (dim %d, hidden_dim %d, "
+                            "n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, seq_len "
+                            "%d) implies %llu bytes: %s%s",
+                            len, cfg.dim, cfg.hidden_dim, cfg.n_layers, cfg.n_heads,
+                            cfg.n_kv_heads,
+                            cfg.shared_classifier ? cfg.vocab_size : -cfg.vocab_size,
+                            cfg.seq_len, (unsigned long long)want,
+                            (uint64_t)len < want ? "the file is truncated"
+                                                 : "the file has extra bytes",
+                            (uint64_t)len == alt ? " (the size fits the other sign of "
+                                                   "vocab_size: was the shared-classifier "
+                                                   "flag written wrongly?)"
+                                                 : "");
     }
-    m = calloc(1, sizeof *m);
-    if (!m) {
-        st = hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_model_load: out of memory");
-        goto fail;
-    }
+    hekv_llama_model *m = calloc(1, sizeof *m);
+    if (!m) return hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_model_parse: out of memory");
     m->cfg = cfg;
     m->n_floats = payload_floats(&cfg);
     if (m->n_floats > SIZE_MAX / 4 ||
         !(m->arena = hekv_alloc_aligned((size_t)m->n_floats * 4))) {
-        st = hekv_err_set(err, HEKV_ERR_NOMEM,
-                          "cannot allocate %llu bytes for the weights of model %s",
-                          (unsigned long long)m->n_floats * 4, path);
+        st = hekv_err_set(err, HEKV_ERR_NOMEM, "cannot allocate %llu bytes for the weights",
+                          (unsigned long long)m->n_floats * 4);
         goto fail;
     }
-    if (fread(m->arena, 4, (size_t)m->n_floats, f) != (size_t)m->n_floats) {
-        st = hekv_err_set(err, HEKV_ERR_IO, "short read of the weights of model %s", path);
-        goto fail;
-    }
+    for (uint64_t i = 0; i < m->n_floats; i++) m->arena[i] = hekv_rd_f32(&r);
+    HEKV_CHECK_INTERNAL(!r.short_read && r.off == len); /* the size was checked */
     uint64_t used = point_weights(&m->w, m->arena, &cfg);
     HEKV_CHECK_INTERNAL(used == m->n_floats);
     /* A NaN or infinity is a corrupted file: it would silently poison every logit. */
     for (uint64_t i = 0; i < m->n_floats; i++) {
         if (!isfinite(m->arena[i])) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                              "model %s: weight %llu (tensor %s) is %f, not finite: the file "
-                              "is corrupted",
-                              path, (unsigned long long)i, tensor_at(m, i), m->arena[i]);
+                              "weight %llu (tensor %s) is %f, not finite: the checkpoint is "
+                              "corrupted",
+                              (unsigned long long)i, tensor_at(m, i), m->arena[i]);
             goto fail;
         }
     }
-    fclose(f);
     *out = m;
     return HEKV_OK;
 fail:
-    fclose(f);
     hekv_llama_model_free(m);
     return st;
+}
+
+hekv_status hekv_llama_model_load(const char *path, hekv_llama_model **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_model_load: out is NULL");
+    *out = NULL;
+    if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_model_load: path is NULL");
+    hekv_buf b = {0};
+    hekv_status st = hekv_file_read(path, HEKV_LLAMA_MODEL_MAX_BYTES, &b, err);
+    if (st != HEKV_OK) return prefixed(err, st, "model");
+    st = hekv_llama_model_parse(b.data, b.len, out, err);
+    hekv_buf_free(&b);
+    return prefixed(err, st, path);
 }
 
 void hekv_llama_model_free(hekv_llama_model *m) {
@@ -276,88 +259,74 @@ const hekv_llama_weights *hekv_llama_model_weights(const hekv_llama_model *m) {
 #define GOLDEN_MAX_T (1 << 20)
 #define GOLDEN_MAX_ELEMS ((uint64_t)1 << 32)
 
-hekv_status hekv_llama_golden_load(const char *path, hekv_llama_golden **out, hekv_err *err) {
-    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_golden_load: out is NULL");
+hekv_status hekv_llama_golden_parse(const uint8_t *data, size_t len, hekv_llama_golden **out,
+                                    hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_golden_parse: out is NULL");
     *out = NULL;
-    if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_golden_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hekv_err_set(err, HEKV_ERR_IO, "cannot open golden file %s: %s", path,
-                            strerror(errno));
-    hekv_status st = HEKV_OK;
-    hekv_llama_golden *g = NULL;
-    uint64_t size = 0;
-    unsigned char head[16];
-    if (!file_size(f, &size)) {
-        st = hekv_err_set(err, HEKV_ERR_IO, "cannot determine the size of %s", path);
-        goto fail;
-    }
-    if (size < sizeof head || fread(head, sizeof head, 1, f) != 1) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "golden file %s is %llu bytes, shorter than its 16-byte header",
-                          path, (unsigned long long)size);
-        goto fail;
-    }
-    if (memcmp(head, "HKGL", 4) != 0) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "%s does not start with the magic \"HKGL\": not a golden-logits "
-                          "file (scripts/train_lm.py writes them)",
-                          path);
-        goto fail;
-    }
-    int32_t ver, T, V;
-    memcpy(&ver, head + 4, 4);
-    memcpy(&T, head + 8, 4);
-    memcpy(&V, head + 12, 4);
-    if (ver != 1) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "golden file %s has version %d; this build reads version 1", path,
-                          (int)ver);
-        goto fail;
-    }
+    if (!data && len) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_golden_parse: NULL data");
+    if (len < 16)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "golden file is %zu bytes, shorter than its 16-byte header", len);
+    hekv_rd r;
+    hekv_rd_init(&r, data, len);
+    uint8_t magic[4];
+    hekv_rd_bytes(&r, magic, 4);
+    if (memcmp(magic, "HKGL", 4) != 0)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "not a golden-logits file: it does not start with the magic "
+                            "\"HKGL\" (scripts/train_lm.py writes them)");
+    const int32_t ver = hekv_rd_i32(&r), T = hekv_rd_i32(&r), V = hekv_rd_i32(&r);
+    if (ver != 1)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "golden file has version %d; this build reads version 1", (int)ver);
     if (T < 1 || T > GOLDEN_MAX_T || V < 1 || V > HEKV_LLAMA_MAX_VOCAB ||
-        (uint64_t)T * (uint64_t)V > GOLDEN_MAX_ELEMS) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "golden file %s: T = %d, V = %d out of range (T in 1..%d, V in 1..%d)",
-                          path, (int)T, (int)V, GOLDEN_MAX_T, HEKV_LLAMA_MAX_VOCAB);
-        goto fail;
-    }
-    uint64_t want = 16 + 4 * (uint64_t)T + 4 * (uint64_t)T * (uint64_t)V;
-    if (size != want) {
-        st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                          "golden file %s is %llu bytes but T = %d, V = %d imply %llu bytes (%s)",
-                          path, (unsigned long long)size, (int)T, (int)V,
-                          (unsigned long long)want, size < want ? "truncated" : "extra bytes");
-        goto fail;
-    }
-    g = calloc(1, sizeof *g);
+        (uint64_t)T * (uint64_t)V > GOLDEN_MAX_ELEMS)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "golden file: T = %d, V = %d out of range (T in 1..%d, V in 1..%d)",
+                            (int)T, (int)V, GOLDEN_MAX_T, HEKV_LLAMA_MAX_VOCAB);
+    const uint64_t want = 16 + 4 * (uint64_t)T + 4 * (uint64_t)T * (uint64_t)V;
+    if ((uint64_t)len != want)
+        return hekv_err_set(err, HEKV_ERR_FORMAT,
+                            "golden file is %zu bytes but T = %d, V = %d imply %llu bytes (%s)",
+                            len, (int)T, (int)V, (unsigned long long)want,
+                            (uint64_t)len < want ? "truncated" : "extra bytes");
+    hekv_status st = HEKV_OK;
+    hekv_llama_golden *g = calloc(1, sizeof *g);
     if (!g || !(g->tokens = malloc((size_t)T * 4)) ||
         !(g->logits = malloc((size_t)T * (size_t)V * 4))) {
-        st = hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading golden file %s", path);
+        st = hekv_err_set(err, HEKV_ERR_NOMEM, "out of memory reading a golden file");
         goto fail;
     }
     g->n_tokens = T;
     g->vocab = V;
-    if (fread(g->tokens, 4, (size_t)T, f) != (size_t)T ||
-        fread(g->logits, 4, (size_t)T * (size_t)V, f) != (size_t)T * (size_t)V) {
-        st = hekv_err_set(err, HEKV_ERR_IO, "short read of golden file %s", path);
-        goto fail;
-    }
     for (int32_t t = 0; t < T; t++) {
+        g->tokens[t] = hekv_rd_i32(&r);
         if (g->tokens[t] < 0 || g->tokens[t] >= V) {
             st = hekv_err_set(err, HEKV_ERR_FORMAT,
-                              "golden file %s: tokens[%d] = %d is not in [0, %d)", path, (int)t,
+                              "golden file: tokens[%d] = %d is not in [0, %d)", (int)t,
                               (int)g->tokens[t], (int)V);
             goto fail;
         }
     }
-    fclose(f);
+    for (size_t i = 0; i < (size_t)T * (size_t)V; i++) g->logits[i] = hekv_rd_f32(&r);
+    HEKV_CHECK_INTERNAL(!r.short_read && r.off == len);
     *out = g;
     return HEKV_OK;
 fail:
-    fclose(f);
     hekv_llama_golden_free(g);
     return st;
+}
+
+hekv_status hekv_llama_golden_load(const char *path, hekv_llama_golden **out, hekv_err *err) {
+    if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_golden_load: out is NULL");
+    *out = NULL;
+    if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_golden_load: path is NULL");
+    hekv_buf b = {0};
+    hekv_status st = hekv_file_read(path, HEKV_LLAMA_GOLDEN_MAX_BYTES, &b, err);
+    if (st != HEKV_OK) return prefixed(err, st, "golden file");
+    st = hekv_llama_golden_parse(b.data, b.len, out, err);
+    hekv_buf_free(&b);
+    return prefixed(err, st, path);
 }
 
 void hekv_llama_golden_free(hekv_llama_golden *g) {

@@ -56,10 +56,16 @@ int hekv_cli_approx(int argc, char **argv) {
     char defout[4096];
     if (!outp) outp = hekv_cli_swap_ext(calp, ".calib", ".approx", defout, sizeof defout);
     hekv_err err;
+    /* the output is checked before the designs are searched, not after */
+    if (hekv_file_check_writable(outp, &err) != HEKV_OK) {
+        hekv_cli_error("approx: %s%s", err.msg, defout == outp ? " (the default --out: the "
+                       "calibration path with .calib replaced by .approx; pass --out FILE)" : "");
+        return 1;
+    }
     hekv_llama_calib *cal = NULL;
     hekv_llama_chebset *set = NULL;
-    hekv_nonlin *nl[HEKV_LLAMA_FN_COUNT] = {0};
-    hekv_llama_range r[HEKV_LLAMA_FN_COUNT];
+    hekv_nonlin *nl[HEKV_LLAMA_NONLIN_COUNT] = {0};
+    hekv_llama_range r[HEKV_LLAMA_NONLIN_COUNT];
     hekv_nonlin_opts o = {0};
     o.tol = tol;
     o.max_depth = (int)max_depth;
@@ -75,13 +81,13 @@ int hekv_cli_approx(int argc, char **argv) {
     if (!quiet) {
         printf("designed from %s (margin %g, tol %g x range) in %.2f s\n", calp, margin, tol,
                (hekv_cli_now_us() - t0) * 1e-6);
-        printf("%-8s %12s %12s %-18s %7s %6s %9s %12s %10s\n", "function", "lo", "hi", "design",
+        printf("%-10s %12s %12s %-18s %7s %6s %9s %12s %10s\n", "function", "lo", "hi", "design",
                "degree", "depth", "ct_mults", "max_abs_err", "err/range");
-        for (int f = 0; f < HEKV_LLAMA_FN_COUNT; f++) {
+        for (int f = 0; f < HEKV_LLAMA_NONLIN_COUNT; f++) {
             char d[64];
             hekv_ckks_nonlin_describe(nl[f], d, sizeof d);
-            printf("%-8s %12.6g %12.6g %-18s %7d %6d %9d %12.3e %10.2f\n",
-                   hekv_llama_fn_name((hekv_llama_fn)f), r[f].lo, r[f].hi, d,
+            printf("%-10s %12.6g %12.6g %-18s %7d %6d %9d %12.3e %10.2f\n",
+                   hekv_ckks_nonlin_name((hekv_nonlin_kind)f), r[f].lo, r[f].hi, d,
                    hekv_ckks_nonlin_degree(nl[f]), hekv_ckks_nonlin_depth(nl[f]),
                    hekv_ckks_nonlin_ct_mults(nl[f]), hekv_ckks_nonlin_max_err(nl[f]),
                    log2(hekv_ckks_nonlin_max_err(nl[f]) / hekv_ckks_nonlin_range(nl[f])));
@@ -90,7 +96,7 @@ int hekv_cli_approx(int argc, char **argv) {
     }
     rc = 0;
 out:
-    for (int f = 0; f < HEKV_LLAMA_FN_COUNT; f++) hekv_ckks_nonlin_free(nl[f]);
+    for (int f = 0; f < HEKV_LLAMA_NONLIN_COUNT; f++) hekv_ckks_nonlin_free(nl[f]);
     hekv_llama_chebset_free(set);
     hekv_llama_calib_free(cal);
     return rc;

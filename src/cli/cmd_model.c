@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hekv/llama.h"
+#include "hekv/llama_approx.h"
 #include "cli.h"
 
 static double now_s(void) {
@@ -62,61 +62,36 @@ static const char *default_tokenizer(const char *model, int vocab, char *buf, si
     return NULL;
 }
 
-static char *read_text_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        hekv_cli_error("cannot open %s: %s", path, strerror(errno));
-        return NULL;
+/* Reads a text file (--data) whole: a regular file of at most HEKV_LLAMA_TEXT_MAX_BYTES. */
+static int read_text(const char *path, hekv_buf *out) {
+    hekv_err err;
+    if (hekv_file_read(path, HEKV_LLAMA_TEXT_MAX_BYTES, out, &err) != HEKV_OK) {
+        hekv_cli_error("data: %s", err.msg);
+        return 0;
     }
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 1 << 16;
-            char *nb = realloc(buf, nc + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                hekv_cli_error("out of memory reading %s", path);
-                return NULL;
-            }
-            buf = nb;
-            cap = nc;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        hekv_cli_error("error reading %s", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return 1;
 }
 
-/* Model, tokenizer and optional approximation, loaded together. */
+/* Model, tokenizer and optional approximation (with its simulation hook), loaded together. */
 typedef struct {
     hekv_llama_model *model;
     hekv_llama_tokenizer *tok;
     hekv_llama_chebset *cheb;
-    hekv_llama_approx hook;
-    const hekv_llama_approx *approx; /* &hook or NULL */
+    hekv_llama_sim *sim;
+    const hekv_llama_approx *approx; /* the simulation's hook or NULL */
+    int clamp;
     char tok_path[4096];
 } loaded;
 
 static void unload(loaded *L) {
+    hekv_llama_sim_free(L->sim);
     hekv_llama_chebset_free(L->cheb);
     hekv_llama_tokenizer_free(L->tok);
     hekv_llama_model_free(L->model);
 }
 
 static int load_all(loaded *L, const char *model, const char *tok, const char *approx,
-                    int need_tok) {
+                    int clamp, int need_tok) {
     hekv_err err;
     memset(L, 0, sizeof *L);
     if (hekv_llama_model_load(model, &L->model, &err) != HEKV_OK) {
@@ -139,15 +114,53 @@ static int load_all(loaded *L, const char *model, const char *tok, const char *a
         return 0;
     }
     if (approx) {
-        if (hekv_llama_chebset_load(approx, &L->cheb, &err) != HEKV_OK) {
+        if (hekv_llama_chebset_load(approx, &L->cheb, &err) != HEKV_OK ||
+            hekv_llama_sim_new(L->cheb, c->n_layers, clamp ? HEKV_LLAMA_SIM_CLAMP : 0, &L->sim,
+                               &err) != HEKV_OK) {
             hekv_cli_error("%s", err.msg);
             unload(L);
             return 0;
         }
-        hekv_llama_chebset_hook(L->cheb, &L->hook);
-        L->approx = &L->hook;
+        L->approx = hekv_llama_sim_hook(L->sim);
+        L->clamp = clamp;
     }
     return 1;
+}
+
+/* The simulation's excursion table: per function and layer, the inputs that fell outside
+ * the series' interval (where the encrypted circuit diverges). */
+static void print_excursions(FILE *f, const loaded *L) {
+    if (!L->sim) return;
+    const int64_t total = hekv_llama_sim_outside(L->sim);
+    if (total == 0) {
+        fprintf(f, "approx:            every input stayed inside its designed interval\n");
+        return;
+    }
+    fprintf(f,
+            "approx:            %lld inputs outside the designed intervals, where the encrypted "
+            "circuits diverge (%s):\n",
+            (long long)total,
+            L->clamp ? "held at the interval ends here: --approx-clamp"
+                     : "evaluated there as the circuits would be");
+    fprintf(f, "  %-10s %5s %27s %9s %9s %5s %12s %12s %10s\n", "function", "layer",
+            "interval", "below", "above", "nan", "min input", "max input", "worst |u|");
+    const int NL = hekv_llama_sim_layers(L->sim);
+    for (int k = 0; k < HEKV_LLAMA_NONLIN_COUNT; k++) {
+        const hekv_cheby *p = hekv_llama_chebset_get(L->cheb, (hekv_nonlin_kind)k);
+        for (int l = 0; l <= NL; l++) {
+            hekv_llama_excursion e;
+            if (!hekv_llama_sim_excursion(L->sim, (hekv_nonlin_kind)k, l, &e)) continue;
+            char layer[16], iv[64];
+            if (l < NL) snprintf(layer, sizeof layer, "%d", l);
+            else snprintf(layer, sizeof layer, "final");
+            snprintf(iv, sizeof iv, "[%.6g, %.6g]", hekv_ckks_cheby_lo(p), hekv_ckks_cheby_hi(p));
+            fprintf(f, "  %-10s %5s %27s %9lld %9lld %5lld %12.6g %12.6g %10.6g\n",
+                    hekv_ckks_nonlin_name((hekv_nonlin_kind)k), layer, iv, (long long)e.below,
+                    (long long)e.above, (long long)e.nan, e.min_x, e.max_x, e.worst_u);
+        }
+    }
+    fprintf(f, "  (|u| = |2x - lo - hi| / (hi - lo), 1 at the ends: a degree-d series grows like "
+               "(|u| + sqrt(u^2 - 1))^d beyond them)\n");
 }
 
 /* ---- hekv run ----------------------------------------------------------------------------- */
@@ -155,7 +168,8 @@ static int load_all(loaded *L, const char *model, const char *tok, const char *a
 static void run_usage(FILE *f) {
     fprintf(f,
             "usage: hekv run --model FILE [--tokenizer FILE] [--prompt TEXT] [-n N] [-t TEMP]\n"
-            "                [-p TOPP] [--seed S] [--precision f64|f32] [--approx FILE]\n\n"
+            "                [-p TOPP] [--seed S] [--precision f64|f32] [--approx FILE\n"
+            "                [--approx-clamp]]\n\n"
             "Generates text with the plaintext reference engine from a llama2.c checkpoint,\n"
             "like llama2.c's run: BOS + prompt, then sampled tokens until BOS/EOS, N new tokens\n"
             "or the end of the context. Prints the prompt and its continuation to stdout and\n"
@@ -168,11 +182,19 @@ static void run_usage(FILE *f) {
             "  -n N               most new tokens, 0..1000000 (default 256)\n"
             "  -t TEMP            temperature >= 0; 0 = greedy argmax (default 1.0)\n"
             "  -p TOPP            top-p in (0,1) for nucleus sampling, else off (default 0.9)\n"
-            "  --seed S           sampling seed (default: the time; printed to stderr)\n"
+            "  --seed S           sampling seed, 0..2^64-1 (default: the time; printed to\n"
+            "                     stderr); the same seed gives the same text, and every seed\n"
+            "                     its own stream (0 starts the generator at a fixed non-zero\n"
+            "                     state, not at seed 1's)\n"
             "  --precision P      f64 (default: double activations, float32 weights) or f32\n"
             "                     (float32 throughout, llama2.c run.c's arithmetic)\n"
             "  --approx FILE      FHE simulation: evaluate exp / 1/x / 1/sqrt / SiLU with the\n"
-            "                     Chebyshev series of a \"hekv-approx 1\" file\n"
+            "                     Chebyshev series of a \"hekv-approx 1\" file as the encrypted\n"
+            "                     circuits will (no clamping: outside its interval a series\n"
+            "                     diverges); prints to stderr, per function and layer, the\n"
+            "                     inputs that fell outside and the worst excursion\n"
+            "  --approx-clamp     with --approx: hold inputs at the interval ends instead (a\n"
+            "                     bounded simulation; not what the circuits compute)\n"
             "  --help             this text\n");
 }
 
@@ -202,6 +224,7 @@ static int cmd_run(int argc, char **argv) {
                *precs = "f64";
     long n_new = 256;
     double temp = 1.0, topp = 0.9;
+    int clamp = 0;
     const hekv_cli_opt opts[] = {
         HEKV_CLI_OPT_STR("--model", &model),
         HEKV_CLI_OPT_STR("--tokenizer", &tokp),
@@ -212,6 +235,7 @@ static int cmd_run(int argc, char **argv) {
         HEKV_CLI_OPT_DOUBLE("-p", &topp, -1e6, 1e6),
         HEKV_CLI_OPT_STR("--seed", &seeds),
         HEKV_CLI_OPT_STR("--precision", &precs),
+        HEKV_CLI_OPT_FLAG("--approx-clamp", &clamp),
     };
     int parsed = hekv_cli_opts_parse("run", argc, argv, opts, sizeof opts / sizeof opts[0],
                                      run_usage);
@@ -224,9 +248,13 @@ static int cmd_run(int argc, char **argv) {
         hekv_cli_error("run: --model FILE is required (try hekv run --help)");
         return 2;
     }
+    if (clamp && !approx) {
+        hekv_cli_error("run: --approx-clamp needs --approx FILE");
+        return 2;
+    }
     if (!seeds) seed = (unsigned long long)time(NULL);
     loaded L;
-    if (!load_all(&L, model, tokp, approx, 1)) return 1;
+    if (!load_all(&L, model, tokp, approx, clamp, 1)) return 1;
     const hekv_llama_config *c = hekv_llama_model_config(L.model);
     hekv_err err;
     hekv_llama_state *st = NULL;
@@ -262,6 +290,7 @@ static int cmd_run(int argc, char **argv) {
     fprintf(stderr, "achieved tok/s: %.1f (%zu forward passes in %.3f s, %s%s)\n",
             dt > 0 ? forwards / dt : 0.0, forwards, dt,
             prec == HEKV_LLAMA_F64 ? "f64" : "f32", L.approx ? ", approx" : "");
+    print_excursions(stderr, &L);
     rc = 0;
 out:
     free(toks);
@@ -323,14 +352,19 @@ static int cmd_calibrate(int argc, char **argv) {
     }
     char defout[4096];
     if (!outp) outp = hekv_cli_swap_ext(model, ".bin", ".calib", defout, sizeof defout);
+    hekv_err err;
+    /* the output is checked before the minutes of work, not after */
+    if (hekv_file_check_writable(outp, &err) != HEKV_OK) {
+        hekv_cli_error("calibrate: %s%s", err.msg, defout == outp ? " (the default --out: "
+                       "the model path with .bin replaced by .calib; pass --out FILE)" : "");
+        return 1;
+    }
     loaded L;
-    if (!load_all(&L, model, tokp, NULL, 1)) return 1;
-    size_t len = 0;
-    char *text = read_text_file(data, &len);
+    if (!load_all(&L, model, tokp, NULL, 0, 1)) return 1;
+    hekv_buf text = {0};
     int rc = 1;
     hekv_llama_calib *cal = NULL;
-    hekv_err err;
-    if (!text) goto out;
+    if (!read_text(data, &text)) goto out;
     if (hekv_llama_calib_new(hekv_llama_model_config(L.model), &cal, &err) != HEKV_OK) {
         hekv_cli_error("%s", err.msg);
         goto out;
@@ -339,7 +373,8 @@ static int cmd_calibrate(int argc, char **argv) {
                                cal, 0, 0};
     hekv_llama_eval_result res;
     double t0 = now_s();
-    if (hekv_llama_eval_text(L.model, L.tok, text, len, &eo, &res, &err) != HEKV_OK ||
+    if (hekv_llama_eval_text(L.model, L.tok, (const char *)text.data, text.len, &eo, &res,
+                             &err) != HEKV_OK ||
         hekv_llama_calib_save(cal, outp, &err) != HEKV_OK) {
         hekv_cli_error("%s", err.msg);
         goto out;
@@ -374,7 +409,7 @@ static int cmd_calibrate(int argc, char **argv) {
     }
     rc = 0;
 out:
-    free(text);
+    hekv_buf_free(&text);
     hekv_llama_calib_free(cal);
     unload(&L);
     return rc;
@@ -386,16 +421,18 @@ static void eval_usage(FILE *f) {
     fprintf(f,
             "usage: hekv eval --model FILE [--tokenizer FILE] [--data FILE] [--max-tokens N]\n"
             "                 [--line-eos] [--lines [--stride S]] [--lambada FILE]\n"
-            "                 [--max-examples N] [--precision f64|f32] [--approx FILE]\n"
-            "                 [--threads T] [--csv]\n\n"
+            "                 [--max-examples N] [--precision f64|f32] [--approx FILE\n"
+            "                 [--approx-clamp]] [--threads T] [--csv]\n\n"
             "Evaluates the plaintext reference engine.\n\n"
             "With --data: the whole text is tokenized once (dummy-prefix space, no BOS) and cut\n"
             "into consecutive windows of seq_len tokens; each window starts from a fresh KV\n"
             "cache with BOS, so every token is predicted exactly once (no overlap between\n"
             "windows). Reports the tokens scored, words, cross-entropy (nats/token), token\n"
             "perplexity exp(CE) and word perplexity exp(total NLL / words). Words are the\n"
-            "whitespace-separated runs of the scored text; with --line-eos every line also\n"
-            "counts one \"<eos>\" word (the WikiText-2 / PTB convention: text lines + 1 each).\n\n"
+            "whitespace-separated runs of the scored text (with --max-tokens: the text the\n"
+            "scored tokens cover, for words, lines and bytes alike); with --line-eos every\n"
+            "line also counts one \"<eos>\" word (the WikiText-2 / PTB convention: text lines\n"
+            "+ 1 each).\n\n"
             "With --lambada: LAMBADA last-word accuracy; the file has one passage per line,\n"
             "plain text or JSON lines {\"text\": ...}. The target is the last word; the model\n"
             "must produce all its tokens greedily (argmax) after the context.\n\n"
@@ -418,12 +455,17 @@ static void eval_usage(FILE *f) {
             "  --lambada FILE      LAMBADA file (lambada_test_plain_text.txt or .jsonl)\n"
             "  --max-examples N    LAMBADA passages to use (default 0 = all)\n"
             "  --precision P       f64 (default) or f32\n"
-            "  --approx FILE       FHE simulation with a \"hekv-approx 1\" Chebyshev file\n"
+            "  --approx FILE       FHE simulation with a \"hekv-approx 1\" Chebyshev file,\n"
+            "                      evaluated as the encrypted circuits will be (no clamping);\n"
+            "                      the report lists, per function and layer, the inputs\n"
+            "                      outside the designed intervals and the worst excursion\n"
+            "  --approx-clamp      with --approx: hold inputs at the interval ends instead\n"
             "  --threads T         windows/examples in parallel (default HEKV_THREADS or 1)\n"
             "  --csv               one CSV header and row instead of the readable lines:\n"
             "                      model,data,precision,approx,tokens,words,nll,ce_nats,\n"
             "                      ppl_token,ppl_word,lambada,lambada_examples,lambada_correct,\n"
-            "                      lambada_acc,seconds,stride\n"
+            "                      lambada_acc,seconds,stride,approx_outside (inputs outside\n"
+            "                      the approximation intervals; empty without --approx)\n"
             "  --help              this text\n");
 }
 
@@ -431,7 +473,7 @@ static int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tokp = NULL, *data = NULL, *lambada = NULL, *approx = NULL,
                *precs = "f64";
     long max_tokens = 0, max_examples = 0, threads = 0, stride = 0;
-    int csv = 0, line_eos = 0, per_line = 0;
+    int csv = 0, line_eos = 0, per_line = 0, clamp = 0;
     const hekv_cli_opt opts[] = {
         HEKV_CLI_OPT_STR("--model", &model),
         HEKV_CLI_OPT_STR("--tokenizer", &tokp),
@@ -446,6 +488,7 @@ static int cmd_eval(int argc, char **argv) {
         HEKV_CLI_OPT_FLAG("--line-eos", &line_eos),
         HEKV_CLI_OPT_FLAG("--lines", &per_line),
         HEKV_CLI_OPT_INT("--stride", &stride, 1, 1L << 20),
+        HEKV_CLI_OPT_FLAG("--approx-clamp", &clamp),
     };
     int parsed = hekv_cli_opts_parse("eval", argc, argv, opts, sizeof opts / sizeof opts[0],
                                      eval_usage);
@@ -462,8 +505,12 @@ static int cmd_eval(int argc, char **argv) {
                        "are required (try hekv eval --help)");
         return 2;
     }
+    if (clamp && !approx) {
+        hekv_cli_error("eval: --approx-clamp needs --approx FILE");
+        return 2;
+    }
     loaded L;
-    if (!load_all(&L, model, tokp, approx, 1)) return 1;
+    if (!load_all(&L, model, tokp, approx, clamp, 1)) return 1;
     hekv_llama_eval_opts eo = {max_tokens, hekv_cli_threads(threads), line_eos, prec, L.approx,
                                NULL, per_line, (int)stride};
     hekv_llama_eval_result r;
@@ -472,18 +519,19 @@ static int cmd_eval(int argc, char **argv) {
     memset(&lr, 0, sizeof lr);
     hekv_err err;
     int rc = 1;
-    char *text = NULL;
+    hekv_buf text = {0};
     double t0 = now_s();
     const char *pname = prec == HEKV_LLAMA_F64 ? "f64" : "f32";
     if (data) {
-        size_t len = 0;
-        if (!(text = read_text_file(data, &len))) goto out;
-        if (hekv_llama_eval_text(L.model, L.tok, text, len, &eo, &r, &err) != HEKV_OK) {
+        if (!read_text(data, &text)) goto out;
+        if (hekv_llama_eval_text(L.model, L.tok, (const char *)text.data, text.len, &eo, &r,
+                                 &err) != HEKV_OK) {
             hekv_cli_error("%s", err.msg);
             goto out;
         }
         if (!csv) {
-            printf("model:             %s (%s%s)\n", model, pname, approx ? ", approx" : "");
+            printf("model:             %s (%s%s)\n", model, pname,
+                   approx ? (clamp ? ", approx clamped" : ", approx") : "");
             printf("data:              %s (%lld bytes scored)\n", data, (long long)r.bytes);
             const int T = hekv_llama_model_config(L.model)->seq_len;
             if (stride && stride < T)
@@ -515,19 +563,23 @@ static int cmd_eval(int argc, char **argv) {
     }
     double dt = now_s() - t0;
     if (csv) {
+        char outside[32] = "";
+        if (L.sim)
+            snprintf(outside, sizeof outside, "%lld", (long long)hekv_llama_sim_outside(L.sim));
         printf("model,data,precision,approx,tokens,words,nll,ce_nats,ppl_token,ppl_word,lambada,"
-               "lambada_examples,lambada_correct,lambada_acc,seconds,stride\n");
-        printf("%s,%s,%s,%s,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%s,%lld,%lld,%.6f,%.3f,%ld\n", model,
-               data ? data : "", pname, approx ? approx : "", (long long)r.tokens,
+               "lambada_examples,lambada_correct,lambada_acc,seconds,stride,approx_outside\n");
+        printf("%s,%s,%s,%s,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%s,%lld,%lld,%.6f,%.3f,%ld,%s\n",
+               model, data ? data : "", pname, approx ? approx : "", (long long)r.tokens,
                (long long)r.words, r.nll, r.ce, r.ppl_token, r.ppl_word, lambada ? lambada : "",
                (long long)lr.examples, (long long)lr.correct, lr.accuracy, dt,
-               stride ? stride : (long)hekv_llama_model_config(L.model)->seq_len);
+               stride ? stride : (long)hekv_llama_model_config(L.model)->seq_len, outside);
     } else {
+        print_excursions(stdout, &L);
         printf("time:              %.2f s\n", dt);
     }
     rc = 0;
 out:
-    free(text);
+    hekv_buf_free(&text);
     unload(&L);
     return rc;
 }

@@ -1,13 +1,16 @@
 /* test_cli.c: the hekv command-line tool as a user runs it. Bad input (unknown options,
  * missing or out-of-range values, unknown parameter sets, missing, foreign or truncated
  * files) ends with a message on stderr that starts "hekv: " and a non-zero exit status,
- * never a signal; good input exits 0 with the documented output. The binary is named by
- * HEKV_CLI (make test sets it to $(BUILD)/hekv); without it the suite is skipped. */
+ * never a signal, and so do directories, FIFOs and devices given as files, and output
+ * paths that cannot be written (checked before the work); good input exits 0 with the
+ * documented output (the FHE simulation's excursion report, distinct seeds). The binary is
+ * named by HEKV_CLI (make test sets it to $(BUILD)/hekv); without it the suite is skipped. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -249,4 +252,161 @@ Test(cli, default_output_files_beside_the_input) {
     cr_expect_eq(access(approx, R_OK), 0, "no %s", approx);
     unlink(bin), unlink(calib), unlink(approx);
     rmdir(dir);
+}
+
+/* A scratch directory for one test (removed by rm_scratch). */
+static void scratch_dir(char *dir) {
+    strcpy(dir, "/tmp/hekv_cli_dirXXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+}
+
+static void rm_scratch(const char *dir) {
+    char cmd[256];
+    if (strncmp(dir, "/tmp/hekv_cli_dir", 17) != 0) return;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    cr_assert(f != NULL, "cannot create %s", path);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* Directories, FIFOs and devices where a file is expected: a message naming what the path
+ * is and exit 1, at once (no read of 2^63 bytes, no "0 bytes" model, no blocking on a
+ * FIFO without a writer). */
+Test(cli, non_regular_input_files, .timeout = 60) {
+    char dir[64], fifo[128];
+    scratch_dir(dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cli_run r = run("run --model /dev/zero --tokenizer " TOKENIZER);
+    expect_error(&r, 1, "character device", "--model /dev/zero");
+    r = run("run --model %s --tokenizer " TOKENIZER, dir);
+    expect_error(&r, 1, "directory", "--model DIR");
+    r = run("run --model %s --tokenizer " TOKENIZER, fifo);
+    expect_error(&r, 1, "FIFO", "--model FIFO");
+    r = run("run --model " MODEL " --tokenizer %s -n 2", dir);
+    expect_error(&r, 1, "directory", "--tokenizer DIR");
+    r = run("run --model " MODEL " --tokenizer /dev/null -n 2");
+    expect_error(&r, 1, "character device", "--tokenizer /dev/null");
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER " --data %s", dir);
+    expect_error(&r, 1, "directory", "--data DIR");
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER " --data %s", fifo);
+    expect_error(&r, 1, "FIFO", "--data FIFO");
+    r = run("calibrate --model " MODEL " --tokenizer " TOKENIZER " --data %s --out %s/x.calib",
+            fifo, dir);
+    expect_error(&r, 1, "FIFO", "calibrate --data FIFO");
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER " --lambada %s", fifo);
+    expect_error(&r, 1, "FIFO", "--lambada FIFO");
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER " --data README.md --approx %s",
+            dir);
+    expect_error(&r, 1, "directory", "--approx DIR");
+    r = run("approx --calib %s", fifo);
+    expect_error(&r, 1, "FIFO", "approx --calib FIFO");
+    rm_scratch(dir);
+}
+
+/* Output paths are checked before the work: calibrate with an unwritable default output
+ * (STEM.calib is a directory) or --out in a missing folder, and approx with --out a
+ * directory, fail at once with the writability check's message (they used to compute for
+ * half a minute first and fail when saving). */
+Test(cli, unwritable_outputs_fail_before_the_work, .timeout = 60) {
+    char dir[64], bin[128], calib[128], approx[128], copy[64];
+    scratch_dir(dir);
+    snprintf(bin, sizeof bin, "%s/m.bin", dir);
+    snprintf(calib, sizeof calib, "%s/m.calib", dir);
+    snprintf(approx, sizeof approx, "%s/m.approx", dir);
+    truncated_copy(MODEL, (size_t)1 << 30, copy);
+    cr_assert_eq(rename(copy, bin), 0);
+    cr_assert_eq(mkdir(calib, 0700), 0); /* the default output is a directory */
+    cli_run r = run("calibrate --model %s --tokenizer " TOKENIZER " --data README.md", bin);
+    expect_error(&r, 1, "cannot write", "calibrate, default output a directory");
+    cr_expect(strstr(r.err, "default --out") != NULL, "%s", r.err);
+    cr_expect(strstr(r.out, "calibrated") == NULL, "it calibrated first: %s", r.out);
+    r = run("calibrate --model %s --tokenizer " TOKENIZER " --data README.md --out "
+            "%s/no/such/dir/x.calib", bin, dir);
+    expect_error(&r, 1, "cannot write", "calibrate --out in a missing folder");
+    /* approx: a valid calibration, an output that is a directory */
+    r = run("calibrate --model %s --tokenizer " TOKENIZER
+            " --data README.md --max-tokens 200 --out %s/ok.calib --quiet", bin, dir);
+    expect_ok(&r, "calibrate");
+    cr_assert_eq(mkdir(approx, 0700), 0);
+    r = run("approx --calib %s/ok.calib --out %s", dir, approx);
+    expect_error(&r, 1, "cannot write", "approx --out DIR");
+    cr_expect(strstr(r.out, "designed") == NULL, "it designed first: %s", r.out);
+    rmdir(approx);
+    snprintf(approx, sizeof approx, "%s/ok.approx", dir);
+    cr_assert_eq(mkdir(approx, 0700), 0); /* the default output of ok.calib */
+    r = run("approx --calib %s/ok.calib", dir);
+    expect_error(&r, 1, "default --out", "approx, default output a directory");
+    rm_scratch(dir);
+}
+
+/* --approx evaluates the series as the circuits would and reports, per function and layer,
+ * the inputs outside the designed intervals: to stderr for run, in the report for eval
+ * (and as a CSV column). A 1/x series on [1, 2] is far too narrow for softmax sums. */
+Test(cli, approx_reports_inputs_outside_the_intervals, .timeout = 60) {
+    char dir[64], approx[128];
+    scratch_dir(dir);
+    snprintf(approx, sizeof approx, "%s/narrow.approx", dir);
+    write_file(approx, "hekv-approx 1\nrecip 1 2 2 0.75 -0.25\nend\n");
+    cli_run r = run("run --model " MODEL " --tokenizer " TOKENIZER
+                    " --prompt 'the company said' -n 4 -t 0 --approx %s", approx);
+    expect_ok(&r, "run --approx");
+    cr_expect(strstr(r.err, "outside the designed intervals") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "reciprocal") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "[1, 2]") != NULL, "%s", r.err);
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER
+            " --data README.md --max-tokens 64 --approx %s", approx);
+    expect_ok(&r, "eval --approx");
+    cr_expect(strstr(r.out, "outside the designed intervals") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "as the circuits would") != NULL, "%s", r.out);
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER
+            " --data README.md --max-tokens 64 --approx %s --approx-clamp", approx);
+    expect_ok(&r, "eval --approx --approx-clamp");
+    cr_expect(strstr(r.out, "--approx-clamp") != NULL, "%s", r.out);
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER
+            " --data README.md --max-tokens 64 --approx %s --csv", approx);
+    expect_ok(&r, "eval --approx --csv");
+    cr_expect(strstr(r.out, ",stride,approx_outside\n") != NULL, "%s", r.out);
+    r = run("eval --model " MODEL " --tokenizer " TOKENIZER
+            " --data README.md --max-tokens 64 --approx-clamp");
+    expect_error(&r, 2, "--approx", "--approx-clamp without --approx");
+    rm_scratch(dir);
+}
+
+/* --seed 0 is a stream of its own (it used to be seed 1's), and a seed repeats its text. */
+Test(cli, run_seeds) {
+    const char *args = "run --model " MODEL " --tokenizer " TOKENIZER
+                       " --prompt 'the company' -n 24 -t 1 -p 1";
+    cli_run a = run("%s --seed 0", args), b = run("%s --seed 1", args),
+            c = run("%s --seed 0", args);
+    expect_ok(&a, "--seed 0");
+    expect_ok(&b, "--seed 1");
+    expect_ok(&c, "--seed 0 again");
+    cr_expect_str_neq(a.out, b.out, "seeds 0 and 1 give the same text: %s", a.out);
+    cr_expect_str_eq(a.out, c.out, "seed 0 is not reproducible");
+}
+
+/* eval --lines --max-tokens counts words over the scored prefix only. */
+Test(cli, eval_max_tokens_words_of_the_prefix) {
+    cli_run r = run("eval --model " MODEL " --tokenizer " TOKENIZER
+                    " --data README.md --lines --max-tokens 40 --csv");
+    expect_ok(&r, "eval --lines --max-tokens 40");
+    const char *row = strchr(r.out, '\n');
+    cr_assert(row != NULL, "%s", r.out);
+    row++;
+    for (int field = 0; field < 4; field++) { /* model, data, precision, approx (empty) */
+        row = strchr(row, ',');
+        cr_assert(row != NULL, "%s", r.out);
+        row++;
+    }
+    long long tokens = 0, words = 0;
+    cr_assert_eq(sscanf(row, "%lld,%lld", &tokens, &words), 2, "%s", r.out);
+    cr_expect_eq(tokens, 40);
+    /* every word and every line end needs a token of its own (a cut line: one more) */
+    cr_expect(words > 0 && words <= 41, "%lld words for 40 tokens (the whole file's?)", words);
 }

@@ -1,7 +1,7 @@
 /* test_approx_gen.c: the FHE-simulation file written from the CKKS designs
  * (models/approx_gen.c). The series of a design reproduces its plaintext circuit (Remez
  * stages, squarings, Newton steps composed) to double rounding; it survives the
- * "hekv-approx 1" text round trip; read back as a hekv_cheby it evaluates under
+ * "hekv-approx 1" text round trip; as the set's hekv_cheby it evaluates under
  * encryption to the same values as the design's own encrypted circuit (CKKS noise apart);
  * and the intervals are taken from a calibration as documented. toy-N12 for the encrypted
  * part. */
@@ -29,38 +29,35 @@ static hekv_nonlin *design(hekv_nonlin_kind k, double lo, double hi, int max_deg
 Test(models_approx_gen, series_is_the_circuit) {
     /* composite shapes included: squarings (exp capped at degree 7), Newton steps */
     struct {
-        hekv_llama_fn f;
+        hekv_nonlin_kind k;
         double lo, hi;
         int cap;
-    } c[] = {{HEKV_LLAMA_FN_EXP, -48, 0, 7},
-             {HEKV_LLAMA_FN_RECIP, 1, 128, 15},
-             {HEKV_LLAMA_FN_INVSQRT, 0.0625, 16, 15},
-             {HEKV_LLAMA_FN_SILU, -8, 8, 0}};
+    } c[] = {{HEKV_NONLIN_EXP, -48, 0, 7},
+             {HEKV_NONLIN_RECIP, 1, 128, 15},
+             {HEKV_NONLIN_INVSQRT, 0.0625, 16, 15},
+             {HEKV_NONLIN_SILU, -8, 8, 0}};
     hekv_llama_chebset *s = NULL;
     hekv_err err;
     cr_assert_eq(hekv_llama_chebset_new(&s, &err), HEKV_OK);
     hekv_nonlin *nl[4];
     for (int i = 0; i < 4; i++) {
-        nl[i] = design(hekv_llama_fn_nonlin_kind(c[i].f), c[i].lo, c[i].hi, c[i].cap);
-        cr_assert_eq(hekv_llama_chebset_set_nonlin(s, c[i].f, nl[i], &err), HEKV_OK, "%s",
-                     err.msg);
-        double lo, hi;
-        const double *co;
-        int n;
-        cr_assert(hekv_llama_chebset_get(s, c[i].f, &lo, &hi, &co, &n));
+        nl[i] = design(c[i].k, c[i].lo, c[i].hi, c[i].cap);
+        cr_assert_eq(hekv_llama_chebset_set_nonlin(s, nl[i], &err), HEKV_OK, "%s", err.msg);
+        const hekv_cheby *p = hekv_llama_chebset_get(s, c[i].k);
+        cr_assert_not_null(p);
+        const double lo = hekv_ckks_cheby_lo(p), hi = hekv_ckks_cheby_hi(p);
         cr_assert_eq(lo, c[i].lo);
         cr_assert_eq(hi, c[i].hi);
-        cr_assert_leq(n, hekv_ckks_nonlin_degree(nl[i]) + 1);
+        cr_assert_leq(hekv_ckks_cheby_degree(p), hekv_ckks_nonlin_degree(nl[i]));
         double m = 0;
         for (int k = 0; k <= 1000; k++) {
             double x = lo + (hi - lo) * k / 1000.0;
-            m = fmax(m, fabs(hekv_llama_cheb_eval(co, n, lo, hi, x) -
-                             hekv_ckks_nonlin_eval_plain(nl[i], x)));
+            m = fmax(m, fabs(hekv_ckks_cheby_eval(p, x) - hekv_ckks_nonlin_eval_plain(nl[i], x)));
         }
-        cr_log_info("%s: degree %d, series vs circuit %g x range", hekv_llama_fn_name(c[i].f),
-                    n - 1, m / hekv_ckks_nonlin_range(nl[i]));
+        cr_log_info("%s: degree %d, series vs circuit %g x range", hekv_ckks_nonlin_name(c[i].k),
+                    hekv_ckks_cheby_degree(p), m / hekv_ckks_nonlin_range(nl[i]));
         cr_assert(m <= TOL_SERIES * hekv_ckks_nonlin_range(nl[i]), "%s: %g",
-                  hekv_llama_fn_name(c[i].f), m);
+                  hekv_ckks_nonlin_name(c[i].k), m);
     }
     /* squarings and Newton steps were really composed */
     cr_assert_gt(hekv_ckks_nonlin_squarings(nl[0]), 0);
@@ -75,15 +72,18 @@ Test(models_approx_gen, series_is_the_circuit) {
     cr_assert_eq(hekv_llama_chebset_load(path, &back, &err), HEKV_OK, "%s", err.msg);
     remove(path);
     for (int i = 0; i < 4; i++) {
-        const double *a, *b;
-        int na, nb;
-        cr_assert(hekv_llama_chebset_get(s, c[i].f, NULL, NULL, &a, &na));
-        cr_assert(hekv_llama_chebset_get(back, c[i].f, NULL, NULL, &b, &nb));
-        cr_assert_eq(na, nb);
-        cr_assert_eq(memcmp(a, b, (size_t)na * sizeof *a), 0);
+        const hekv_cheby *a = hekv_llama_chebset_get(s, c[i].k);
+        const hekv_cheby *b = hekv_llama_chebset_get(back, c[i].k);
+        cr_assert_not_null(b);
+        cr_assert_eq(hekv_ckks_cheby_degree(a), hekv_ckks_cheby_degree(b));
+        cr_assert_eq(memcmp(hekv_ckks_cheby_coeffs(a), hekv_ckks_cheby_coeffs(b),
+                            (size_t)(hekv_ckks_cheby_degree(a) + 1) * sizeof(double)),
+                     0);
     }
-    /* a design of another kind is refused */
-    cr_assert_eq(hekv_llama_chebset_set_nonlin(s, HEKV_LLAMA_FN_SILU, nl[0], &err), HEKV_ERR_ARG);
+    /* a design of a kind the model does not use is refused */
+    hekv_nonlin *g = design(HEKV_NONLIN_GELU, -4, 4, 0);
+    cr_assert_eq(hekv_llama_chebset_set_nonlin(s, g, &err), HEKV_ERR_ARG);
+    hekv_ckks_nonlin_free(g);
     for (int i = 0; i < 4; i++) hekv_ckks_nonlin_free(nl[i]);
     hekv_llama_chebset_free(s);
     hekv_llama_chebset_free(back);
@@ -119,13 +119,9 @@ Test(models_approx_gen, encrypted_series_matches_encrypted_circuit) {
     cr_assert_eq(hekv_ckks_nonlin_newton(nl), 1);
     hekv_llama_chebset *s = NULL;
     cr_assert_eq(hekv_llama_chebset_new(&s, &err), HEKV_OK);
-    cr_assert_eq(hekv_llama_chebset_set_nonlin(s, HEKV_LLAMA_FN_RECIP, nl, &err), HEKV_OK);
-    double lo, hi;
-    const double *co;
-    int n;
-    cr_assert(hekv_llama_chebset_get(s, HEKV_LLAMA_FN_RECIP, &lo, &hi, &co, &n));
-    hekv_cheby *series = NULL;
-    cr_assert_eq(hekv_ckks_cheby_new(co, n, lo, hi, &series, &err), HEKV_OK);
+    cr_assert_eq(hekv_llama_chebset_set_nonlin(s, nl, &err), HEKV_OK);
+    const hekv_cheby *series = hekv_llama_chebset_get(s, HEKV_NONLIN_RECIP);
+    cr_assert_not_null(series);
     cr_assert_eq(hekv_ckks_cheby_degree(series), hekv_ckks_nonlin_degree(nl));
     cr_assert_leq(hekv_ckks_cheby_depth(series), top);
     cr_assert_leq(hekv_ckks_nonlin_depth(nl), top);
@@ -153,7 +149,6 @@ Test(models_approx_gen, encrypted_series_matches_encrypted_circuit) {
     hekv_ckks_pt_free(pt);
     hekv_ckks_ct_free(a);
     hekv_ckks_ct_free(b);
-    hekv_ckks_cheby_free(series);
     hekv_llama_chebset_free(s);
     hekv_ckks_nonlin_free(nl);
     hekv_ckks_eval_free(ev);
@@ -170,7 +165,7 @@ Test(models_approx_gen, ranges_from_a_calibration) {
     hekv_llama_calib *cal = NULL;
     hekv_err err;
     cr_assert_eq(hekv_llama_calib_new(&cfg, &cal, &err), HEKV_OK, "%s", err.msg);
-    hekv_llama_range r[HEKV_LLAMA_FN_COUNT];
+    hekv_llama_range r[HEKV_LLAMA_NONLIN_COUNT];
     cr_assert_eq(hekv_llama_approx_ranges(cal, 0.1, r, &err), HEKV_ERR_ARG); /* empty */
     for (int l = 0; l < 2; l++) {
         hekv_llama_layer_calib *lc = hekv_llama_calib_layer(cal, l);
@@ -182,21 +177,21 @@ Test(models_approx_gen, ranges_from_a_calibration) {
     }
     hekv_llama_calib_final(cal)->rmsnorm_final = (hekv_llama_range){1, 4};
     cr_assert_eq(hekv_llama_approx_ranges(cal, 0.1, r, &err), HEKV_OK, "%s", err.msg);
-    cr_assert_float_eq(r[HEKV_LLAMA_FN_EXP].lo, -22, 1e-12);
-    cr_assert_eq(r[HEKV_LLAMA_FN_EXP].hi, 0); /* exact: not widened */
-    cr_assert_float_eq(r[HEKV_LLAMA_FN_RECIP].lo, 1 / 1.1, 1e-12);
-    cr_assert_float_eq(r[HEKV_LLAMA_FN_RECIP].hi, 11, 1e-12);
-    cr_assert_float_eq(r[HEKV_LLAMA_FN_INVSQRT].lo, (0.25 + 1e-5) / 1.1, 1e-12);
-    cr_assert_float_eq(r[HEKV_LLAMA_FN_INVSQRT].hi, (4 + 1e-5) * 1.1, 1e-12);
-    cr_assert_float_eq(r[HEKV_LLAMA_FN_SILU].lo, -3.5, 1e-12);
-    cr_assert_float_eq(r[HEKV_LLAMA_FN_SILU].hi, 2.5, 1e-12);
+    cr_assert_float_eq(r[HEKV_NONLIN_EXP].lo, -22, 1e-12);
+    cr_assert_eq(r[HEKV_NONLIN_EXP].hi, 0); /* exact: not widened */
+    cr_assert_float_eq(r[HEKV_NONLIN_RECIP].lo, 1 / 1.1, 1e-12);
+    cr_assert_float_eq(r[HEKV_NONLIN_RECIP].hi, 11, 1e-12);
+    cr_assert_float_eq(r[HEKV_NONLIN_INVSQRT].lo, (0.25 + 1e-5) / 1.1, 1e-12);
+    cr_assert_float_eq(r[HEKV_NONLIN_INVSQRT].hi, (4 + 1e-5) * 1.1, 1e-12);
+    cr_assert_float_eq(r[HEKV_NONLIN_SILU].lo, -3.5, 1e-12);
+    cr_assert_float_eq(r[HEKV_NONLIN_SILU].hi, 2.5, 1e-12);
     cr_assert_eq(hekv_llama_approx_ranges(cal, -1, r, &err), HEKV_ERR_ARG);
     /* and the whole set designs from them */
     hekv_llama_chebset *s = NULL;
-    hekv_nonlin *nl[HEKV_LLAMA_FN_COUNT] = {0};
+    hekv_nonlin *nl[HEKV_LLAMA_NONLIN_COUNT] = {0};
     cr_assert_eq(hekv_llama_chebset_design(r, NULL, &s, nl, &err), HEKV_OK, "%s", err.msg);
-    for (int f = 0; f < HEKV_LLAMA_FN_COUNT; f++) {
-        cr_assert(hekv_llama_chebset_get(s, (hekv_llama_fn)f, NULL, NULL, NULL, NULL));
+    for (int f = 0; f < HEKV_LLAMA_NONLIN_COUNT; f++) {
+        cr_assert_not_null(hekv_llama_chebset_get(s, (hekv_nonlin_kind)f));
         cr_assert_eq(hekv_ckks_nonlin_lo(nl[f]), r[f].lo);
         hekv_ckks_nonlin_free(nl[f]);
     }

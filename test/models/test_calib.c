@@ -1,11 +1,9 @@
-/* test_calib.c: calibration ranges and their "hekv-calib 1" sidecar (round trip, rejection
- * of corrupted files), Chebyshev evaluation and fitting, the "hekv-approx 1" file (round
- * trip, rejection), and FHE simulation with a Chebyshev exp that must track the exact
- * forward closely. */
-#include "model_util.h"
+/* test_calib.c: calibration ranges and their "hekv-calib 1" sidecar (round trip, atomic
+ * save, rejection of corrupted files and of paths that are not regular files). The
+ * "hekv-approx 1" file and the simulation hook are test_approx.c. */
+#include <sys/stat.h>
 
-#define TOL_CHEB_FIT 1e-13     /* exp on [-1, 1], 20 coefficients */
-#define TOL_CHEB_EXP_LOGITS 1e-8 /* stories260K logits with the fitted exp */
+#include "model_util.h"
 
 static const char *calib_text =
     "Once upon a time, there was a little girl named Lily. She loved to play outside in the "
@@ -216,161 +214,65 @@ Test(models, calib_corrupted_files_are_rejected) {
     tm_rmtree(dir);
 }
 
-/* ---- Chebyshev ---------------------------------------------------------------------- */
-
-static double f_exp(double x, void *c) { (void)c; return exp(x); }
-
-Test(models, cheb_eval_and_fit) {
-    /* T_2 on [2, 6]: u = (2x - 8) / 4, T_2 = 2u^2 - 1 */
-    const double c2[3] = {0, 0, 1};
-    for (double x = 2; x <= 6; x += 0.25) {
-        double u = (2 * x - 8) / 4;
-        cr_assert_float_eq(hekv_llama_cheb_eval(c2, 3, 2, 6, x), 2 * u * u - 1, 1e-15);
+/* A calibration of a small config with every range filled in (no model needed). */
+static hekv_llama_calib *filled_calib(const hekv_llama_config *cfg) {
+    hekv_llama_calib *c = NULL;
+    cr_assert_eq(hekv_llama_calib_new(cfg, &c, NULL), HEKV_OK);
+    for (int l = 0; l < cfg->n_layers; l++) {
+        hekv_llama_layer_calib *lc = hekv_llama_calib_layer(c, l);
+        lc->rmsnorm_att = lc->rmsnorm_ffn = (hekv_llama_range){0.5, 2 + l};
+        lc->softmax_exp_shifted = (hekv_llama_range){-9, 0};
+        lc->softmax_exp_unshifted = (hekv_llama_range){-3, 6};
+        lc->softmax_sum_shifted = lc->softmax_sum_unshifted = (hekv_llama_range){1, 7};
+        lc->silu = (hekv_llama_range){-4, 3};
+        for (int h = 0; h < cfg->n_heads; h++) lc->attn_score[h] = (hekv_llama_range){-3, 6};
     }
-    /* clamping: outside the interval the series holds its end values */
-    cr_assert_float_eq(hekv_llama_cheb_eval(c2, 3, 2, 6, 100.0), 1.0, 1e-15);
-    cr_assert_float_eq(hekv_llama_cheb_eval(c2, 3, 2, 6, -100.0), 1.0, 1e-15);
-    const double c1[2] = {0.5, 2};
-    cr_assert_float_eq(hekv_llama_cheb_eval(c1, 2, -1, 1, 7.0), 2.5, 1e-15);
-    cr_assert_float_eq(hekv_llama_cheb_eval(c1, 2, -1, 1, -7.0), -1.5, 1e-15);
-    cr_assert(isnan(hekv_llama_cheb_eval(c1, 2, -1, 1, NAN)));
-    /* interpolation of exp converges to machine precision */
-    double c[20];
-    cr_assert_eq(hekv_llama_cheb_fit(c, 20, -1, 1, f_exp, NULL, NULL), HEKV_OK);
-    double worst = 0;
-    for (int i = 0; i <= 1000; i++) {
-        double x = -1 + 2.0 * i / 1000;
-        double e = fabs(hekv_llama_cheb_eval(c, 20, -1, 1, x) - exp(x));
-        if (e > worst) worst = e;
-    }
-    cr_log_info("cheb exp on [-1,1], 20 terms: max error %.3g", worst);
-    cr_assert(worst <= TOL_CHEB_FIT, "fit error %.3g", worst);
-    cr_assert_eq(hekv_llama_cheb_fit(c, 0, -1, 1, f_exp, NULL, NULL), HEKV_ERR_ARG);
-    cr_assert_eq(hekv_llama_cheb_fit(c, 4, 1, 1, f_exp, NULL, NULL), HEKV_ERR_ARG);
-    for (int f = 0; f < HEKV_LLAMA_FN_COUNT; f++)
-        cr_assert_not_null(hekv_llama_fn_name((hekv_llama_fn)f));
-    cr_assert_float_eq(hekv_llama_fn_exact(HEKV_LLAMA_FN_INVSQRT, 4.0), 0.5, 0);
+    hekv_llama_calib_final(c)->rmsnorm_final = (hekv_llama_range){0.25, 4};
+    hekv_llama_calib_final(c)->logits = (hekv_llama_range){-12, 15};
+    hekv_llama_calib_add_tokens(c, 5);
+    return c;
 }
 
-static void expect_approx_error(const char *text, const char *needle) {
-    hekv_llama_chebset *s = (hekv_llama_chebset *)1;
-    hekv_err err = {0};
-    cr_assert_eq(hekv_llama_chebset_parse(text, strlen(text), &s, &err), HEKV_ERR_FORMAT,
-                 "expected a format error: %s", needle);
-    cr_assert_null(s);
-    cr_assert(strstr(err.msg, needle) != NULL, "message '%s' lacks '%s'", err.msg, needle);
-}
-
-Test(models, approx_file_roundtrip_and_errors) {
-    const char *ok = "hekv-approx 1\n# comment\nexp -8 0 3 1.5 0.25 # trailing comment\n"
-                     "  -0.125\nsilu -4 4 2\n 0 2\nend\n";
-    hekv_llama_chebset *s;
-    hekv_err err = {0};
-    cr_assert_eq(hekv_llama_chebset_parse(ok, strlen(ok), &s, &err), HEKV_OK, "%s", err.msg);
-    double lo, hi;
-    const double *c;
-    int n;
-    cr_assert(hekv_llama_chebset_get(s, HEKV_LLAMA_FN_EXP, &lo, &hi, &c, &n));
-    cr_assert(lo == -8 && hi == 0 && n == 3 && c[0] == 1.5 && c[1] == 0.25 && c[2] == -0.125);
-    cr_assert(!hekv_llama_chebset_get(s, HEKV_LLAMA_FN_RECIP, NULL, NULL, NULL, NULL));
-    hekv_llama_approx hook;
-    hekv_llama_chebset_hook(s, &hook);
-    cr_assert_not_null(hook.exp);
-    cr_assert_null(hook.recip, "absent functions stay exact (NULL)");
-    cr_assert_null(hook.invsqrt);
-    cr_assert_not_null(hook.silu);
-    cr_assert_float_eq(hook.silu(1.0, hook.ctx), 0.5, 1e-15); /* 0 + 2 T_1(1/4) */
-    /* save / load round trip */
-    char dir[64], path[128];
+/* The sidecar is written by hekv_file_write: a new file renamed over the old one, never the
+ * old file truncated in place (a second link to the old file keeps its bytes, which
+ * fopen("w") would have overwritten). Loading reads regular files only: a directory or a
+ * FIFO is an I/O error with a message, at once (a FIFO must not block the reader). */
+Test(models, calib_save_is_atomic_and_load_refuses_non_files, .timeout = 20) {
+    hekv_llama_config cfg = {0};
+    cfg.dim = 8, cfg.hidden_dim = 16, cfg.n_layers = 2, cfg.n_heads = 2, cfg.n_kv_heads = 1;
+    cfg.vocab_size = 32, cfg.seq_len = 8, cfg.head_size = 4, cfg.kv_dim = 4;
+    hekv_llama_calib *c = filled_calib(&cfg);
+    char dir[64], path[128], link_path[128], fifo[128];
     tm_tmpdir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/a.approx", dir);
-    cr_assert_eq(hekv_llama_chebset_save(s, path, &err), HEKV_OK, "%s", err.msg);
-    hekv_llama_chebset *b;
-    cr_assert_eq(hekv_llama_chebset_load(path, &b, &err), HEKV_OK, "%s", err.msg);
-    const double *cb;
-    cr_assert(hekv_llama_chebset_get(b, HEKV_LLAMA_FN_SILU, &lo, &hi, &cb, &n));
-    cr_assert(lo == -4 && hi == 4 && n == 2 && cb[1] == 2);
-    hekv_llama_chebset_free(b);
-    hekv_llama_chebset_free(s);
-
-    expect_approx_error("", "not the header");
-    expect_approx_error("hekv-approx 2\nend\n", "version 1");
-    expect_approx_error("hekv-approx 1\nexp -1 1 3 1 2\n", "ends early");
-    expect_approx_error("hekv-approx 1\nexp -1 1 3 1 2 3\n", "no 'end'");
-    expect_approx_error("hekv-approx 1\nexp 1 -1 1 1\nend\n", "LO < HI");
-    expect_approx_error("hekv-approx 1\nexp -1 1 0\nend\n", "count");
-    expect_approx_error("hekv-approx 1\nexp -1 1 2.5 1 1\nend\n", "count");
-    expect_approx_error("hekv-approx 1\nexp -1 1 99999 1\nend\n", "count");
-    expect_approx_error("hekv-approx 1\nexp -1 1 2 1 nan\nend\n", "not a finite");
-    expect_approx_error("hekv-approx 1\nexp -1 inf 2 1 1\nend\n", "HI");
-    expect_approx_error("hekv-approx 1\ncos -1 1 1 1\nend\n", "not a function name");
-    expect_approx_error("hekv-approx 1\nexp -1 1 1 1\nexp -1 1 1 1\nend\n", "second entry");
-    expect_approx_error("hekv-approx 1\nend\nexp -1 1 1 1\n", "after 'end'");
-    cr_assert_eq(hekv_llama_chebset_load("/nonexistent.approx", &s, &err), HEKV_ERR_IO);
-    tm_rmtree(dir);
-}
-
-/* FHE simulation: exp replaced by a Chebyshev series read from a file. */
-Test(models, approx_cheb_exp_file_tracks_exact) {
-    hekv_llama_model *m = tm_load_stories();
-    const int n = 32, V = 512;
-    int toks[32];
-    test_rng r = test_rng_new(51);
-    for (int i = 0; i < n; i++) toks[i] = (int)test_below(&r, V);
-    /* softmax's exp sees s - max(s) <= 0. hekv calibrate finds stories260K going down to
-     * about -270, but below -40 the clamped series gives ~exp(-40) = 4e-18, which is as
-     * good as the true value next to the max's weight of 1. */
-    const double lo = -40, hi = 0;
-    double c[80];
+    snprintf(path, sizeof path, "%s/m.calib", dir);
+    snprintf(link_path, sizeof link_path, "%s/old.calib", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    tm_write(path, "old contents\n", 13);
+    cr_assert_eq(link(path, link_path), 0);
     hekv_err err = {0};
-    cr_assert_eq(hekv_llama_cheb_fit(c, 80, lo, hi, f_exp, NULL, &err), HEKV_OK);
-    /* Write the file by hand (the documented format), load it through the public path. */
-    char dir[64], path[128];
-    tm_tmpdir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/exp.approx", dir);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "hekv-approx 1\n# exp on [%g, %g], 80 Chebyshev coefficients\nexp %g %g 80\n", lo,
-            hi, lo, hi);
-    for (int k = 0; k < 80; k++) fprintf(f, "%.17g%s", c[k], k % 5 == 4 ? "\n" : " ");
-    fprintf(f, "end\n");
-    fclose(f);
-    hekv_llama_chebset *s;
-    cr_assert_eq(hekv_llama_chebset_load(path, &s, &err), HEKV_OK, "%s", err.msg);
-    hekv_llama_approx hook;
-    hekv_llama_chebset_hook(s, &hook);
-
-    double *exact = malloc((size_t)n * V * sizeof *exact);
-    double *appr = malloc((size_t)n * V * sizeof *appr);
-    const hekv_llama_approx *hooks[2] = {NULL, &hook};
-    double *outs[2] = {exact, appr};
-    for (int h = 0; h < 2; h++) {
-        hekv_llama_state *st;
-        cr_assert_eq(hekv_llama_state_new(m, HEKV_LLAMA_F64, &st, &err), HEKV_OK);
-        for (int t = 0; t < n; t++) {
-            cr_assert_eq(hekv_llama_forward(st, toks[t], t, hooks[h], &err), HEKV_OK);
-            memcpy(outs[h] + (size_t)t * V, hekv_llama_state_logits(st), V * sizeof(double));
-        }
-        hekv_llama_state_free(st);
-    }
-    double d = tm_max_abs_diff(exact, appr, (size_t)n * V);
-    cr_log_info("Chebyshev exp (80 terms on [-40, 0]) vs exact: logits max|diff| %.3g (log2 %.1f)",
-                d, log2(d));
-    cr_assert(d <= TOL_CHEB_EXP_LOGITS, "max|diff| %.3g > %.0e", d, TOL_CHEB_EXP_LOGITS);
-    cr_assert(d > 0, "the hook was not used");
-
-    /* A crude 4-term exp visibly changes the logits: the hook is really in the loop. */
-    double c4[4];
-    cr_assert_eq(hekv_llama_cheb_fit(c4, 4, lo, hi, f_exp, NULL, &err), HEKV_OK);
-    cr_assert_eq(hekv_llama_chebset_set(s, HEKV_LLAMA_FN_EXP, lo, hi, c4, 4, &err), HEKV_OK);
-    hekv_llama_state *st;
-    cr_assert_eq(hekv_llama_state_new(m, HEKV_LLAMA_F64, &st, &err), HEKV_OK);
-    for (int t = 0; t < n; t++)
-        cr_assert_eq(hekv_llama_forward(st, toks[t], t, &hook, &err), HEKV_OK);
-    double d4 = tm_max_abs_diff(exact + (size_t)(n - 1) * V, hekv_llama_state_logits(st), V);
-    cr_assert(d4 > 1e-3, "a 4-term exp should be far off, got %.3g", d4);
-    hekv_llama_state_free(st);
-    free(exact), free(appr);
-    hekv_llama_chebset_free(s);
-    hekv_llama_model_free(m);
+    cr_assert_eq(hekv_llama_calib_save(c, path, &err), HEKV_OK, "%s", err.msg);
+    size_t n;
+    unsigned char *old = tm_read(link_path, &n);
+    cr_assert(n == 13 && !memcmp(old, "old contents\n", 13),
+              "the old file was overwritten in place, not replaced");
+    free(old);
+    hekv_llama_calib *back = NULL;
+    cr_assert_eq(hekv_llama_calib_load(path, &cfg, &back, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_llama_calib_tokens(back), 5);
+    hekv_llama_calib_free(back);
+    /* not regular files */
+    cr_assert_eq(hekv_llama_calib_load(dir, &cfg, &back, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "directory") != NULL, "%s", err.msg);
+    cr_assert_null(back);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cr_assert_eq(hekv_llama_calib_load(fifo, &cfg, &back, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "FIFO") != NULL, "%s", err.msg);
+    cr_assert_eq(hekv_llama_calib_load("/dev/zero", &cfg, &back, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "device") != NULL, "%s", err.msg);
+    /* saving onto a directory fails and leaves it alone */
+    cr_assert_eq(hekv_llama_calib_save(c, dir, &err), HEKV_ERR_IO);
+    struct stat sb;
+    cr_assert(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
+    hekv_llama_calib_free(c);
     tm_rmtree(dir);
 }

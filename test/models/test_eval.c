@@ -291,3 +291,118 @@ Test(models, eval_sliding_windows_match_hand_run) {
     hekv_llama_tokenizer_free(t);
     tm_rmtree(dir);
 }
+
+/* --max-tokens with the line stream (and with sliding windows): words, lines and bytes are
+ * counted over the text the scored tokens cover, not over the whole file (PTB test with 256
+ * tokens used to divide by the file's 82,430 words: word perplexity 1.0105). By hand, on
+ *   "Once upon a time\nshe saw a ball.\n\nThe end\n"
+ * whose stream is BOS, 4 tokens of line 1 (" Once" " upon" " a" " time"), <0x0A>, the n2
+ * tokens of line 2 (the first " she"), <0x0A>, <0x0A> (the empty line 3), line 4, <0x0A>. */
+Test(models, eval_max_tokens_counts_the_scored_prefix) {
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    char dir[64];
+    hekv_llama_model *m = synth_ctx8(dir, sizeof dir, 73);
+    const int T = 8, V = 512;
+    const char *text = "Once upon a time\nshe saw a ball.\n\nThe end\n";
+    int e2[32];
+    size_t n2;
+    cr_assert_eq(hekv_llama_tokenizer_encode(t, e2, 32, &n2, "she saw a ball.", 15, 0, 0, NULL),
+                 HEKV_OK);
+    cr_assert_str_eq(hekv_llama_tokenizer_piece(t, e2[0]), " she");
+    struct {
+        int64_t max_tokens, bytes, lines, words;
+    } want[] = {
+        {5, 17, 1, 4 + 1},                       /* line 1 and its newline */
+        {6, 20, 2, 5 + 2},                       /* ... and " she": "...time\nshe" */
+        {5 + (int64_t)n2 + 2, 34, 3, 8 + 3},     /* through the empty line 3 */
+        {0, (int64_t)strlen(text), 4, 10 + 4},   /* everything */
+        {1000, (int64_t)strlen(text), 4, 10 + 4},
+    };
+    /* the stream by hand, for the NLL check */
+    int s[64], k = 0;
+    s[k++] = HEKV_LLAMA_TOKEN_BOS;
+    const char *lines[] = {"Once upon a time", "she saw a ball.", "", "The end"};
+    for (int i = 0; i < 4; i++) {
+        size_t n = 0;
+        if (*lines[i])
+            cr_assert_eq(hekv_llama_tokenizer_encode(t, s + k, 32, &n, lines[i],
+                                                     strlen(lines[i]), 0, 0, NULL),
+                         HEKV_OK);
+        k += (int)n;
+        s[k++] = 13;
+    }
+    hekv_llama_state *st;
+    hekv_err err = {0};
+    cr_assert_eq(hekv_llama_state_new(m, HEKV_LLAMA_F64, &st, &err), HEKV_OK);
+    const int strides[] = {0, 3};
+    for (size_t wi = 0; wi < sizeof want / sizeof want[0]; wi++) {
+        for (int si = 0; si < 2; si++) {
+            hekv_llama_eval_opts o = {want[wi].max_tokens, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 1,
+                                      strides[si]};
+            hekv_llama_eval_result r;
+            cr_assert_eq(hekv_llama_eval_text(m, t, text, strlen(text), &o, &r, &err), HEKV_OK,
+                         "%s", err.msg);
+            const int64_t npred = want[wi].max_tokens > 0 && want[wi].max_tokens < k - 1
+                                      ? want[wi].max_tokens
+                                      : k - 1;
+            cr_assert_eq(r.tokens, npred);
+            cr_assert_eq(r.bytes, want[wi].bytes, "max %lld stride %d: bytes %lld",
+                         (long long)want[wi].max_tokens, strides[si], (long long)r.bytes);
+            cr_assert_eq(r.lines, want[wi].lines, "max %lld stride %d: lines %lld",
+                         (long long)want[wi].max_tokens, strides[si], (long long)r.lines);
+            cr_assert_eq(r.words, want[wi].words, "max %lld stride %d: words %lld",
+                         (long long)want[wi].max_tokens, strides[si], (long long)r.words);
+            cr_assert_float_eq(r.ppl_word, exp(r.nll / (double)want[wi].words),
+                               1e-12 * r.ppl_word);
+            /* and the NLL is that of the first npred predictions, by hand */
+            const int S = strides[si] ? strides[si] : T;
+            double nll = 0;
+            for (int j = 1; j <= npred; j++) {
+                const int c = (j - 1) / S, b = c * S + S - T > 0 ? c * S + S - T : 0;
+                hekv_llama_state_reset(st);
+                for (int p = b; p < j; p++)
+                    cr_assert_eq(hekv_llama_forward(st, s[p], p - b, NULL, NULL), HEKV_OK);
+                nll += tm_nll(hekv_llama_state_logits(st), V, s[j]);
+            }
+            cr_assert_float_eq(r.nll, nll, 1e-9 * nll, "max %lld stride %d: %.12f vs %.12f",
+                               (long long)want[wi].max_tokens, strides[si], r.nll, nll);
+        }
+    }
+    hekv_llama_state_free(st);
+    hekv_llama_model_free(m);
+    hekv_llama_tokenizer_free(t);
+    tm_rmtree(dir);
+}
+
+/* LAMBADA from memory equals LAMBADA from the file, and the file reader refuses a
+ * directory (the text buffer is what a fuzz target feeds). */
+Test(models, eval_lambada_text_equals_file) {
+    hekv_llama_model *m = tm_load_stories();
+    hekv_llama_tokenizer *t = tm_load_tok512();
+    const char *text = "Once upon a time, there was a little girl named Lily. She loved to play "
+                       "outside in the park\n{\"text\": \"she saw a big red ball\"}\nword\n";
+    char dir[64], path[128];
+    tm_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/l.txt", dir);
+    tm_write(path, text, strlen(text));
+    hekv_err err = {0};
+    hekv_llama_eval_opts o = {0, 1, 0, HEKV_LLAMA_F64, NULL, NULL, 0, 0};
+    hekv_llama_lambada_result a, b;
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, path, 0, &o, &a, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_llama_eval_lambada_text(m, t, text, strlen(text), 0, &o, &b, &err),
+                 HEKV_OK, "%s", err.msg);
+    cr_assert(a.examples == 2 && b.examples == 2 && a.skipped == 1 && b.skipped == 1);
+    cr_assert_eq(a.correct, b.correct);
+    /* max_examples stops reading: a broken line after the last example is not reached */
+    const char *tail = "the cat sat on the mat\n{\"text\": broken\n";
+    cr_assert_eq(hekv_llama_eval_lambada_text(m, t, tail, strlen(tail), 1, &o, &b, &err),
+                 HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_llama_eval_lambada_text(m, t, tail, strlen(tail), 0, &o, &b, &err),
+                 HEKV_ERR_FORMAT);
+    cr_assert(strstr(err.msg, "line 2") != NULL, "%s", err.msg);
+    cr_assert_eq(hekv_llama_eval_lambada(m, t, dir, 0, &o, &a, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "directory") != NULL, "%s", err.msg);
+    hekv_llama_tokenizer_free(t);
+    hekv_llama_model_free(m);
+    tm_rmtree(dir);
+}

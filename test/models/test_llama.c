@@ -1,7 +1,9 @@
 /* test_llama.c: the reference forward pass: stories260K reproduces llama2.c's published
  * greedy and seeded samples, float32 agrees with float64, the KV-cache decode equals an
  * independent whole-sequence recomputation, the exact approximation hook is bit-identical,
- * and the logits match the PyTorch golden files written by scripts/train_lm.py. */
+ * the logits match the PyTorch golden files written by scripts/train_lm.py (which must be
+ * there), the golden reader takes buffers, and every sampler seed, 0 included, is a
+ * reproducible stream of its own. */
 #include <glob.h>
 
 #include "model_util.h"
@@ -280,10 +282,22 @@ Test(models, kv_cache_equals_recompute_stories260k) {
     hekv_llama_model_free(m);
 }
 
-static double my_exp(double x, void *c) { (void)c; return exp(x); }
-static double my_recip(double x, void *c) { (void)c; return 1.0 / x; }
-static double my_invsqrt(double x, void *c) { (void)c; return 1.0 / sqrt(x); }
-static double my_silu(double x, void *c) { (void)c; return x / (1.0 + exp(-x)); }
+static double my_exp(double x, int l, void *c) {
+    (void)l, (void)c;
+    return exp(x);
+}
+static double my_recip(double x, int l, void *c) {
+    (void)l, (void)c;
+    return 1.0 / x;
+}
+static double my_invsqrt(double x, int l, void *c) {
+    (void)l, (void)c;
+    return 1.0 / sqrt(x);
+}
+static double my_silu(double x, int l, void *c) {
+    (void)l, (void)c;
+    return x / (1.0 + exp(-x));
+}
 
 Test(models, approx_hook_exact_is_bit_identical) {
     hekv_llama_model *m = tm_load_stories();
@@ -315,13 +329,16 @@ Test(models, approx_hook_exact_is_bit_identical) {
     hekv_llama_model_free(m);
 }
 
-/* Every models/weights/NAME.golden against models/weights/NAME.bin. */
+/* Every models/weights/NAME.golden against models/weights/NAME.bin. The files are
+ * committed: when none is found (the tests run from elsewhere than the repository root, or
+ * the files went missing) the test fails rather than passing unchecked. */
 Test(models, golden_logits_match_pytorch, .timeout = 60) {
     glob_t g;
     int rc = glob("models/weights/*.golden", 0, NULL, &g);
     if (rc != 0 || g.gl_pathc == 0) {
         if (rc == 0) globfree(&g);
-        cr_skip_test("no models/weights/*.golden files yet (scripts/train_lm.py writes them)");
+        cr_assert_fail("no models/weights/*.golden files: they are committed (written by "
+                       "scripts/train_lm.py); run the tests from the repository root");
     }
     for (size_t i = 0; i < g.gl_pathc; i++) {
         const char *gp = g.gl_pathv[i];
@@ -388,6 +405,19 @@ Test(models, golden_loader_roundtrip_and_errors) {
     cr_assert_eq(g->tokens[3], 10);
     cr_assert_float_eq(g->logits[7], (float)lg[7], 0);
     hekv_llama_golden_free(g);
+    /* the same bytes from memory; every shorter prefix is a format error, never a crash */
+    cr_assert_eq(hekv_llama_golden_parse(b, size, &g, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(g->tokens[3], 10);
+    cr_assert_float_eq(g->logits[T * V - 1], (float)lg[T * V - 1], 0);
+    hekv_llama_golden_free(g);
+    for (size_t cut = 0; cut < size; cut += 7) {
+        cr_assert_eq(hekv_llama_golden_parse(b, cut, &g, &err), HEKV_ERR_FORMAT, "cut %zu", cut);
+        cr_assert_null(g);
+    }
+    cr_assert_eq(hekv_llama_golden_parse(NULL, 4, &g, &err), HEKV_ERR_ARG);
+    /* a directory is not a golden file */
+    cr_assert_eq(hekv_llama_golden_load(dir, &g, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "directory") != NULL, "%s", err.msg);
     struct { const char *what; size_t off; int32_t val; size_t len; } bad[] = {
         {"magic", 0, 0x4c474b48 ^ 1, size},   /* "HKGL" with one bit flipped */
         {"version", 4, 2, size},
@@ -442,4 +472,33 @@ Test(models, sampler_greedy_multinomial_topp) {
     cr_assert_eq(hekv_llama_sampler_new(8, NAN, 0.9, 1, &s, &err), HEKV_ERR_ARG);
     cr_assert_eq(hekv_llama_sampler_new(0, 1.0, 0.9, 1, &s, &err), HEKV_ERR_ARG);
     hekv_llama_sampler_free(NULL);
+}
+
+/* Seeds: each one a reproducible stream, and 0 one of its own (it used to be mapped to 1,
+ * so --seed 0 and --seed 1 gave the same text). */
+Test(models, sampler_seeds_are_distinct_and_reproducible) {
+    const double flat[16] = {0};
+    int a[4][64];
+    const uint64_t seeds[4] = {0, 1, 0, HEKV_LLAMA_SEED_ZERO};
+    for (int k = 0; k < 4; k++) {
+        hekv_llama_sampler *s;
+        cr_assert_eq(hekv_llama_sampler_new(16, 1.0, 1.0, seeds[k], &s, NULL), HEKV_OK);
+        for (int i = 0; i < 64; i++) a[k][i] = hekv_llama_sampler_sample(s, flat);
+        hekv_llama_sampler_free(s);
+    }
+    cr_assert(memcmp(a[0], a[1], sizeof a[0]) != 0, "seeds 0 and 1 give the same samples");
+    cr_assert(memcmp(a[0], a[2], sizeof a[0]) == 0, "seed 0 is not reproducible");
+    cr_assert(memcmp(a[0], a[3], sizeof a[0]) == 0, "seed 0 starts at HEKV_LLAMA_SEED_ZERO");
+    /* and on a model, through generation */
+    hekv_llama_model *m = tm_load_stories();
+    hekv_llama_tokenizer *tok = tm_load_tok512();
+    text_sink t0, t1, t0b;
+    size_t n;
+    generate_text(m, tok, HEKV_LLAMA_F32, "Once", 1.0, 0.9, 0, 40, &t0, &n);
+    generate_text(m, tok, HEKV_LLAMA_F32, "Once", 1.0, 0.9, 1, 40, &t1, &n);
+    generate_text(m, tok, HEKV_LLAMA_F32, "Once", 1.0, 0.9, 0, 40, &t0b, &n);
+    cr_assert_str_neq(t0.buf, t1.buf, "seed 0 and seed 1 generate the same text");
+    cr_assert_str_eq(t0.buf, t0b.buf, "seed 0 is not reproducible");
+    hekv_llama_tokenizer_free(tok);
+    hekv_llama_model_free(m);
 }

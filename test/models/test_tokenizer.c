@@ -271,3 +271,30 @@ Test(models, tokenizer_bad_files_are_format_errors) {
     free(c), free(good);
     tm_rmtree(dir);
 }
+
+/* The buffer entry point gives the same tokenizer as the file; paths that are not regular
+ * files are I/O errors (a directory used to ask for 2^63 bytes). */
+Test(models, tokenizer_parse_from_memory_and_non_files) {
+    size_t n;
+    unsigned char *good = synth_tok(40, &n);
+    hekv_llama_tokenizer *t = NULL;
+    hekv_err err = {0};
+    cr_assert_eq(hekv_llama_tokenizer_parse(good, n, 40, &t, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_str_eq(hekv_llama_tokenizer_piece(t, 39), "t39");
+    hekv_llama_tokenizer_free(t);
+    for (size_t cut = 0; cut < n; cut++) {
+        cr_assert_eq(hekv_llama_tokenizer_parse(good, cut, 40, &t, &err), HEKV_ERR_FORMAT,
+                     "cut %zu", cut);
+        cr_assert_null(t);
+    }
+    cr_assert_eq(hekv_llama_tokenizer_parse(good, n, 0, &t, &err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_llama_tokenizer_parse(NULL, 4, 40, &t, &err), HEKV_ERR_ARG);
+    char dir[64];
+    tm_tmpdir(dir, sizeof dir);
+    cr_assert_eq(hekv_llama_tokenizer_load(dir, 40, &t, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "directory") != NULL, "%s", err.msg);
+    cr_assert_eq(hekv_llama_tokenizer_load("/dev/null", 40, &t, &err), HEKV_ERR_IO);
+    cr_assert_null(t);
+    free(good);
+    tm_rmtree(dir);
+}

@@ -143,3 +143,52 @@ Test(models, model_random_corruption_never_crashes) {
     free(good);
     tm_rmtree(dir);
 }
+
+/* The buffer entry point: the same model as from the file; any bytes give a status (never
+ * a crash or a huge allocation); paths that are not regular files are I/O errors with a
+ * message (a directory used to be "read" as a file of 2^63 bytes, /dev/zero as 0 bytes). */
+Test(models, model_parse_from_memory_and_non_files, .timeout = 30) {
+    char dir[64], path[128];
+    tm_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/m.bin", dir);
+    const int32_t hdr[7] = {8, 12, 2, 2, 1, -10, 4};
+    size_t n;
+    unsigned char *good = tm_synth_model(hdr, 5, &n);
+    tm_write(path, good, n);
+    hekv_llama_model *a = NULL, *b = NULL;
+    hekv_err err = {0};
+    cr_assert_eq(hekv_llama_model_load(path, &a, &err), HEKV_OK, "%s", err.msg);
+    cr_assert_eq(hekv_llama_model_parse(good, n, &b, &err), HEKV_OK, "%s", err.msg);
+    const hekv_llama_config *ca = hekv_llama_model_config(a), *cb = hekv_llama_model_config(b);
+    cr_assert(ca->dim == cb->dim && ca->vocab_size == cb->vocab_size && !cb->shared_classifier);
+    cr_assert_eq(memcmp(hekv_llama_model_weights(a)->wcls, hekv_llama_model_weights(b)->wcls,
+                        (size_t)cb->vocab_size * (size_t)cb->dim * 4),
+                 0);
+    cr_assert_eq(memcmp(hekv_llama_model_weights(b)->token_embedding, good + 28, 4 * 8), 0);
+    hekv_llama_model_free(a);
+    hekv_llama_model_free(b);
+    /* prefixes and random bytes */
+    for (size_t cut = 0; cut < n; cut += 13) {
+        cr_assert_eq(hekv_llama_model_parse(good, cut, &b, &err), HEKV_ERR_FORMAT, "cut %zu", cut);
+        cr_assert_null(b);
+    }
+    test_rng r = test_rng_new(43);
+    unsigned char junk[512];
+    for (int trial = 0; trial < 200; trial++) {
+        size_t len = 28 + test_below(&r, sizeof junk - 28);
+        for (size_t i = 0; i < len; i++) junk[i] = (unsigned char)test_below(&r, 256);
+        if (trial % 2) memcpy(junk, hdr, 28); /* a plausible header over junk */
+        hekv_status s = hekv_llama_model_parse(junk, len, &b, &err);
+        cr_assert(s == HEKV_ERR_FORMAT || s == HEKV_OK, "trial %d: %s", trial, hekv_status_str(s));
+        hekv_llama_model_free(b);
+    }
+    cr_assert_eq(hekv_llama_model_parse(NULL, 8, &b, &err), HEKV_ERR_ARG);
+    /* not regular files */
+    cr_assert_eq(hekv_llama_model_load(dir, &b, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "directory") != NULL, "%s", err.msg);
+    cr_assert_eq(hekv_llama_model_load("/dev/zero", &b, &err), HEKV_ERR_IO);
+    cr_assert(strstr(err.msg, "character device") != NULL, "%s", err.msg);
+    cr_assert_null(b);
+    free(good);
+    tm_rmtree(dir);
+}

@@ -1,9 +1,12 @@
 /* hekv/llama.h: public interface of the model layer's plaintext side: the llama2.c checkpoint
  * and tokenizer formats, the reference forward pass (float64 and float32) with a KV cache,
  * sampling and generation, the FHE-simulation hook that swaps each nonlinearity for an
- * approximation (and the "hekv-approx 1" Chebyshev file that feeds it), calibration of the
- * ranges those approximations must cover (the "hekv-calib 1" sidecar), evaluation
- * (perplexity, LAMBADA) and the golden-logits file written by scripts/train_lm.py.
+ * approximation (the "hekv-approx 1" Chebyshev file and the hook that evaluates it are in
+ * hekv/llama_approx.h, beside the CKKS designs they come from), calibration of the ranges
+ * those approximations must cover (the "hekv-calib 1" sidecar), evaluation (perplexity,
+ * LAMBADA) and the golden-logits file written by scripts/train_lm.py. Every loader has a
+ * buffer entry point (_parse) beside the path one (_load), which reads through
+ * hekv_file_read with a size cap per file kind.
  *
  * It deliberately has nothing encrypted in it: the encrypted forward (llama_enc.c) will sit
  * beside this and mirror hekv_llama_*_fwd function by function.
@@ -103,12 +106,29 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_config_from_header(hekv_llama_co
 /** Exact size in bytes of a checkpoint file with this (checked) config. */
 HEKV_API uint64_t hekv_llama_config_file_size(const hekv_llama_config *cfg);
 
-/** Loads a llama2.c checkpoint: validates the header, the exact file size and that every
- *  weight is finite; the weights live in one 64-byte aligned arena.
+/* Size caps of the files the model layer reads (hekv_file_read refuses larger files, and
+ * anything that is not a regular file, before reading a byte). */
+#define HEKV_LLAMA_MODEL_MAX_BYTES ((uint64_t)4 << 30)      /* checkpoints */
+#define HEKV_LLAMA_GOLDEN_MAX_BYTES ((uint64_t)4 << 30)     /* golden logits */
+#define HEKV_LLAMA_TOKENIZER_MAX_BYTES ((uint64_t)256 << 20) /* tokenizer.bin */
+#define HEKV_LLAMA_TEXT_MAX_BYTES ((uint64_t)1 << 30) /* evaluation and LAMBADA text,
+                                                          "hekv-calib 1", "hekv-approx 1" */
+
+/** Parses a llama2.c checkpoint held in data[0..len) (a file's bytes): validates the
+ *  header, the exact size and that every weight is finite, and copies the weights into
+ *  the model's one 64-byte aligned arena (data is not kept). The buffer entry point of
+ *  hekv_llama_model_load (and of the fuzz targets): any bytes give a status, never a crash.
  *  @param[out] out  the model, or NULL on failure (nothing left allocated)
- *  @return HEKV_OK; HEKV_ERR_ARG (NULL); HEKV_ERR_IO (cannot open/read); HEKV_ERR_FORMAT
- *          (bad field, size expected vs found, non-finite weight, llama2.c v1/v2 export);
- *          HEKV_ERR_NOMEM. */
+ *  @return HEKV_OK; HEKV_ERR_ARG (NULL); HEKV_ERR_FORMAT (bad field, size expected vs found,
+ *          non-finite weight, llama2.c v1/v2 export); HEKV_ERR_NOMEM. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_model_parse(const uint8_t *data, size_t len,
+                                                            hekv_llama_model **out,
+                                                            hekv_err *err);
+/** Reads path (a regular file of at most HEKV_LLAMA_MODEL_MAX_BYTES: a directory, FIFO or
+ *  device is refused with a message) and parses it (hekv_llama_model_parse); messages
+ *  name the path.
+ *  @return as hekv_llama_model_parse, and HEKV_ERR_IO (cannot open or read; not a regular
+ *          file; too large). */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_model_load(const char *path,
                                                            hekv_llama_model **out,
                                                            hekv_err *err);
@@ -124,17 +144,22 @@ HEKV_API const hekv_llama_weights *hekv_llama_model_weights(const hekv_llama_mod
  *   recip   softmax normaliser, argument sum_t exp(s_t - max(s))
  *   invsqrt RMSNorm, argument mean(x^2) + 1e-5
  *   silu    SwiGLU gate, argument (w1 x)_i;  silu(z) = z / (1 + exp(-z))
+ * Every call also gets the layer it comes from: 0..L-1 for the transformer blocks, L for
+ * the final RMSNorm (invsqrt only), so a hook can tell where an input left its interval.
  * A NULL hook pointer means exact everywhere; a NULL function pointer inside a hook means
  * exact for that one function. The exact float64 formulas are exp(x), 1.0 / x,
  * 1.0 / sqrt(x) and x / (1.0 + exp(-x)); a hook that computes exactly these gives
  * bit-identical logits. The max subtraction stays (it is computed in plaintext here; the
  * calibration also records the unshifted ranges for engines that cannot subtract it).
+ * Evaluation calls one hook from several threads at once (hekv_llama_eval_opts.threads):
+ * a hook with state must make it thread-safe. The Chebyshev-series hook of the FHE
+ * simulation (hekv_llama_sim, hekv/llama_approx.h) is.
  * ---------------------------------------------------------------------------------------- */
 typedef struct hekv_llama_approx {
-    double (*exp)(double x, void *ctx);
-    double (*recip)(double x, void *ctx);
-    double (*invsqrt)(double x, void *ctx);
-    double (*silu)(double x, void *ctx);
+    double (*exp)(double x, int layer, void *ctx);
+    double (*recip)(double x, int layer, void *ctx);
+    double (*invsqrt)(double x, int layer, void *ctx);
+    double (*silu)(double x, int layer, void *ctx);
     void *ctx;
 } hekv_llama_approx;
 
@@ -185,7 +210,9 @@ HEKV_API hekv_llama_final_calib *hekv_llama_calib_final(hekv_llama_calib *c);
 /** Number of forward positions recorded (the "tokens" line of the file). */
 HEKV_API int64_t hekv_llama_calib_tokens(const hekv_llama_calib *c);
 HEKV_API void hekv_llama_calib_add_tokens(hekv_llama_calib *c, int64_t n);
-/** Writes the sidecar; refuses (HEKV_ERR_ARG) when a range is empty or not finite. */
+/** Writes the sidecar atomically (hekv_file_write: the old file stays whole if anything
+ *  fails); refuses (HEKV_ERR_ARG) when a range is empty or not finite, before writing.
+ *  @return HEKV_ERR_ARG, HEKV_ERR_IO, HEKV_ERR_NOMEM */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_calib_save(const hekv_llama_calib *c,
                                                            const char *path, hekv_err *err);
 /** Parses a sidecar. expect (may be NULL) is the model it must describe; a mismatch is
@@ -195,6 +222,7 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_calib_parse(const char *text, si
                                                             const hekv_llama_config *expect,
                                                             hekv_llama_calib **out,
                                                             hekv_err *err);
+/** Reads path (a regular file of at most HEKV_LLAMA_TEXT_MAX_BYTES) and parses it. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_calib_load(const char *path,
                                                            const hekv_llama_config *expect,
                                                            hekv_llama_calib **out,
@@ -203,13 +231,15 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_calib_load(const char *path,
 /* ------------------------------------------------------------------------------------------
  * Reference forward, one function per layer (llm.c style). These are kernels in the sense
  * of STYLE R11: they assume valid shapes and cannot fail; hekv_llama_forward checks.
- * ap may be NULL (exact). rec / range pointers may be NULL (no recording).
+ * ap may be NULL (exact); layer (0..L, see the hook) is passed to its functions. rec /
+ * range pointers may be NULL (no recording).
  * ---------------------------------------------------------------------------------------- */
 
 /** out[i] = w[i] * (x[i] * invsqrt(mean(x^2) + eps)), i < C. out may alias in.
  *  Records mean(x^2) into ms_rec. */
 HEKV_API void hekv_llama_rmsnorm_fwd(double *out, const double *in, const float *w, int C,
-                                     const hekv_llama_approx *ap, hekv_llama_range *ms_rec);
+                                     const hekv_llama_approx *ap, int layer,
+                                     hekv_llama_range *ms_rec);
 /** out[o] = sum_i w[o][i] in[i]: w is [C_out][C_in], in [C_in], out [C_out] (no alias). */
 HEKV_API void hekv_llama_matmul_fwd(double *out, const double *in, const float *w, int C_in,
                                     int C_out);
@@ -221,27 +251,29 @@ HEKV_API void hekv_llama_rope_fwd(double *vec, int n, int head_size, int pos);
 HEKV_API void hekv_llama_attention_fwd(double *out, double *att, const double *q,
                                        const double *kcache, const double *vcache, int n_pos,
                                        int n_heads, int n_kv_heads, int head_size,
-                                       const hekv_llama_approx *ap,
+                                       const hekv_llama_approx *ap, int layer,
                                        hekv_llama_layer_calib *rec);
 /** out[i] = silu(h1[i]) * h3[i], i < H. out may alias h1 or h3. Records h1 into silu_rec. */
 HEKV_API void hekv_llama_swiglu_fwd(double *out, const double *h1, const double *h3, int H,
-                                    const hekv_llama_approx *ap, hekv_llama_range *silu_rec);
+                                    const hekv_llama_approx *ap, int layer,
+                                    hekv_llama_range *silu_rec);
 /** out[i] = a[i] + b[i], i < C. out may alias a or b. */
 HEKV_API void hekv_llama_residual_fwd(double *out, const double *a, const double *b, int C);
 
 /* float32 twins: the same arithmetic as llama2.c run.c, operation for operation (so greedy
  * and seeded samples reproduce run.c's); the hook is applied through double. */
 HEKV_API void hekv_llama_rmsnorm_fwd_f32(float *out, const float *in, const float *w, int C,
-                                         const hekv_llama_approx *ap);
+                                         const hekv_llama_approx *ap, int layer);
 HEKV_API void hekv_llama_matmul_fwd_f32(float *out, const float *in, const float *w,
                                         int C_in, int C_out);
 HEKV_API void hekv_llama_rope_fwd_f32(float *vec, int n, int head_size, int pos);
 HEKV_API void hekv_llama_attention_fwd_f32(float *out, float *att, const float *q,
                                            const float *kcache, const float *vcache,
                                            int n_pos, int n_heads, int n_kv_heads,
-                                           int head_size, const hekv_llama_approx *ap);
+                                           int head_size, const hekv_llama_approx *ap,
+                                           int layer);
 HEKV_API void hekv_llama_swiglu_fwd_f32(float *out, const float *h1, const float *h3, int H,
-                                        const hekv_llama_approx *ap);
+                                        const hekv_llama_approx *ap, int layer);
 HEKV_API void hekv_llama_residual_fwd_f32(float *out, const float *a, const float *b, int C);
 
 /* ------------------------------------------------------------------------------------------
@@ -299,10 +331,21 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_forward(hekv_llama_state *st, in
 
 typedef struct hekv_llama_tokenizer hekv_llama_tokenizer;
 
-/** Loads a tokenizer with exactly vocab_size entries (the model's V).
- *  @return HEKV_OK; HEKV_ERR_ARG; HEKV_ERR_IO; HEKV_ERR_FORMAT (bad max_token_length, a
- *          token length out of [0, max_token_length], a NUL byte or non-finite score,
- *          truncated or trailing bytes, with the token index); HEKV_ERR_NOMEM. */
+/** Parses a tokenizer file held in data[0..len) with exactly vocab_size entries (the
+ *  model's V); the pieces are copied (data is not kept). The buffer entry point of
+ *  hekv_llama_tokenizer_load.
+ *  @return HEKV_OK; HEKV_ERR_ARG (NULL, vocab_size outside [1, HEKV_LLAMA_MAX_VOCAB]);
+ *          HEKV_ERR_FORMAT (bad max_token_length, a token length out of
+ *          [0, max_token_length], a NUL byte or non-finite score, truncated or trailing
+ *          bytes, with the token index); HEKV_ERR_NOMEM. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_tokenizer_parse(const uint8_t *data, size_t len,
+                                                                int vocab_size,
+                                                                hekv_llama_tokenizer **out,
+                                                                hekv_err *err);
+/** Reads path (a regular file of at most HEKV_LLAMA_TOKENIZER_MAX_BYTES) and parses it;
+ *  messages name the path.
+ *  @return as hekv_llama_tokenizer_parse, and HEKV_ERR_IO (cannot open or read; a
+ *          directory, FIFO or device; too large). */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_tokenizer_load(const char *path,
                                                                int vocab_size,
                                                                hekv_llama_tokenizer **out,
@@ -330,8 +373,16 @@ HEKV_API const char *hekv_llama_tokenizer_decode(const hekv_llama_tokenizer *t, 
 
 typedef struct hekv_llama_sampler hekv_llama_sampler;
 
+/* The generator state that seed 0 starts from: xorshift must not start at 0, and mapping 0
+ * to 1 (as this sampler once did) made seeds 0 and 1 the same stream. A fixed odd constant
+ * (2^64 / golden ratio) instead, so seed 0 is a stream of its own (the same as the seed
+ * HEKV_LLAMA_SEED_ZERO itself). */
+#define HEKV_LLAMA_SEED_ZERO 0x9E3779B97F4A7C15ULL
+
 /** temperature 0 = greedy (argmax); topp in (0, 1) = nucleus sampling, otherwise plain
- *  multinomial; seed 0 is replaced by 1 (xorshift must not start at 0).
+ *  multinomial. The generator starts at seed (seed 0: at HEKV_LLAMA_SEED_ZERO); a seed
+ *  gives the same samples every time, and any seed other than 1 gives other samples than
+ *  run.c's seed 1.
  *  @return HEKV_OK; HEKV_ERR_ARG (vocab_size < 1, temperature < 0 or not finite, topp not
  *          finite); HEKV_ERR_NOMEM. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_sampler_new(int vocab_size, double temperature,
@@ -369,63 +420,6 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_generate(
     const hekv_llama_gen_opts *opts, hekv_err *err);
 
 /* ------------------------------------------------------------------------------------------
- * Chebyshev approximations ("hekv-approx 1" file, see approx.c for the grammar).
- * ---------------------------------------------------------------------------------------- */
-
-typedef enum {
-    HEKV_LLAMA_FN_EXP = 0,
-    HEKV_LLAMA_FN_RECIP = 1,
-    HEKV_LLAMA_FN_INVSQRT = 2,
-    HEKV_LLAMA_FN_SILU = 3,
-    HEKV_LLAMA_FN_COUNT = 4
-} hekv_llama_fn;
-
-#define HEKV_LLAMA_CHEB_MAX_COEFFS 8192
-
-/** Name used in files ("exp", "recip", "invsqrt", "silu"); NULL when out of range. */
-HEKV_API const char *hekv_llama_fn_name(hekv_llama_fn f);
-/** The exact function (the formulas of the hook above). */
-HEKV_API double hekv_llama_fn_exact(hekv_llama_fn f, double x);
-
-/** sum_{k<n} c[k] T_k(u), u = (2x - lo - hi) / (hi - lo), after clamping x to [lo, hi]
- *  (so outside the interval the series is held at its end value; NaN stays NaN).
- *  c[0] has full weight (numpy.polynomial.chebyshev convention). Clenshaw recurrence. */
-HEKV_API double hekv_llama_cheb_eval(const double *c, int n, double lo, double hi, double x);
-/** Interpolates f at the n Chebyshev points of the first kind on [lo, hi] (c [n], usable
- *  with hekv_llama_cheb_eval). @return HEKV_OK; HEKV_ERR_ARG (n not in
- *  1..HEKV_LLAMA_CHEB_MAX_COEFFS, lo >= hi); HEKV_ERR_NOMEM. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_cheb_fit(double *c, int n, double lo, double hi,
-                                                         double (*f)(double x, void *ctx),
-                                                         void *ctx, hekv_err *err);
-
-typedef struct hekv_llama_chebset hekv_llama_chebset;
-
-/** An empty set (every function exact). */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_new(hekv_llama_chebset **out,
-                                                            hekv_err *err);
-HEKV_API void hekv_llama_chebset_free(hekv_llama_chebset *s);
-/** Sets function f's series (copied). lo < hi finite, 1 <= n <= HEKV_LLAMA_CHEB_MAX_COEFFS,
- *  coefficients finite; else HEKV_ERR_ARG. */
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_set(hekv_llama_chebset *s,
-                                                            hekv_llama_fn f, double lo,
-                                                            double hi, const double *c, int n,
-                                                            hekv_err *err);
-/** 1 when f has a series (and its interval and count via the out pointers, any NULL). */
-HEKV_API int hekv_llama_chebset_get(const hekv_llama_chebset *s, hekv_llama_fn f, double *lo,
-                                    double *hi, const double **c, int *n);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_parse(const char *text, size_t len,
-                                                              hekv_llama_chebset **out,
-                                                              hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_load(const char *path,
-                                                             hekv_llama_chebset **out,
-                                                             hekv_err *err);
-HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_save(const hekv_llama_chebset *s,
-                                                             const char *path, hekv_err *err);
-/** Fills a hook whose functions evaluate the set's series (exact where a function has
- *  none). The hook points at s, which must outlive it. */
-HEKV_API void hekv_llama_chebset_hook(const hekv_llama_chebset *s, hekv_llama_approx *out);
-
-/* ------------------------------------------------------------------------------------------
  * Evaluation: perplexity over a text and LAMBADA last-word accuracy (eval.c).
  * ---------------------------------------------------------------------------------------- */
 
@@ -447,7 +441,8 @@ typedef struct hekv_llama_eval_result {
     int64_t words;       /* whitespace-separated words in the scored text (+ lines) */
     int64_t lines;       /* lines in the scored text */
     int64_t windows;     /* windows of up to T tokens (ceil(tokens / stride)) */
-    int64_t bytes;       /* bytes of the text covered by the scored tokens */
+    int64_t bytes;       /* bytes of the text covered by the scored tokens (the scored
+                            text: words, lines and bytes all count only this prefix) */
     double nll;          /* total negative log-likelihood, nats */
     double ce;           /* nll / tokens (nats/token) */
     double ppl_token;    /* exp(ce) */
@@ -468,7 +463,11 @@ typedef struct hekv_llama_eval_result {
  *  last line) the encoding of the line stripped of ' ', '\t', '\r' (nothing if empty)
  *  followed by the byte token <0x0A>; windows of T stream tokens each start from a fresh
  *  cache at position 0 (only the first starts with BOS) and predict the next T tokens, so
- *  every stream token after BOS is scored once; words = whitespace words + lines.
+ *  every stream token after BOS is scored once; words = whitespace words + lines. With
+ *  max_tokens the scored text is the prefix the scored stream tokens cover: whole lines up
+ *  to the last scored <0x0A> (its '\n' included), then, if the last scored token is inside
+ *  a line, that line up to the bytes of its scored tokens (a cut line counts as a line and
+ *  a cut word as a word, as in the plain mode).
  *  With per_line and a stride S < T the windows slide (the sliding-window evaluation of
  *  fixed-context models): window c still scores the S predictions of stream tokens
  *  cS+1 .. cS+S, but it starts from a fresh cache at stream token max(0, cS + S - T), so
@@ -487,15 +486,51 @@ typedef struct hekv_llama_lambada_result {
     double accuracy;  /* correct / examples */
 } hekv_llama_lambada_result;
 
-/** LAMBADA last-word accuracy. The file has one passage per line, either plain text or
- *  JSON lines {"text": "..."} (detected by a leading '{'). Each passage is split at its
- *  last run of whitespace: context = before it, target = the last word. The context is
- *  encoded with BOS, the target as " " + word (the encoder's dummy prefix); the context is
- *  run, then each target token must be the argmax given everything before it (teacher
- *  forcing), and the example counts as correct when all are. Contexts longer than T minus
- *  the target keep BOS and their last tokens. max_examples <= 0: all.
- *  @return HEKV_OK; HEKV_ERR_ARG; HEKV_ERR_IO; HEKV_ERR_FORMAT (bad JSON line, with its
- *          number); HEKV_ERR_NOMEM. */
+/** What one line of a LAMBADA file holds (hekv_llama_lambada_parse_line). */
+typedef enum {
+    HEKV_LLAMA_LAMBADA_BLANK = 0,  /* empty or whitespace only: ignored */
+    HEKV_LLAMA_LAMBADA_SKIP = 1,   /* no context or no last word: counted as skipped */
+    HEKV_LLAMA_LAMBADA_PASSAGE = 2 /* context and target below */
+} hekv_llama_lambada_kind;
+
+typedef struct hekv_llama_lambada_line {
+    hekv_llama_lambada_kind kind;
+    const char *context; /* PASSAGE: the passage before its last run of whitespace, */
+    size_t context_len;  /*   without leading whitespace (never empty) */
+    const char *target;  /* PASSAGE: the last word (never empty) */
+    size_t target_len;
+} hekv_llama_lambada_line;
+
+/** Parses one line of a LAMBADA file, line[0..len) without its '\n': plain text, or, when
+ *  its first non-whitespace byte is '{', a JSON object whose "text" member (a string;
+ *  other members are skipped whatever their values) is the passage, decoded (escapes,
+ *  \uXXXX with surrogate pairs, to UTF-8) into scratch, which must have room for len
+ *  bytes. The passage is split at its last run of whitespace. out's pointers point into
+ *  line or scratch. The buffer entry point of the LAMBADA reader (models/lambada.c; the
+ *  JSON part is models/jsonl.c).
+ *  @param line_no  the line's number (from 1) for messages
+ *  @return HEKV_OK; HEKV_ERR_FORMAT ("line N: ..." naming what is wrong with the JSON);
+ *          HEKV_ERR_ARG (NULL) */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_lambada_parse_line(
+    const char *line, size_t len, int line_no, char *scratch, hekv_llama_lambada_line *out,
+    hekv_err *err);
+
+/** LAMBADA last-word accuracy over text[0..len), the contents of a LAMBADA file: one
+ *  passage per line (hekv_llama_lambada_parse_line). The context is encoded with BOS, the
+ *  target as " " + word (the encoder's dummy prefix); the context is run, then each target
+ *  token must be the argmax given everything before it (teacher forcing), and the example
+ *  counts as correct when all are. Contexts longer than T minus the target keep BOS and
+ *  their last tokens; a target of T tokens or more is skipped. max_examples <= 0: all
+ *  (the file is read up to the line that completes max_examples).
+ *  @return HEKV_OK; HEKV_ERR_ARG (NULL, no passage); HEKV_ERR_FORMAT (bad JSON line, with
+ *          its number); HEKV_ERR_NOMEM. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_eval_lambada_text(
+    const hekv_llama_model *m, const hekv_llama_tokenizer *tok, const char *text, size_t len,
+    int64_t max_examples, const hekv_llama_eval_opts *opts, hekv_llama_lambada_result *res,
+    hekv_err *err);
+/** hekv_llama_eval_lambada_text on the file at path (a regular file of at most
+ *  HEKV_LLAMA_TEXT_MAX_BYTES); messages name the path.
+ *  @return as hekv_llama_eval_lambada_text, and HEKV_ERR_IO. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_eval_lambada(
     const hekv_llama_model *m, const hekv_llama_tokenizer *tok, const char *path,
     int64_t max_examples, const hekv_llama_eval_opts *opts, hekv_llama_lambada_result *res,
@@ -514,8 +549,14 @@ typedef struct hekv_llama_golden {
     float *logits;     /* [T][V] */
 } hekv_llama_golden;
 
-/** @return HEKV_OK; HEKV_ERR_IO; HEKV_ERR_FORMAT (magic, version, sizes, token ids,
+/** Parses a golden-logits file held in data[0..len) (copied; data is not kept).
+ *  @return HEKV_OK; HEKV_ERR_ARG (NULL); HEKV_ERR_FORMAT (magic, version, sizes, token ids,
  *          exact length); HEKV_ERR_NOMEM. *out is NULL on failure. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_golden_parse(const uint8_t *data, size_t len,
+                                                             hekv_llama_golden **out,
+                                                             hekv_err *err);
+/** Reads path (a regular file of at most HEKV_LLAMA_GOLDEN_MAX_BYTES) and parses it.
+ *  @return as hekv_llama_golden_parse, and HEKV_ERR_IO. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_golden_load(const char *path,
                                                             hekv_llama_golden **out,
                                                             hekv_err *err);

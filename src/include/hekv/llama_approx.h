@@ -1,9 +1,11 @@
 /* hekv/llama_approx.h: the model layer's nonlinearity designs and their bridge to the
  * FHE-simulation hook: the design search of a CKKS circuit (hekv/ckks.h: hekv_nonlin) for
- * a function on an interval (models/nonlin_design.c), intervals from a calibration, and the
- * exact Chebyshev series of each design's plaintext circuit (the "hekv-approx" series of
- * models/approx.c), so that the simulated model computes what the encrypted model will
- * compute, up to CKKS noise. Kept out of llama.h, which has nothing encrypted in it. */
+ * a function on an interval (models/nonlin_design.c), intervals from a calibration, the
+ * exact Chebyshev series of each design's plaintext circuit (the "hekv-approx 1" set of
+ * models/approx.c, one hekv_cheby per hekv_nonlin_kind), and the hook that evaluates them
+ * in the reference forward with a count of the inputs that left their intervals, so that
+ * the simulated model computes what the encrypted model will compute, up to CKKS noise.
+ * Kept out of llama.h, which has nothing encrypted in it. */
 #ifndef HEKV_LLAMA_APPROX_H
 #define HEKV_LLAMA_APPROX_H
 
@@ -58,19 +60,54 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_softmax_design(double lo, double
                                                               hekv_softmax **out,
                                                               hekv_err *err);
 
-/* ------------------------------------------------------------------ simulation series */
+/* ------------------------------------------------------------------ simulation series
+ * (approx.c, approx_gen.c) */
 
-/** The CKKS design kind that approximates model function f (exp, recip, invsqrt, silu). */
-HEKV_API hekv_nonlin_kind hekv_llama_fn_nonlin_kind(hekv_llama_fn f);
+/** The model's nonlinearities are the first four kinds of hekv_nonlin_kind:
+ *  HEKV_NONLIN_EXP, HEKV_NONLIN_RECIP, HEKV_NONLIN_INVSQRT and HEKV_NONLIN_SILU (0..3),
+ *  applied where the hook of hekv/llama.h says. Arrays of per-function values below have
+ *  HEKV_LLAMA_NONLIN_COUNT entries indexed by kind. */
+#define HEKV_LLAMA_NONLIN_COUNT 4
 
-/** Sets function f of s to the Chebyshev series, on nl's interval, of nl's plaintext
- *  circuit (hekv_ckks_nonlin_eval_plain). The circuit is a polynomial of degree
+/** At most one Chebyshev series (hekv_cheby) per model function: what a "hekv-approx 1"
+ *  file holds (its grammar is in models/approx.c). A function without one stays exact. */
+typedef struct hekv_llama_chebset hekv_llama_chebset;
+
+/** An empty set (every function exact). */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_new(hekv_llama_chebset **out,
+                                                            hekv_err *err);
+HEKV_API void hekv_llama_chebset_free(hekv_llama_chebset *s);
+/** Sets kind's series to a copy of p (replacing any).
+ *  @return HEKV_ERR_ARG (NULL, kind not one of the model's four), HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_set(hekv_llama_chebset *s,
+                                                            hekv_nonlin_kind kind,
+                                                            const hekv_cheby *p,
+                                                            hekv_err *err);
+/** kind's series, or NULL when it has none (or kind is not one of the four). */
+HEKV_API const hekv_cheby *hekv_llama_chebset_get(const hekv_llama_chebset *s,
+                                                  hekv_nonlin_kind kind);
+/** Parses "hekv-approx 1" text (models/approx.c).
+ *  @return HEKV_ERR_FORMAT with the line number, HEKV_ERR_ARG, HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_parse(const char *text, size_t len,
+                                                              hekv_llama_chebset **out,
+                                                              hekv_err *err);
+/** Reads path (a regular file of at most HEKV_LLAMA_TEXT_MAX_BYTES) and parses it.
+ *  @return as hekv_llama_chebset_parse (messages prefixed with the path), HEKV_ERR_IO */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_load(const char *path,
+                                                             hekv_llama_chebset **out,
+                                                             hekv_err *err);
+/** Writes the set as "hekv-approx 1" text (%.17g: every bit survives) atomically
+ *  (hekv_file_write). @return HEKV_ERR_IO, HEKV_ERR_NOMEM, HEKV_ERR_ARG */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_save(const hekv_llama_chebset *s,
+                                                             const char *path, hekv_err *err);
+
+/** Sets the function of nl's kind to the Chebyshev series, on nl's interval, of nl's
+ *  plaintext circuit (hekv_ckks_nonlin_eval_plain). The circuit is a polynomial of degree
  *  D = hekv_ckks_nonlin_degree(nl) (stages, squarings and Newton steps composed), so its
  *  interpolation at D + 1 Chebyshev points reproduces it to double rounding.
- *  @return HEKV_ERR_ARG (NULL, nl of another kind than f, D + 1 above
- *          HEKV_LLAMA_CHEB_MAX_COEFFS), HEKV_ERR_NOMEM */
+ *  @return HEKV_ERR_ARG (NULL, nl of a kind the model does not use, D + 1 above
+ *          HEKV_CHEBY_MAX_COEFFS), HEKV_ERR_NOMEM */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_set_nonlin(hekv_llama_chebset *s,
-                                                                  hekv_llama_fn f,
                                                                   const hekv_nonlin *nl,
                                                                   hekv_err *err);
 
@@ -82,21 +119,74 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_set_nonlin(hekv_llama_ch
  *  widened by margin >= 0: ranges of positive values multiplicatively, [lo / (1 + margin),
  *  hi (1 + margin)]; the others additively, by margin x width on each side, except the
  *  upper end 0 of exp's argument, which is exact (s - max s <= 0).
+ *  @param[out] out  [HEKV_LLAMA_NONLIN_COUNT], indexed by kind
  *  @return HEKV_ERR_ARG (NULL, negative margin, an empty range) */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_approx_ranges(hekv_llama_calib *cal,
                                                              double margin,
-                                                             hekv_llama_range *out /* [4] */,
+                                                             hekv_llama_range *out,
                                                              hekv_err *err);
 
-/** Designs the four functions on ranges[HEKV_LLAMA_FN_COUNT] (hekv_llama_nonlin_design with
- *  opts, which may be NULL) and returns their series as a set. designs (may be NULL)
- *  receives the designs (the caller frees them); on failure nothing is left allocated.
+/** Designs the four functions on ranges[HEKV_LLAMA_NONLIN_COUNT] (indexed by kind;
+ *  hekv_llama_nonlin_design with opts, which may be NULL) and returns their series as a
+ *  set. designs (may be NULL; [HEKV_LLAMA_NONLIN_COUNT]) receives the designs (the caller
+ *  frees them); on failure nothing is left allocated.
  *  @return as hekv_llama_nonlin_design and hekv_llama_chebset_set_nonlin */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_chebset_design(const hekv_llama_range *ranges,
                                                               const hekv_nonlin_opts *opts,
                                                               hekv_llama_chebset **out,
                                                               hekv_nonlin **designs,
                                                               hekv_err *err);
+
+/* ------------------------------------------------------------------ the simulation hook
+ * (approx.c)
+ *
+ * The hook that runs the model with a set's series in place of the exact functions. By
+ * default it evaluates each series exactly as the encrypted circuit will: the input is not
+ * clamped, so outside the designed interval the value follows the polynomial (which grows
+ * like T_deg there; a 1/x circuit designed on [1, 69.7] gives -9e19 at 89.5), and the
+ * simulated model diverges where the encrypted one would. Every input outside its series'
+ * interval is counted per function and per layer with the worst excursion, so a run shows
+ * where the design's intervals are too narrow. HEKV_LLAMA_SIM_CLAMP holds the input at the
+ * interval's ends instead (a bounded simulation of a model that the circuits would not
+ * survive; it still counts). */
+
+#define HEKV_LLAMA_SIM_CLAMP 1u /**< clamp inputs to the series' interval (not the circuit) */
+
+typedef struct hekv_llama_sim hekv_llama_sim;
+
+/** Inputs of one function at one layer that fell outside the series' interval [lo, hi]. */
+typedef struct hekv_llama_excursion {
+    int64_t below;  /**< inputs x < lo */
+    int64_t above;  /**< inputs x > hi */
+    int64_t nan;    /**< NaN inputs (the model had already diverged) */
+    double min_x;   /**< the lowest input (lo when none was below) */
+    double max_x;   /**< the highest input (hi when none was above) */
+    double worst_u; /**< max |u| over the inputs outside, u = (2x - lo - hi) / (hi - lo) the
+                         argument of the T_k (1 at the ends; 0 when none was outside) */
+} hekv_llama_excursion;
+
+/** A simulation of the series of s for a model of n_layers layers (1..HEKV_LLAMA_MAX_LAYERS;
+ *  the counts have n_layers + 1 rows, the last for the final RMSNorm). s must outlive the
+ *  simulation and stay unchanged. flags: 0 or HEKV_LLAMA_SIM_CLAMP.
+ *  @return HEKV_ERR_ARG (NULL, n_layers, unknown flags), HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_sim_new(const hekv_llama_chebset *s,
+                                                        int n_layers, unsigned flags,
+                                                        hekv_llama_sim **out, hekv_err *err);
+HEKV_API void hekv_llama_sim_free(hekv_llama_sim *sim);
+/** The hook (valid while sim lives): functions with a series evaluate it, the others are
+ *  NULL (exact). Safe to call from several threads at once (the counters are atomic). A
+ *  layer outside [0, n_layers] is counted in row n_layers. */
+HEKV_API const hekv_llama_approx *hekv_llama_sim_hook(const hekv_llama_sim *sim);
+/** Zeroes every count (not while the hook runs). */
+HEKV_API void hekv_llama_sim_reset(hekv_llama_sim *sim);
+HEKV_API int hekv_llama_sim_layers(const hekv_llama_sim *sim);
+/** The excursions of kind at layer (0..n_layers) into out (may be NULL); returns the inputs
+ *  outside, below + above + nan (0 when kind has no series or layer is out of range, and
+ *  then out is zeroed). */
+HEKV_API int64_t hekv_llama_sim_excursion(const hekv_llama_sim *sim, hekv_nonlin_kind kind,
+                                          int layer, hekv_llama_excursion *out);
+/** Inputs outside their intervals, over every function and layer. */
+HEKV_API int64_t hekv_llama_sim_outside(const hekv_llama_sim *sim);
 
 #ifdef __cplusplus
 }
