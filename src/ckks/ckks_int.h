@@ -10,6 +10,7 @@
 #include "hekv/ckks_client.h"
 #include "src/base/base.h"
 #include "src/base/container.h"
+#include "src/ring/ring_fused.h"
 #include "src/ring/ring.h"
 #include "src/ring/sample.h"
 

@@ -1,4 +1,4 @@
-/* ckks_fixture.h: the set-up the CKKS suites share: a named (insecure, toy) parameter set
+/* ckks_fixture.h: the set-up the CKKS and packing suites share: a named (insecure, toy) parameter set
  * with a secret key, evaluation keys, encoder and evaluator (`ctx`), and the helpers the
  * suites build their checks from: encode / encrypt complex slot vectors at a given slot
  * count, level and scale, decrypt back to (re, im), fill vectors from the seeded test RNG,
@@ -25,14 +25,28 @@ typedef struct {
     double scale; /* default scale */
 } ctx;
 
-/* The named parameter set, built (asserts on failure). */
-static inline hekv_ckks_params *params_named(const char *name) {
+/* Parameters built from lit with `threads` evaluator threads (0: the default) (asserts on
+ * failure). */
+static inline hekv_ckks_params *params_from_lit(const hekv_ckks_params_lit *lit, int threads) {
+    hekv_err err;
+    const hekv_ckks_opts opts = {.threads = threads};
+    hekv_ckks_params *p = NULL;
+    cr_assert_eq(hekv_ckks_params_new(lit, threads ? &opts : NULL, &p, &err), HEKV_OK, "%s: %s",
+                 lit->name, err.msg);
+    return p;
+}
+
+/* The named parameter set with `threads` evaluator threads (0: the default). */
+static inline hekv_ckks_params *params_named_threads(const char *name, int threads) {
     hekv_ckks_params_lit lit;
     hekv_err err;
     cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    hekv_ckks_params *p = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
-    return p;
+    return params_from_lit(&lit, threads);
+}
+
+/* The named parameter set, built (asserts on failure). */
+static inline hekv_ckks_params *params_named(const char *name) {
+    return params_named_threads(name, 0);
 }
 
 /* Adds the rotation keys rots[0..nrot) (and the conjugation key when conj) to c->evk; the

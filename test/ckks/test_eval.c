@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "src/ckks/ckks_int.h"
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 
 /* Named error bounds on slot values in [-1, 1] at scale 2^40, N = 2^12 (observed values
  * in brackets). A fresh encryption's slot error is ~ sigma sqrt(N) / 2^40 ~ 2^-32.7

@@ -12,7 +12,7 @@
 #include <omp.h>
 #include <string.h>
 
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 #include "src/ckks/ckks_ext.h"
 #include "src/ckks/ckks_int.h"
 

@@ -11,7 +11,7 @@
 
 #include "kernels/automorph.h"
 #include "src/ckks/ckks_int.h"
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 
 /* Key-switching noise, a 6-sigma heuristic bound on ||o0 + o1 s - c s'||_inf (Han-Ki 2020,
  * Lemma 3 shape): the ModUp term sum_j D_j e_j / P (D_j < alpha Q_j, e_j of deviation
@@ -37,13 +37,6 @@ static double ks_noise_bound(const hekv_ckks_params *p) {
 /* Each coefficient of a key's error e_j is a discrete Gaussian cut at 6 sigma. */
 #define KEY_ERR_BOUND 19
 
-static hekv_ckks_params *params_lit(hekv_ckks_params_lit *lit) {
-    hekv_ckks_params *p = NULL;
-    hekv_err err;
-    cr_assert_eq(hekv_ckks_params_new(lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
-    return p;
-}
-
 /* toy-N12 reshaped to 7 limbs and dnum 3 (alpha 3: digits of 3, 3 and 1 primes), so the
  * top level itself has a partial last digit. */
 static hekv_ckks_params *params_partial(void) {
@@ -55,7 +48,7 @@ static hekv_ckks_params *params_partial(void) {
     lit.dnum = 3;
     lit.np = 3;
     lit.logp[2] = lit.logp[0];
-    return params_lit(&lit);
+    return params_from_lit(&lit, 0);
 }
 
 static hekv_sk *sk_of(const hekv_ckks_params *p) {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "src/ckks/ckks_int.h"
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 
 /* y = M x with |M_ij|, |x_j| <= 1 over d terms: each product carries ~2^-31 of error
  * (encoding of the diagonal, encryption noise, rescale), summed over d diagonals; plus the

@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 #include "hekv/llama_approx.h" /* the designs these circuits come from */
 
 /* Named bounds, relative to the range of f on the interval (observed, seed 0x6865b76):

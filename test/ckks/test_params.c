@@ -8,18 +8,10 @@
 
 #include "kernels/primes.h"
 #include "src/ckks/ckks_int.h"
-#include "test/util.h"
+#include "test/ckks/ckks_fixture.h"
 
-static hekv_ckks_params *build_named(const char *name) {
-    hekv_ckks_params_lit lit;
-    hekv_err err;
-    cr_assert_eq(hekv_ckks_params_lit_named(name, &lit, &err), HEKV_OK, "%s", err.msg);
-    const hekv_ckks_opts one = {.threads = 1};
-    hekv_ckks_params *p = NULL;
-    hekv_status s = hekv_ckks_params_new(&lit, &one, &p, &err);
-    cr_assert_eq(s, HEKV_OK, "%s: %s", name, err.msg);
-    return p;
-}
+/* One thread: the checks below read the set, not the evaluator. */
+static hekv_ckks_params *build_named(const char *name) { return params_named_threads(name, 1); }
 
 static void check_primes(const hekv_ckks_params *p, const hekv_ckks_params_lit *lit) {
     const uint64_t m2n = 2 * (uint64_t)hekv_ckks_params_n(p);

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 
 /* Named bounds (observed in brackets, seed 0x6865b76). A product at scale 2^40 errs by
  * ~2^-30 per unit of value; the leaf constants multiply the powers' errors by |c_k|, so

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "src/ckks/ckks_int.h"
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 
 /* Slot error of a rotated fresh encryption: encryption noise (~6 sigma) plus the
  * key-switching noise (~100-200 per coefficient, see test_keyswitch.c), zero-mean thanks to

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ckks_fixture.h"
+#include "test/ckks/ckks_fixture.h"
 #include "src/base/container.h"
 #include "src/ckks/ckks_int.h"
 
@@ -775,8 +775,7 @@ Test(ckks_serial, sparse_secret_set) {
     lit.secret = HEKV_SECRET_SPARSE;
     lit.hw = 64;
     lit.insecure = 1;
-    hekv_ckks_params *p = NULL, *q = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p, &err), HEKV_OK, "%s", err.msg);
+    hekv_ckks_params *p = params_from_lit(&lit, 0), *q = NULL;
     hekv_buf b = {0};
     cr_assert_eq(hekv_ckks_params_save(p, &b, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_params_load(b.data, b.len, NULL, &q, &err), HEKV_OK, "%s", err.msg);

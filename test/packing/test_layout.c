@@ -9,23 +9,22 @@
 #define TOL_MASK 0x1p-24
 
 Test(packing_layout, encode_decode_positions) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(1);
     hekv_err err;
     hekv_pt *pt = NULL;
     cr_assert_eq(hekv_ckks_pt_new(c.p, &pt, &err), HEKV_OK);
     const size_t ds[] = {1, 8, 100, 2048};
     for (size_t k = 0; k < 4; k++) {
-        const size_t n = ds[k], d = pow2_up(n), t = c.S / d;
-        double *x = rand_vec(&g, n, -1, 1), *y = malloc(n * sizeof *y), *v = malloc(c.S * sizeof *v);
+        const size_t n = ds[k], d = pow2_up(n), t = c.slots / d;
+        double *x = rand_vec(&g, n, -1, 1), *y = malloc(n * sizeof *y), *v = malloc(c.slots * sizeof *v);
         const size_t pos = t > 1 ? t - 1 : 0;
         cr_assert_eq(hekv_pack_vec_encode(c.enc, pt, x, n, d, pos, 0.5, c.top, c.scale, &err),
                      HEKV_OK, "%s", err.msg);
         cr_assert_eq(hekv_pack_vec_decode(c.enc, y, n, d, pos, pt, &err), HEKV_OK, "%s", err.msg);
         for (size_t i = 0; i < n; i++) cr_assert(fabs(y[i] - x[i]) < 0x1p-30);
         cr_assert_eq(hekv_ckks_decode(c.enc, v, NULL, pt, &err), HEKV_OK);
-        for (size_t s = 0; s < c.S; s++) {
+        for (size_t s = 0; s < c.slots; s++) {
             double want = s % t == pos ? (s / t < n ? x[s / t] : 0.0) : 0.5;
             cr_assert(fabs(v[s] - want) < 0x1p-30, "slot %zu: %g, want %g", s, v[s], want);
         }
@@ -41,16 +40,15 @@ Test(packing_layout, encode_decode_positions) {
     cr_assert_eq(hekv_pack_vec_encode(c.enc, pt, &one, 1, 4096, 0, 0, c.top, c.scale, &err),
                  HEKV_ERR_ARG, "d > S");
     hekv_ckks_pt_free(pt);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_layout, mask_cleans) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(2);
-    const size_t d = 64, t = c.S / d, pos = 9;
-    double *x = rand_vec(&g, d, -1, 1), *v = malloc(c.S * sizeof *v);
-    hekv_ct *a = pctx_encrypt_vec(&c, x, d, d, pos, 3.0, c.top);
+    const size_t d = 64, t = c.slots / d, pos = 9;
+    double *x = rand_vec(&g, d, -1, 1), *v = malloc(c.slots * sizeof *v);
+    hekv_ct *a = ct_encrypt_vec(&c, x, d, d, pos, 3.0, c.top);
     hekv_pack_stats st = {0};
     cr_assert_eq(hekv_pack_mask_apply(c.ev, c.enc, a, a, d, pos, &st), HEKV_OK, "%s",
                  hekv_ckks_eval_last_error(c.ev));
@@ -58,18 +56,18 @@ Test(packing_layout, mask_cleans) {
     cr_assert_eq(st.rescales, 1);
     cr_assert_eq(hekv_ckks_ct_level(a), c.top - 1);
     cr_assert(hekv_ckks_scale_eq(hekv_ckks_ct_scale(a), c.scale));
-    pctx_decrypt(&c, v, a);
+    ct_decrypt(&c, v, NULL, a);
     double m = 0;
-    for (size_t s = 0; s < c.S; s++) m = fmax(m, fabs(v[s] - (s % t == pos ? x[s / t] : 0.0)));
+    for (size_t s = 0; s < c.slots; s++) m = fmax(m, fabs(v[s] - (s % t == pos ? x[s / t] : 0.0)));
     cr_log_info("mask: max error 2^%.2f", log2(m));
     cr_assert(m <= TOL_MASK, "mask error 2^%.2f", log2(m));
-    hekv_ct *z = pctx_ct(&c);
+    hekv_ct *z = ct_new(&c);
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, z, a, 0), HEKV_OK);
     cr_assert_eq(hekv_pack_mask_apply(c.ev, c.enc, z, z, d, pos, NULL), HEKV_ERR_LEVEL);
     cr_assert_eq(hekv_pack_mask_apply(c.ev, c.enc, a, a, d, t, NULL), HEKV_ERR_ARG);
     hekv_ckks_ct_free(a), hekv_ckks_ct_free(z);
     free(x), free(v);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_layout, head_order) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/primes.h"
+#include "src/ring/ring_fused.h"
 #include "src/ring/ring.h"
 #include "src/ring/sample.h"
 #include "test/util.h"
