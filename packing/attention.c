@@ -98,6 +98,20 @@ static hekv_status need_keys(hekv_eval *ev, const hekv_pack_kv *kv, const char *
 
 /* ------------------------------------------------------------------ QK^T */
 
+int hekv_pack_kv_qkt_out_level(const hekv_pack_kv *kv, int q_level) {
+    if (!kv || kv->k_level < 0 || q_level < 0) return -1;
+    const int mq = kv->gamma > 1, lq = q_level - mq;
+    const int lp = lq < kv->k_level ? lq : kv->k_level;
+    return lp >= 2 ? lp - 2 : -1;
+}
+
+int hekv_pack_kv_attn_v_out_level(const hekv_pack_kv *kv, int scores_level, unsigned flags) {
+    if (!kv || kv->v_level < 0 || scores_level < 0) return -1;
+    const int lp = scores_level < kv->v_level ? scores_level : kv->v_level;
+    const int need = 1 + (kv->gamma > 1) + ((flags & HEKV_PACK_CLEAN) != 0);
+    return lp >= need ? lp - need : -1;
+}
+
 hekv_status hekv_pack_kv_qkt(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *const *scores,
                              size_t nscores, const hekv_ct *q, hekv_pack_stats *st) {
     static const char fn[] = "hekv_pack_kv_qkt";
@@ -120,7 +134,7 @@ hekv_status hekv_pack_kv_qkt(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *const *sc
     if (s) return s;
     const int ql = hekv_ckks_ct_level(q);
     const int lp = (ql - mq) < kv->k_level ? ql - mq : kv->k_level;
-    if (lp < 2)
+    if (hekv_pack_kv_qkt_out_level(kv, ql) < 0)
         return hekv_err_set(err, HEKV_ERR_LEVEL,
                             "%s: the product would be at level %d, QK^T needs 2 (product, "
                             "mask): bootstrap the query or keep the cache higher", fn, lp);
@@ -213,7 +227,7 @@ hekv_status hekv_pack_kv_attn_v(hekv_eval *ev, hekv_pack_kv *kv, hekv_ct *out,
         ls = hekv_ckks_ct_level(scores[i]);
     }
     const int lp = ls < kv->v_level ? ls : kv->v_level, need = 1 + (G > 1) + clean;
-    if (lp < need)
+    if (hekv_pack_kv_attn_v_out_level(kv, ls, flags) < 0)
         return hekv_err_set(err, HEKV_ERR_LEVEL,
                             "%s: the product would be at level %d, this step needs %d", fn, lp,
                             need);

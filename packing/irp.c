@@ -301,6 +301,13 @@ size_t hekv_pack_irp_rotations(const hekv_pack_irp *irp, unsigned flags, long *r
 
 /* ------------------------------------------------------------------ evaluation */
 
+int hekv_pack_irp_out_level(const hekv_pack_irp *irp, int in_level, unsigned flags) {
+    if (!irp || in_level < 0) return -1;
+    const int l = in_level < irp->level ? in_level : irp->level;
+    const int out = l - 1 - ((flags & HEKV_PACK_CLEAN) != 0);
+    return out >= 0 ? out : -1;
+}
+
 hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
                                 const hekv_pack_irp *irp, size_t pos, unsigned flags,
                                 hekv_pack_stats *st) {
@@ -325,7 +332,7 @@ hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
                             pos, irp->tout);
     const int l = in_level < irp->level ? in_level : irp->level;
     const int clean = (flags & HEKV_PACK_CLEAN) != 0;
-    if (l < 1 + clean)
+    if (hekv_pack_irp_out_level(irp, in_level, flags) < 0)
         return hekv_err_set(err, HEKV_ERR_LEVEL,
                             "%s: the product needs %d level(s) and the input is at level %d: "
                             "bootstrap it first", fn, 1 + clean, in_level);

@@ -182,27 +182,33 @@ hekv_status hekv__kv_check_in(hekv_eval *ev, const hekv_pack_kv *kv, const char 
     return HEKV_OK;
 }
 
-/* The level and scale an appended entry will have, checked against the cache's. */
+int hekv_pack_kv_entry_level(const hekv_pack_kv *kv, int v, int in_level) {
+    if (!kv || in_level < 1) return -1;
+    int nl = in_level - 1;
+    if (kv->store_level >= 0 && nl > kv->store_level) nl = kv->store_level;
+    const int cache_level = v ? kv->v_level : kv->k_level;
+    if (cache_level >= 0) return nl < cache_level ? -1 : cache_level;
+    return nl;
+}
+
+/* The level an appended entry will have (hekv_pack_kv_entry_level), its scale checked
+ * against the cache's. */
 static hekv_status entry_target(hekv_eval *ev, const hekv_pack_kv *kv, const char *fn,
-                                const hekv_ct *x, int cache_level, double cache_scale,
-                                int *level) {
-    const int l = hekv_ckks_ct_level(x);
+                                const hekv_ct *x, int v, int *level) {
+    const int l = hekv_ckks_ct_level(x), cache_level = v ? kv->v_level : kv->k_level;
+    const double cache_scale = v ? kv->v_scale : kv->k_scale;
+    const int nl = hekv_pack_kv_entry_level(kv, v, l);
+    if (nl < 0)
+        return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_LEVEL,
+                            "%s: an entry at level %d would be stored below the cache's "
+                            "level %d: append at level %d or higher", fn, l, cache_level,
+                            cache_level + 1);
     const double ql = (double)hekv_ckks_params_q(kv->params, l);
     const double scale = hekv_ckks_ct_scale(x) * ql / ql;
-    int nl = l - 1;
-    if (kv->store_level >= 0 && nl > kv->store_level) nl = kv->store_level;
-    if (cache_level >= 0) {
-        if (nl < cache_level)
-            return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_LEVEL,
-                                "%s: the entry would be stored at level %d, below the cache's "
-                                "level %d: append at level %d or higher", fn, nl, cache_level,
-                                cache_level + 1);
-        if (!hekv_ckks_scale_eq(scale, cache_scale))
-            return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_SCALE,
-                                "%s: the entry's scale 2^%.6f differs from the cache's 2^%.6f",
-                                fn, log2(scale), log2(cache_scale));
-        nl = cache_level;
-    }
+    if (cache_level >= 0 && !hekv_ckks_scale_eq(scale, cache_scale))
+        return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_SCALE,
+                            "%s: the entry's scale 2^%.6f differs from the cache's 2^%.6f", fn,
+                            log2(scale), log2(cache_scale));
     *level = nl;
     return HEKV_OK;
 }
@@ -244,7 +250,7 @@ hekv_status hekv_pack_kv_append_k(hekv_eval *ev, hekv_pack_kv *kv, const hekv_ct
     if (!kv) return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_ARG, "%s: cache is NULL", fn);
     hekv_status s = hekv__kv_check_in(ev, kv, fn, k, "the key", 1);
     int level;
-    if (!s) s = entry_target(ev, kv, fn, k, kv->k_level, kv->k_scale, &level);
+    if (!s) s = entry_target(ev, kv, fn, k, 0, &level);
     if (s) return s;
     const size_t pos = kv->nk_tok % kv->tkv;
     const int fresh = pos == 0;
@@ -270,7 +276,7 @@ hekv_status hekv_pack_kv_append_v(hekv_eval *ev, hekv_pack_kv *kv, const hekv_ct
     if (!kv) return hekv_err_set(hekv_ckks_ext_err(ev), HEKV_ERR_ARG, "%s: cache is NULL", fn);
     hekv_status s = hekv__kv_check_in(ev, kv, fn, v, "the value", 1);
     int level;
-    if (!s) s = entry_target(ev, kv, fn, v, kv->v_level, kv->v_scale, &level);
+    if (!s) s = entry_target(ev, kv, fn, v, 1, &level);
     if (s) return s;
     const size_t dh = kv->dh, i = kv->nv_tok % kv->B, qr = i / kv->tkv, r = i % kv->tkv;
     const int fresh = i == 0;

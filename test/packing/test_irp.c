@@ -46,25 +46,25 @@ static void plain_matvec(double *y, const double *w, const double *x, size_t dou
     }
 }
 
-static void gen_irp_keys(pctx *c, const hekv_pack_irp *irp, unsigned flags) {
+static void gen_irp_keys(ctx *c, const hekv_pack_irp *irp, unsigned flags) {
     size_t n = hekv_pack_irp_rotations(irp, flags, NULL, 0);
     long *r = malloc((n ? n : 1) * sizeof *r);
     cr_assert_eq(hekv_pack_irp_rotations(irp, flags, r, n), n);
     for (size_t i = 0; i < n; i++) {
-        cr_assert(r[i] > 0 && (size_t)r[i] < c->S, "rotation %ld outside [1, S)", r[i]);
+        cr_assert(r[i] > 0 && (size_t)r[i] < c->slots, "rotation %ld outside [1, S)", r[i]);
         for (size_t j = 0; j < i; j++) cr_assert_neq(r[i], r[j], "rotation %ld twice", r[i]);
     }
-    pctx_keys(c, r, n);
+    ctx_gen_rotations(c, r, n, 0);
     free(r);
 }
 
 /* Builds W (d_out x d_in, uniform in [-1, 1]), applies it to an encryption of x, checks the
  * result, the counts and (clean) the other slots. Returns the max error. */
-static double run_irp(pctx *c, size_t dout, size_t din, size_t baby, size_t pos, unsigned flags,
+static double run_irp(ctx *c, size_t dout, size_t din, size_t baby, size_t pos, unsigned flags,
                       uint64_t salt) {
     test_rng g = test_rng_new(salt);
     double *w = rand_vec(&g, dout * din, -1, 1), *x = rand_vec(&g, din, -1, 1);
-    double *y = malloc(dout * sizeof *y), *v = malloc(c->S * sizeof *v);
+    double *y = malloc(dout * sizeof *y), *v = malloc(c->slots * sizeof *v);
     plain_matvec(y, w, x, dout, din);
     hekv_pack_irp *irp = NULL;
     hekv_err err;
@@ -72,7 +72,7 @@ static double run_irp(pctx *c, size_t dout, size_t din, size_t baby, size_t pos,
                  "%s", err.msg);
     hekv_pack_irp_info in;
     hekv_pack_irp_get_info(irp, &in);
-    const size_t Din = pow2_up(din), Dout = pow2_up(dout), S = c->S;
+    const size_t Din = pow2_up(din), Dout = pow2_up(dout), S = c->slots;
     cr_assert_eq(in.d_in, Din);
     cr_assert_eq(in.d_out, Dout);
     cr_assert_eq(in.t_in, S / Din);
@@ -86,12 +86,13 @@ static double run_irp(pctx *c, size_t dout, size_t din, size_t baby, size_t pos,
     cr_assert_eq(in.bytes, (K * (size_t)(c->top + 1) + (size_t)c->top) * n * 8);
     gen_irp_keys(c, irp, pos ? HEKV_PACK_ANY_POS : 0);
 
-    hekv_ct *a = pctx_encrypt_vec(c, x, din, Din, 0, 0.0, c->top), *o = pctx_ct(c);
+    hekv_ct *a = ct_encrypt_vec(c, x, din, Din, 0, 0.0, c->top), *o = ct_new(c);
     hekv_pack_stats st = {0};
     hekv_status s = hekv_pack_irp_apply(c->ev, o, a, irp, pos, flags, &st);
     cr_assert_eq(s, HEKV_OK, "apply: %s", hekv_ckks_eval_last_error(c->ev));
     const int clean = (flags & HEKV_PACK_CLEAN) != 0;
     cr_assert_eq(hekv_ckks_ct_level(o), c->top - 1 - clean);
+    cr_assert_eq(hekv_ckks_ct_level(o), hekv_pack_irp_out_level(irp, c->top, flags));
     cr_assert(hekv_ckks_scale_eq(hekv_ckks_ct_scale(o), c->scale), "the scale changed");
     cr_assert_eq(st.rotations, expect_rot(Din, Dout, S, in.m, in.g, pos),
                  "%zu x %zu pos %zu: %llu rotations, formula %zu", dout, din, pos,
@@ -102,7 +103,7 @@ static double run_irp(pctx *c, size_t dout, size_t din, size_t baby, size_t pos,
     cr_assert_eq(st.rescales, 1u + clean);
     cr_assert_eq(st.ct_mults, 0);
 
-    pctx_decrypt(c, v, o);
+    ct_decrypt(c, v, NULL, o);
     double err_max = 0, junk = 0;
     for (size_t l = 0; l < dout; l++)
         err_max = fmax(err_max, fabs(v[l * in.t_out + pos] - y[l]));
@@ -128,28 +129,25 @@ static double run_irp(pctx *c, size_t dout, size_t din, size_t baby, size_t pos,
 }
 
 Test(packing_irp, square_sweep_n12) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     /* S = 2048: d = 8, 16, 32 have d^2 < S (one product), 64 .. 512 the regular case */
     for (size_t d = 8; d <= 512; d *= 2) run_irp(&c, d, d, 0, 0, 0, 100 + d);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_irp, square_n13_n14) {
-    pctx c;
-    pctx_init(&c, "toy-N13");
+    ctx c = ctx_new_keys("toy-N13", 0, 1, NULL, 0);
     run_irp(&c, 1024, 1024, 0, 0, 0, 201); /* S = 4096: K = 256 */
     run_irp(&c, 64, 64, 0, 0, 0, 202);     /* d^2 = S: K = 1, regular */
-    pctx_free(&c);
+    ctx_free(&c);
     if (!test_full()) return;
-    pctx_init(&c, "toy-N14");
+    c = ctx_new_keys("toy-N14", 0, 1, NULL, 0);
     run_irp(&c, 512, 512, 0, 0, 0, 203);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_irp, rectangular) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     run_irp(&c, 256, 64, 0, 0, 0, 301);   /* tall, regular: K = 8 */
     run_irp(&c, 64, 256, 0, 0, 0, 302);   /* wide, regular */
     run_irp(&c, 512, 32, 0, 0, 0, 303);   /* tall, K = 8, t_in > d_in */
@@ -162,22 +160,20 @@ Test(packing_irp, rectangular) {
     run_irp(&c, 4, 256, 0, 0, 0, 310);
     run_irp(&c, 1, 8, 0, 0, 0, 311);      /* a dot product */
     run_irp(&c, 8, 1, 0, 0, 0, 312);      /* an outer product column */
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_irp, padded_dimensions) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     run_irp(&c, 172, 64, 0, 0, 0, 401);  /* SwiGLU up: 64 -> 172 (padded 256) */
     run_irp(&c, 64, 172, 0, 0, 0, 402);  /* down: 172 -> 64 */
     run_irp(&c, 100, 100, 0, 0, 0, 403); /* square 100 (padded 128) */
     run_irp(&c, 48, 24, 0, 0, 0, 404);   /* small regime after padding: 64 x 32 */
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_irp, baby_giant_splits) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     /* d = 256: K = 32; the cost rule picks M = 8; every other split gives the same y */
     run_irp(&c, 256, 256, 1, 0, 0, 501);
     run_irp(&c, 256, 256, 32, 0, 0, 502);
@@ -185,25 +181,23 @@ Test(packing_irp, baby_giant_splits) {
     cr_assert_eq(expect_m(32), 8);
     cr_assert_eq(expect_m(128), 16);
     cr_assert_eq(expect_m(512), 32);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_irp, positions_and_mask) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     run_irp(&c, 64, 64, 0, 13, 0, 601);                 /* t = 32 */
     run_irp(&c, 64, 64, 0, 31, HEKV_PACK_CLEAN, 602);   /* every fold bit negated */
     run_irp(&c, 64, 64, 0, 0, HEKV_PACK_CLEAN, 603);
     run_irp(&c, 256, 64, 0, 5, HEKV_PACK_CLEAN, 604);   /* tall, t_out = 8 */
     run_irp(&c, 16, 16, 0, 77, HEKV_PACK_CLEAN, 605);   /* small regime, t = 128 */
     run_irp(&c, 16, 64, 0, 100, HEKV_PACK_CLEAN, 606);  /* small wide */
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 /* Two layers: z = W2 (W1 x), the first output masked and fed straight into the second. */
 Test(packing_irp, chained_layers) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(701);
     const size_t d0 = 128, d1 = 256, d2 = 128;
     double *w1 = rand_vec(&g, d1 * d0, -1, 1), *w2 = rand_vec(&g, d2 * d1, -1, 1);
@@ -219,45 +213,44 @@ Test(packing_irp, chained_layers) {
                  err.msg);
     gen_irp_keys(&c, a, 0);
     gen_irp_keys(&c, b, 0);
-    hekv_ct *in = pctx_encrypt_vec(&c, x, d0, d0, 0, 0.0, c.top), *mid = pctx_ct(&c),
-            *out = pctx_ct(&c);
+    hekv_ct *in = ct_encrypt_vec(&c, x, d0, d0, 0, 0.0, c.top), *mid = ct_new(&c),
+            *out = ct_new(&c);
     cr_assert_eq(hekv_pack_irp_apply(c.ev, mid, in, a, 0, HEKV_PACK_CLEAN, NULL), HEKV_OK, "%s",
                  hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_pack_irp_apply(c.ev, out, mid, b, 0, 0, NULL), HEKV_OK, "%s",
                  hekv_ckks_eval_last_error(c.ev));
     cr_assert_eq(hekv_ckks_ct_level(out), c.top - 3);
-    double *v = malloc(c.S * sizeof *v), m = 0;
-    pctx_decrypt(&c, v, out);
-    for (size_t l = 0; l < d2; l++) m = fmax(m, fabs(v[l * (c.S / d2)] - z[l]));
+    double *v = malloc(c.slots * sizeof *v), m = 0;
+    ct_decrypt(&c, v, NULL, out);
+    for (size_t l = 0; l < d2; l++) m = fmax(m, fabs(v[l * (c.slots / d2)] - z[l]));
     cr_log_info("chained 128 -> 256 -> 128: max error 2^%.2f", log2(m));
     cr_assert(m <= TOL_IRP(d1), "chained: error 2^%.2f", log2(m));
     hekv_ckks_ct_free(in), hekv_ckks_ct_free(mid), hekv_ckks_ct_free(out);
     hekv_pack_irp_free(a), hekv_pack_irp_free(b);
     free(w1), free(w2), free(x), free(y), free(z), free(v);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_irp, reinterleave) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(801);
     const size_t pairs[][2] = {{64, 256}, {256, 64}, {16, 512}, {8, 8}};
     for (size_t k = 0; k < 4; k++) {
         const size_t df = pairs[k][0], dt = pairs[k][1];
-        double *x = rand_vec(&g, df, -1, 1), *v = malloc(c.S * sizeof *v);
+        double *x = rand_vec(&g, df, -1, 1), *v = malloc(c.slots * sizeof *v);
         hekv_pack_irp *r = NULL;
         hekv_err err;
         cr_assert_eq(hekv_pack_reinterleave_new(c.enc, df, dt, c.top, &r, &err), HEKV_OK, "%s",
                      err.msg);
         gen_irp_keys(&c, r, 0);
-        hekv_ct *a = pctx_encrypt_vec(&c, x, df, df, 0, 0.0, c.top), *o = pctx_ct(&c);
+        hekv_ct *a = ct_encrypt_vec(&c, x, df, df, 0, 0.0, c.top), *o = ct_new(&c);
         cr_assert_eq(hekv_pack_irp_apply(c.ev, o, a, r, 0, HEKV_PACK_CLEAN, NULL), HEKV_OK, "%s",
                      hekv_ckks_eval_last_error(c.ev));
-        pctx_decrypt(&c, v, o);
+        ct_decrypt(&c, v, NULL, o);
         double m = 0;
-        for (size_t s = 0; s < c.S; s++) {
+        for (size_t s = 0; s < c.slots; s++) {
             double want = 0;
-            if (s % (c.S / dt) == 0 && s / (c.S / dt) < df) want = x[s / (c.S / dt)];
+            if (s % (c.slots / dt) == 0 && s / (c.slots / dt) < df) want = x[s / (c.slots / dt)];
             m = fmax(m, fabs(v[s] - want));
         }
         cr_assert(m <= TOL_IRP(df), "%zu -> %zu: error 2^%.2f", df, dt, log2(m));
@@ -265,7 +258,7 @@ Test(packing_irp, reinterleave) {
         hekv_pack_irp_free(r);
         free(x), free(v);
     }
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 /* The baseline on the same matrices: one product per non-zero generalised diagonal of the
@@ -291,7 +284,7 @@ static size_t bsgs_formula(const int *nz, size_t D) {
     return best;
 }
 
-static void run_bsgs(pctx *c, size_t dout, size_t din, uint64_t salt) {
+static void run_bsgs(ctx *c, size_t dout, size_t din, uint64_t salt) {
     test_rng g = test_rng_new(salt);
     double *w = rand_vec(&g, dout * din, -1, 1), *x = rand_vec(&g, din, -1, 1);
     double *y = malloc(dout * sizeof *y);
@@ -312,13 +305,13 @@ static void run_bsgs(pctx *c, size_t dout, size_t din, uint64_t salt) {
     size_t nr = hekv_pack_bsgs_rotations(b, NULL, 0);
     long *r = malloc(nr * sizeof *r);
     hekv_pack_bsgs_rotations(b, r, nr);
-    pctx_keys(c, r, nr);
+    ctx_gen_rotations(c, r, nr, 0);
     cr_assert_eq(nr, bsgs_formula(nz, D));
     free(nz);
     double *xs = calloc(D, sizeof *xs), *v = malloc(D * sizeof *v);
     memcpy(xs, x, din * sizeof *x);
     hekv_pt *pt = NULL;
-    hekv_ct *a = pctx_ct(c), *o = pctx_ct(c);
+    hekv_ct *a = ct_new(c), *o = ct_new(c);
     cr_assert_eq(hekv_ckks_pt_new(c->p, &pt, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encode(c->enc, pt, xs, NULL, D, c->top, c->scale, &err), HEKV_OK);
     cr_assert_eq(hekv_ckks_encrypt_sk(c->sk, a, pt, &err), HEKV_OK);
@@ -341,18 +334,16 @@ static void run_bsgs(pctx *c, size_t dout, size_t din, uint64_t salt) {
 }
 
 Test(packing_irp, bsgs_baseline) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     run_bsgs(&c, 64, 64, 901);
     run_bsgs(&c, 256, 256, 902);
     run_bsgs(&c, 256, 64, 903);
     run_bsgs(&c, 64, 172, 904);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_irp, errors) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     double w[64 * 64] = {0.5};
     hekv_pack_irp *irp = (hekv_pack_irp *)1;
     hekv_err err;
@@ -366,7 +357,7 @@ Test(packing_irp, errors) {
     cr_assert_eq(hekv_pack_irp_new(c.enc, w, 64, 64, c.top, 0, &irp, &err), HEKV_OK, "%s",
                  err.msg);
     double x[64] = {0.25};
-    hekv_ct *a = pctx_encrypt_vec(&c, x, 64, 64, 0, 0.0, c.top), *o = pctx_ct(&c);
+    hekv_ct *a = ct_encrypt_vec(&c, x, 64, 64, 0, 0.0, c.top), *o = ct_new(&c);
     /* no keys yet */
     cr_assert_eq(hekv_pack_irp_apply(c.ev, o, a, irp, 0, 0, NULL), HEKV_ERR_KEY_MISSING);
     gen_irp_keys(&c, irp, 0);
@@ -374,7 +365,7 @@ Test(packing_irp, errors) {
     cr_assert_eq(hekv_pack_irp_apply(c.ev, o, a, irp, 32, 0, NULL), HEKV_ERR_ARG, "pos >= t");
     cr_assert_eq(hekv_pack_irp_apply(c.ev, o, a, irp, 3, 0, NULL), HEKV_ERR_KEY_MISSING,
                  "negative fold keys missing");
-    hekv_ct *z = pctx_ct(&c);
+    hekv_ct *z = ct_new(&c);
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, z, a, 1), HEKV_OK);
     cr_assert_eq(hekv_pack_irp_apply(c.ev, o, z, irp, 0, HEKV_PACK_CLEAN, NULL), HEKV_ERR_LEVEL);
     cr_assert_eq(hekv_pack_irp_apply(c.ev, o, z, irp, 0, 0, NULL), HEKV_OK, "%s",
@@ -383,5 +374,44 @@ Test(packing_irp, errors) {
     hekv_pack_irp_free(irp);
     hekv_pack_irp_free(NULL);
     hekv_ckks_ct_free(a), hekv_ckks_ct_free(o), hekv_ckks_ct_free(z);
-    pctx_free(&c);
+    ctx_free(&c);
+}
+
+/* The output level hekv_pack_irp_out_level reports, against the apply at every input
+ * level, with the weights below the top (the product then runs at the lower of the two),
+ * clean and not: where it reports -1 the apply refuses with HEKV_ERR_LEVEL, elsewhere the
+ * output lands exactly there. */
+Test(packing_irp, reported_output_level) {
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
+    test_rng g = test_rng_new(41);
+    const size_t d = 32;
+    double *w = rand_vec(&g, d * d, -1, 1), *x = rand_vec(&g, d, -1, 1);
+    hekv_pack_irp *irp = NULL;
+    hekv_err err;
+    const int wl = c.top - 1;
+    cr_assert_eq(hekv_pack_irp_new(c.enc, w, d, d, wl, 0, &irp, &err), HEKV_OK, "%s", err.msg);
+    gen_irp_keys(&c, irp, 0);
+    hekv_ct *o = ct_new(&c);
+    for (int clean = 0; clean < 2; clean++)
+        for (int l = 0; l <= c.top; l++) {
+            const unsigned fl = clean ? HEKV_PACK_CLEAN : 0u;
+            const int want = hekv_pack_irp_out_level(irp, l, fl);
+            const int lp = l < wl ? l : wl;
+            cr_assert_eq(want, lp - 1 - clean >= 0 ? lp - 1 - clean : -1, "level %d", l);
+            hekv_ct *a = ct_encrypt_vec(&c, x, d, d, 0, 0.0, l);
+            hekv_status s = hekv_pack_irp_apply(c.ev, o, a, irp, 0, fl, NULL);
+            if (want < 0) {
+                cr_assert_eq(s, HEKV_ERR_LEVEL, "input level %d, clean %d", l, clean);
+            } else {
+                cr_assert_eq(s, HEKV_OK, "%s", hekv_ckks_eval_last_error(c.ev));
+                cr_assert_eq(hekv_ckks_ct_level(o), want, "input level %d, clean %d", l, clean);
+            }
+            hekv_ckks_ct_free(a);
+        }
+    cr_assert_eq(hekv_pack_irp_out_level(NULL, c.top, 0), -1);
+    cr_assert_eq(hekv_pack_irp_out_level(irp, -1, 0), -1);
+    hekv_ckks_ct_free(o);
+    hekv_pack_irp_free(irp);
+    free(w), free(x);
+    ctx_free(&c);
 }

@@ -54,7 +54,7 @@ static void expect_v(const shp *s, const double *V, size_t n, size_t b, size_t j
 }
 
 /* max error of every cache ciphertext against the layout */
-static double check_cache(pctx *c, const hekv_pack_kv *kv, const shp *s, const double *K,
+static double check_cache(ctx *c, const hekv_pack_kv *kv, const shp *s, const double *K,
                           const double *V, size_t n) {
     double *v = malloc(s->S * sizeof *v), *w = malloc(s->S * sizeof *w), *lib = malloc(s->S * sizeof *lib);
     double m = 0;
@@ -62,7 +62,7 @@ static double check_cache(pctx *c, const hekv_pack_kv *kv, const shp *s, const d
         expect_k(s, K, n, i, w);
         cr_assert_eq(hekv_pack_kv_k_slots(kv, K, n, i, lib), HEKV_OK);
         cr_assert_eq(memcmp(w, lib, s->S * sizeof *w), 0, "k_slots differs from the layout");
-        pctx_decrypt(c, v, kv->k[i]);
+        ct_decrypt(c, v, NULL, kv->k[i]);
         for (size_t j = 0; j < s->S; j++) m = fmax(m, fabs(v[j] - w[j]));
     }
     for (size_t b = 0; b < cdiv(n, s->B); b++)
@@ -70,7 +70,7 @@ static double check_cache(pctx *c, const hekv_pack_kv *kv, const shp *s, const d
             expect_v(s, V, n, b, j, w);
             cr_assert_eq(hekv_pack_kv_v_slots(kv, V, n, b, j, lib), HEKV_OK);
             cr_assert_eq(memcmp(w, lib, s->S * sizeof *w), 0, "v_slots differs from the layout");
-            pctx_decrypt(c, v, kv->v[b * s->dh + j]);
+            ct_decrypt(c, v, NULL, kv->v[b * s->dh + j]);
             for (size_t x = 0; x < s->S; x++) m = fmax(m, fabs(v[x] - w[x]));
         }
     free(v), free(w), free(lib);
@@ -78,21 +78,24 @@ static double check_cache(pctx *c, const hekv_pack_kv *kv, const shp *s, const d
 }
 
 /* Appends tokens [from, to) of K, V (encrypted at level `lvl` with junk 3.0 elsewhere). */
-static void append_range(pctx *c, hekv_pack_kv *kv, const shp *s, const double *K,
+static void append_range(ctx *c, hekv_pack_kv *kv, const shp *s, const double *K,
                          const double *V, size_t from, size_t to, int lvl) {
     for (size_t tau = from; tau < to; tau++) {
         hekv_pack_stats st = {0};
         size_t pos = hekv_pack_kv_next_pos_k(kv);
         cr_assert_eq(pos, tau % s->tkv);
         cr_assert_eq(hekv_pack_kv_next_pos_v(kv), pos);
-        hekv_ct *k = pctx_encrypt_vec(c, K + tau * s->dkv, s->dkv, s->dkv, pos, 3.0, lvl);
-        hekv_ct *v = pctx_encrypt_vec(c, V + tau * s->dkv, s->dkv, s->dkv, pos, -3.0, lvl);
+        hekv_ct *k = ct_encrypt_vec(c, K + tau * s->dkv, s->dkv, s->dkv, pos, 3.0, lvl);
+        hekv_ct *v = ct_encrypt_vec(c, V + tau * s->dkv, s->dkv, s->dkv, pos, -3.0, lvl);
+        const int kl = hekv_pack_kv_entry_level(kv, 0, lvl), vl = hekv_pack_kv_entry_level(kv, 1, lvl);
         cr_assert_eq(hekv_pack_kv_append_k(c->ev, kv, k, &st), HEKV_OK, "%s",
                      hekv_ckks_eval_last_error(c->ev));
+        cr_assert_eq(hekv_ckks_ct_level(kv->k[kv->nk - 1]), kl);
         cr_assert_eq(st.rotations, 0);
         cr_assert_eq(st.mask_mults, 1);
         cr_assert_eq(hekv_pack_kv_append_v(c->ev, kv, v, &st), HEKV_OK, "%s",
                      hekv_ckks_eval_last_error(c->ev));
+        cr_assert_eq(hekv_ckks_ct_level(kv->v[kv->nv - 1]), vl);
         cr_assert_eq(st.rotations, 0);
         cr_assert_eq(st.mask_mults, 1 + s->dh);
         cr_assert_eq(st.rescales, 1 + s->dh);
@@ -101,26 +104,28 @@ static void append_range(pctx *c, hekv_pack_kv *kv, const shp *s, const double *
     }
 }
 
-static void gen_kv_keys(pctx *c, const hekv_pack_kv *kv) {
+static void gen_kv_keys(ctx *c, const hekv_pack_kv *kv) {
     size_t n = hekv_pack_kv_rotations(kv, NULL, 0);
     long *r = malloc(n * sizeof *r);
     cr_assert_eq(hekv_pack_kv_rotations(kv, r, n), n);
-    pctx_keys(c, r, n);
+    ctx_gen_rotations(c, r, n, 0);
     free(r);
 }
 
 /* QK^T against q . k per head; returns the max error. */
-static double run_qkt(pctx *c, hekv_pack_kv *kv, const shp *s, const double *K, size_t n,
+static double run_qkt(ctx *c, hekv_pack_kv *kv, const shp *s, const double *K, size_t n,
                       int qlevel, test_rng *g) {
     double *q = rand_vec(g, s->d, -1, 1), *v = malloc(s->S * sizeof *v);
-    hekv_ct *qc = pctx_encrypt_vec(c, q, s->d, s->d, 0, 0.0, qlevel);
+    hekv_ct *qc = ct_encrypt_vec(c, q, s->d, s->d, 0, 0.0, qlevel);
     const size_t nb = cdiv(n, s->B), nc = cdiv(n, s->tkv), ns = s->g * nb;
     cr_assert_eq(hekv_pack_kv_score_count(kv), ns);
     hekv_ct **sc = malloc(ns * sizeof *sc);
-    for (size_t i = 0; i < ns; i++) sc[i] = pctx_ct(c);
+    for (size_t i = 0; i < ns; i++) sc[i] = ct_new(c);
     hekv_pack_stats st = {0};
     cr_assert_eq(hekv_pack_kv_qkt(c->ev, kv, sc, ns, qc, &st), HEKV_OK, "%s",
                  hekv_ckks_eval_last_error(c->ev));
+    for (size_t i = 0; i < ns; i++)
+        cr_assert_eq(hekv_ckks_ct_level(sc[i]), hekv_pack_kv_qkt_out_level(kv, qlevel));
     const size_t lg = s->g > 1 ? s->g * ilog2(s->g) : 0;
     cr_assert_eq(st.rotations, ilog2(s->t) + lg + nc * s->g * ilog2(s->dh),
                  "qkt rotations %llu", (unsigned long long)st.rotations);
@@ -131,7 +136,7 @@ static double run_qkt(pctx *c, hekv_pack_kv *kv, const shp *s, const double *K, 
     double m = 0;
     for (size_t e = 0; e < s->g; e++)
         for (size_t b = 0; b < nb; b++) {
-            pctx_decrypt(c, v, sc[e * nb + b]);
+            ct_decrypt(c, v, NULL, sc[e * nb + b]);
             for (size_t cc = 0; cc < s->dh; cc++)
                 for (size_t h = 0; h < s->Hk; h++)
                     for (size_t u = 0; u < s->tkv; u++) {
@@ -152,7 +157,7 @@ static double run_qkt(pctx *c, hekv_pack_kv *kv, const shp *s, const double *K, 
 
 /* scores x V with random probabilities p[h][tau] in [0, 1]/n, encrypted in the score
  * layout at `slevel`; returns the max error of the output features. */
-static double run_attn(pctx *c, hekv_pack_kv *kv, const shp *s, const double *V, size_t n,
+static double run_attn(ctx *c, hekv_pack_kv *kv, const shp *s, const double *V, size_t n,
                        int slevel, unsigned flags, test_rng *g) {
     const size_t nb = cdiv(n, s->B), ns = s->g * nb;
     double *P = rand_vec(g, s->H * n, 0, 1.0 / (double)n), *v = calloc(s->S, sizeof *v);
@@ -166,9 +171,9 @@ static double run_attn(pctx *c, hekv_pack_kv *kv, const shp *s, const double *V,
                         size_t tau = b * s->B + cc * s->tkv + u;
                         if (tau < n) v[(cc * s->Hk + h) * s->tkv + u] = P[(h * s->g + e) * n + tau];
                     }
-            sc[e * nb + b] = pctx_encrypt(c, v, slevel);
+            sc[e * nb + b] = ct_encrypt(c, v, slevel);
         }
-    hekv_ct *o = pctx_ct(c);
+    hekv_ct *o = ct_new(c);
     hekv_pack_stats st = {0};
     cr_assert_eq(hekv_pack_kv_attn_v(c->ev, kv, o, (const hekv_ct *const *)sc, ns, flags, &st),
                  HEKV_OK, "%s", hekv_ckks_eval_last_error(c->ev));
@@ -184,7 +189,8 @@ static double run_attn(pctx *c, hekv_pack_kv *kv, const shp *s, const double *V,
     cr_assert_eq(st.mask_mults, (gm ? s->g : 0) + (size_t)clean);
     int lv = slevel < kv->v_level ? slevel : kv->v_level;
     cr_assert_eq(hekv_ckks_ct_level(o), lv - 1 - (int)gm - clean);
-    pctx_decrypt(c, v, o);
+    cr_assert_eq(hekv_ckks_ct_level(o), hekv_pack_kv_attn_v_out_level(kv, slevel, flags));
+    ct_decrypt(c, v, NULL, o);
     double m = 0, junk = 0;
     for (size_t l = 0; l < s->dh; l++)
         for (size_t h = 0; h < s->H; h++) {
@@ -205,10 +211,9 @@ static double run_attn(pctx *c, hekv_pack_kv *kv, const shp *s, const double *V,
 
 /* Appends n tokens, checks the cache, QK^T and scores x V. */
 static void run_config(size_t d, size_t H, size_t Hk, size_t n, uint64_t salt) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(salt);
-    shp s = shape_of(c.S, d, H, Hk);
+    shp s = shape_of(c.slots, d, H, Hk);
     hekv_pack_kv *kv = NULL;
     hekv_err err;
     cr_assert_eq(hekv_pack_kv_new(c.p, d, H, Hk, -1, &kv, &err), HEKV_OK, "%s", err.msg);
@@ -236,7 +241,7 @@ static void run_config(size_t d, size_t H, size_t Hk, size_t n, uint64_t salt) {
     cr_assert(ea <= TOL_AV, "attn_v error 2^%.2f", log2(ea));
     hekv_pack_kv_free(kv);
     free(K), free(V);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_kv, mha_4_heads) { run_config(64, 4, 4, 40, 11); }
@@ -248,10 +253,9 @@ Test(packing_kv, narrow_model) { run_config(32, 2, 2, 65, 15); }
 /* A context across the block boundary: d = 128, H = 16, Hk = 8 (B = 256 tokens): a
  * 250-token prefix imported, then appends to 262 and 2 blocks in QK^T and scores x V. */
 Test(packing_kv, cross_block_boundary) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(21);
-    shp s = shape_of(c.S, 128, 16, 8);
+    shp s = shape_of(c.slots, 128, 16, 8);
     cr_assert_eq(s.B, 256);
     const size_t n0 = 250, n = 262;
     hekv_pack_kv *kv = NULL;
@@ -262,14 +266,14 @@ Test(packing_kv, cross_block_boundary) {
     /* the client-side import of the prefix, at the level appends produce */
     const size_t nk = cdiv(n0, s.tkv), nv = cdiv(n0, s.B) * s.dh;
     hekv_ct **kc = malloc(nk * sizeof *kc), **vc = malloc(nv * sizeof *vc);
-    double *w = malloc(c.S * sizeof *w);
+    double *w = malloc(c.slots * sizeof *w);
     for (size_t i = 0; i < nk; i++) {
         cr_assert_eq(hekv_pack_kv_k_slots(kv, K, n0, i, w), HEKV_OK);
-        kc[i] = pctx_encrypt(&c, w, c.top - 1);
+        kc[i] = ct_encrypt(&c, w, c.top - 1);
     }
     for (size_t j = 0; j < nv; j++) {
         cr_assert_eq(hekv_pack_kv_v_slots(kv, V, n0, j / s.dh, j % s.dh, w), HEKV_OK);
-        vc[j] = pctx_encrypt(&c, w, c.top - 1);
+        vc[j] = ct_encrypt(&c, w, c.top - 1);
     }
     cr_assert_eq(hekv_pack_kv_import(c.ev, kv, n0, (const hekv_ct *const *)kc, n0,
                                      (const hekv_ct *const *)vc), HEKV_OK, "%s",
@@ -291,17 +295,16 @@ Test(packing_kv, cross_block_boundary) {
     for (size_t j = 0; j < nv; j++) hekv_ckks_ct_free(vc[j]);
     free(kc), free(vc), free(w), free(K), free(V);
     hekv_pack_kv_free(kv);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 /* The K projection folded into the append position: k = Wk x by IRP at pos = n mod t_kv,
  * appended with no rotation beyond the projection's own. */
 Test(packing_kv, projection_folded_into_append) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(31);
     const size_t d = 64, H = 4, Hk = 2, n = 5;
-    shp s = shape_of(c.S, d, H, Hk);
+    shp s = shape_of(c.slots, d, H, Hk);
     hekv_pack_kv *kv = NULL;
     hekv_pack_irp *wk = NULL;
     hekv_err err;
@@ -314,7 +317,7 @@ Test(packing_kv, projection_folded_into_append) {
     size_t nr = hekv_pack_irp_rotations(wk, HEKV_PACK_ANY_POS, NULL, 0);
     long *r = malloc(nr * sizeof *r);
     hekv_pack_irp_rotations(wk, HEKV_PACK_ANY_POS, r, nr);
-    pctx_keys(&c, r, nr);
+    ctx_gen_rotations(&c, r, nr, 0);
     hekv_pack_irp_info ii;
     hekv_pack_irp_get_info(wk, &ii);
     for (size_t tau = 0; tau < n; tau++) {
@@ -323,7 +326,7 @@ Test(packing_kv, projection_folded_into_append) {
             for (size_t m = 0; m < d; m++) a += (long double)W[gg * d + m] * X[tau * d + m];
             K[tau * s.dkv + gg] = (double)a;
         }
-        hekv_ct *x = pctx_encrypt_vec(&c, X + tau * d, d, d, 0, 0.0, c.top), *k = pctx_ct(&c);
+        hekv_ct *x = ct_encrypt_vec(&c, X + tau * d, d, d, 0, 0.0, c.top), *k = ct_new(&c);
         hekv_pack_stats st = {0};
         cr_assert_eq(hekv_pack_irp_apply(c.ev, k, x, wk, hekv_pack_kv_next_pos_k(kv), 0, &st),
                      HEKV_OK, "%s", hekv_ckks_eval_last_error(c.ev));
@@ -337,23 +340,22 @@ Test(packing_kv, projection_folded_into_append) {
     hekv_pack_kv_get_info(kv, &in);
     cr_assert_eq(in.k_level, c.top - 3, "dropped to the store level");
     /* the K cache alone (no V appended) */
-    double *v = malloc(c.S * sizeof *v), *w = malloc(c.S * sizeof *w), m = 0;
+    double *v = malloc(c.slots * sizeof *v), *w = malloc(c.slots * sizeof *w), m = 0;
     expect_k(&s, K, n, 0, w);
-    pctx_decrypt(&c, v, kv->k[0]);
-    for (size_t j = 0; j < c.S; j++) m = fmax(m, fabs(v[j] - w[j]));
+    ct_decrypt(&c, v, NULL, kv->k[0]);
+    for (size_t j = 0; j < c.slots; j++) m = fmax(m, fabs(v[j] - w[j]));
     cr_log_info("K projection folded into the append: cache error 2^%.2f", log2(m));
     cr_assert(m <= 0x1p-20, "error 2^%.2f", log2(m));
     free(v), free(w), free(W), free(X), free(K), free(V), free(r);
     hekv_pack_irp_free(wk);
     hekv_pack_kv_free(kv);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_kv, serialization) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     test_rng g = test_rng_new(41);
-    shp s = shape_of(c.S, 64, 4, 2);
+    shp s = shape_of(c.slots, 64, 4, 2);
     const size_t n = 70;
     hekv_pack_kv *kv = NULL, *back = NULL;
     hekv_err err;
@@ -407,12 +409,11 @@ Test(packing_kv, serialization) {
     hekv_pack_kv_free(kv);
     hekv_pack_kv_free(back);
     free(K), free(V);
-    pctx_free(&c);
+    ctx_free(&c);
 }
 
 Test(packing_kv, errors) {
-    pctx c;
-    pctx_init(&c, "toy-N12");
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
     hekv_pack_kv *kv = (hekv_pack_kv *)1;
     hekv_err err;
     cr_assert_eq(hekv_pack_kv_new(c.p, 96, 4, 2, -1, &kv, &err), HEKV_ERR_ARG);
@@ -421,17 +422,17 @@ Test(packing_kv, errors) {
     cr_assert_eq(hekv_pack_kv_new(c.p, 4096, 4, 4, -1, &kv, &err), HEKV_ERR_ARG);
     cr_assert_eq(hekv_pack_kv_new(c.p, 64, 4, 2, -1, &kv, &err), HEKV_OK, "%s", err.msg);
     double x[32] = {0.5};
-    hekv_ct *k0 = pctx_encrypt_vec(&c, x, 32, 32, 0, 0.0, c.top);
-    hekv_ct *k1 = pctx_encrypt_vec(&c, x, 32, 32, 1, 0.0, c.top - 3);
-    hekv_ct *s = pctx_ct(&c);
+    hekv_ct *k0 = ct_encrypt_vec(&c, x, 32, 32, 0, 0.0, c.top);
+    hekv_ct *k1 = ct_encrypt_vec(&c, x, 32, 32, 1, 0.0, c.top - 3);
+    hekv_ct *s = ct_new(&c);
     cr_assert_eq(hekv_pack_kv_qkt(c.ev, kv, &s, 1, k0, NULL), HEKV_ERR_ARG, "empty cache");
     cr_assert_eq(hekv_pack_kv_append_k(c.ev, kv, k0, NULL), HEKV_OK);
     cr_assert_eq(hekv_pack_kv_append_k(c.ev, kv, k1, NULL), HEKV_ERR_LEVEL, "below the cache");
     cr_assert_eq(hekv_pack_kv_qkt(c.ev, kv, &s, 1, k0, NULL), HEKV_ERR_ARG, "2 scores needed");
-    hekv_ct *ss[2] = {s, pctx_ct(&c)};
+    hekv_ct *ss[2] = {s, ct_new(&c)};
     cr_assert_eq(hekv_pack_kv_qkt(c.ev, kv, ss, 2, k0, NULL), HEKV_ERR_KEY_MISSING);
     gen_kv_keys(&c, kv);
-    hekv_ct *low = pctx_ct(&c);
+    hekv_ct *low = ct_new(&c);
     cr_assert_eq(hekv_ckks_eval_drop_to(c.ev, low, k0, 2), HEKV_OK);
     cr_assert_eq(hekv_pack_kv_qkt(c.ev, kv, ss, 2, low, NULL), HEKV_ERR_LEVEL);
     cr_assert_eq(hekv_pack_kv_qkt(c.ev, kv, ss, 2, k0, NULL), HEKV_OK, "%s",
@@ -442,5 +443,90 @@ Test(packing_kv, errors) {
     hekv_ckks_ct_free(low);
     hekv_pack_kv_free(kv);
     hekv_pack_kv_free(NULL);
-    pctx_free(&c);
+    ctx_free(&c);
+}
+
+/* The levels the cache reports (entry, QK^T and scores x V output levels) against the
+ * calls at every input level, GQA (gamma = 2: the query masks take one more level) and a
+ * store level: where a report is -1 the call refuses with HEKV_ERR_LEVEL, elsewhere its
+ * output lands exactly there. */
+Test(packing_kv, reported_levels) {
+    ctx c = ctx_new_keys("toy-N12", 0, 1, NULL, 0);
+    test_rng g = test_rng_new(51);
+    const size_t d = 64, H = 4, Hk = 2;
+    shp s = shape_of(c.slots, d, H, Hk);
+    hekv_pack_kv *kv = NULL;
+    hekv_err err;
+    const int store = c.top - 2;
+    cr_assert_eq(hekv_pack_kv_new(c.p, d, H, Hk, store, &kv, &err), HEKV_OK, "%s", err.msg);
+    gen_kv_keys(&c, kv);
+    cr_assert_eq(hekv_pack_kv_qkt_out_level(kv, c.top), -1, "empty K cache");
+    cr_assert_eq(hekv_pack_kv_attn_v_out_level(kv, c.top, 0), -1, "empty V cache");
+    double *K = rand_vec(&g, 4 * s.dkv, -1, 1);
+    /* appends: from the top down; the first fixes the level (the store level), a later
+     * one below it is refused */
+    for (int l = c.top; l >= 0; l--) {
+        for (int v = 0; v < 2; v++) {
+            const int want = hekv_pack_kv_entry_level(kv, v, l);
+            const int cur = v ? kv->v_level : kv->k_level;
+            cr_assert_eq(want, cur >= 0 ? (l - 1 >= cur ? cur : -1)
+                                        : (l >= 1 ? (l - 1 < store ? l - 1 : store) : -1));
+            const size_t pos = v ? hekv_pack_kv_next_pos_v(kv) : hekv_pack_kv_next_pos_k(kv);
+            hekv_ct *x = ct_encrypt_vec(&c, K, s.dkv, s.dkv, pos, 0.0, l);
+            hekv_status st = v ? hekv_pack_kv_append_v(c.ev, kv, x, NULL)
+                               : hekv_pack_kv_append_k(c.ev, kv, x, NULL);
+            if (want < 0) {
+                cr_assert_eq(st, HEKV_ERR_LEVEL, "append %c at level %d", v ? 'V' : 'K', l);
+            } else {
+                cr_assert_eq(st, HEKV_OK, "%s", hekv_ckks_eval_last_error(c.ev));
+                cr_assert_eq(v ? kv->v_level : kv->k_level, want);
+            }
+            hekv_ckks_ct_free(x);
+        }
+    }
+    cr_assert_eq(kv->k_level, store);
+    const size_t ns = hekv_pack_kv_score_count(kv);
+    hekv_ct **sc = malloc(ns * sizeof *sc);
+    for (size_t i = 0; i < ns; i++) sc[i] = ct_new(&c);
+    double *q = rand_vec(&g, d, -1, 1);
+    for (int l = 0; l <= c.top; l++) {
+        const int want = hekv_pack_kv_qkt_out_level(kv, l);
+        const int lp = l - 1 < store ? l - 1 : store;
+        cr_assert_eq(want, lp >= 2 ? lp - 2 : -1, "query level %d", l);
+        hekv_ct *qc = ct_encrypt_vec(&c, q, d, d, 0, 0.0, l);
+        hekv_status st = hekv_pack_kv_qkt(c.ev, kv, sc, ns, qc, NULL);
+        if (want < 0) {
+            cr_assert_eq(st, HEKV_ERR_LEVEL, "query level %d", l);
+        } else {
+            cr_assert_eq(st, HEKV_OK, "%s", hekv_ckks_eval_last_error(c.ev));
+            for (size_t i = 0; i < ns; i++) cr_assert_eq(hekv_ckks_ct_level(sc[i]), want);
+        }
+        hekv_ckks_ct_free(qc);
+    }
+    hekv_ct *o = ct_new(&c);
+    double *v = calloc(c.slots, sizeof *v);
+    for (int clean = 0; clean < 2; clean++)
+        for (int l = 0; l <= c.top; l++) {
+            const unsigned fl = clean ? HEKV_PACK_CLEAN : 0u;
+            const int want = hekv_pack_kv_attn_v_out_level(kv, l, fl);
+            const int lp = l < store ? l : store;
+            cr_assert_eq(want, lp - 2 - clean >= 0 ? lp - 2 - clean : -1, "scores level %d", l);
+            for (size_t i = 0; i < ns; i++) {
+                hekv_ckks_ct_free(sc[i]);
+                sc[i] = ct_encrypt(&c, v, l);
+            }
+            hekv_status st =
+                hekv_pack_kv_attn_v(c.ev, kv, o, (const hekv_ct *const *)sc, ns, fl, NULL);
+            if (want < 0) {
+                cr_assert_eq(st, HEKV_ERR_LEVEL, "scores level %d, clean %d", l, clean);
+            } else {
+                cr_assert_eq(st, HEKV_OK, "%s", hekv_ckks_eval_last_error(c.ev));
+                cr_assert_eq(hekv_ckks_ct_level(o), want, "scores level %d, clean %d", l, clean);
+            }
+        }
+    for (size_t i = 0; i < ns; i++) hekv_ckks_ct_free(sc[i]);
+    free(sc), free(q), free(v), free(K);
+    hekv_ckks_ct_free(o);
+    hekv_pack_kv_free(kv);
+    ctx_free(&c);
 }

@@ -154,6 +154,10 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_irp_apply(hekv_eval *ev, hekv_ct 
                                                         const hekv_ct *in,
                                                         const hekv_pack_irp *irp, size_t pos,
                                                         unsigned flags, hekv_pack_stats *st);
+/** The level hekv_pack_irp_apply leaves its output at for an input at in_level with these
+ *  flags: min(in_level, the weights' level) - 1 - (clean), or -1 where the apply refuses
+ *  the input (HEKV_ERR_LEVEL): what a level planner places bootstraps by. */
+HEKV_API int hekv_pack_irp_out_level(const hekv_pack_irp *irp, int in_level, unsigned flags);
 
 /** A re-interleaving: the identity as an IRP product from the d_from layout to the d_to
  *  layout (truncating or zero-padding), e.g. to move a vector between layers of
@@ -264,6 +268,11 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_append_k(hekv_eval *ev, hekv_p
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_append_v(hekv_eval *ev, hekv_pack_kv *kv,
                                                           const hekv_ct *v,
                                                           hekv_pack_stats *st);
+/** The level an entry appended at in_level is stored at in the K (v = 0) or V (v = 1)
+ *  cache: the cache's level once it holds one, else in_level - 1 (at most the store
+ *  level); -1 where the append refuses it (HEKV_ERR_LEVEL: it would land below the
+ *  cache's level, or in_level < 1). */
+HEKV_API int hekv_pack_kv_entry_level(const hekv_pack_kv *kv, int v, int in_level);
 
 /** The slot vector (S values) of K ciphertext c or of V ciphertext (block b, diagonal j)
  *  for plaintext keys/values kv[n][d_kv] (head-interleaved features): what the cache
@@ -305,6 +314,10 @@ HEKV_API size_t hekv_pack_kv_rotations(const hekv_pack_kv *kv, long *rots, size_
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_qkt(hekv_eval *ev, hekv_pack_kv *kv,
                                                      hekv_ct *const *scores, size_t nscores,
                                                      const hekv_ct *q, hekv_pack_stats *st);
+/** The level of the scores hekv_pack_kv_qkt returns for a query at q_level against the
+ *  cache as it is: min(q_level - (gamma > 1), K's level) - 2; -1 where it refuses (K cache
+ *  empty, or too low). */
+HEKV_API int hekv_pack_kv_qkt_out_level(const hekv_pack_kv *kv, int q_level);
 
 /** out = scores x V for every query head: out holds the attention output (before the O
  *  projection) interleaved at stride t in head-interleaved order, feature l*H + h at slot
@@ -323,6 +336,10 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_attn_v(hekv_eval *ev, hekv_pac
                                                         const hekv_ct *const *scores,
                                                         size_t nscores, unsigned flags,
                                                         hekv_pack_stats *st);
+/** The level of hekv_pack_kv_attn_v's output for scores at scores_level: min(scores_level,
+ *  V's level) - 1 - (gamma > 1) - (clean); -1 where it refuses (V cache empty, too low). */
+HEKV_API int hekv_pack_kv_attn_v_out_level(const hekv_pack_kv *kv, int scores_level,
+                                           unsigned flags);
 
 /** Serializes both caches (shape, counts, every ciphertext in the CKKS format) into out
  *  (free with hekv_buf_free), a HEKV_OBJ_KVCACHE container; the body is described in
