@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "kernels/automorph.h"
+#include "kernels/modarith.h"
 #include "src/ckks/ckks_int.h"
-#include "test/util.h"
+#include "test/ckks/ckks_fixture.h"
 
 /* |e| <= floor(6 sigma) for every fresh Gaussian (the sampler's tail cut). */
 #define ENC_SK_NOISE_BOUND 19
@@ -27,10 +28,7 @@ typedef struct {
 
 static fixture setup(void) {
     fixture f = {0};
-    hekv_ckks_params_lit lit;
-    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &f.err), HEKV_OK);
-    const hekv_ckks_opts one = {.threads = 1};
-    cr_assert_eq(hekv_ckks_params_new(&lit, &one, &f.p, &f.err), HEKV_OK, "%s", f.err.msg);
+    f.p = params_named_threads("toy-N12", 1);
     cr_assert_eq(hekv_ckks_sk_new(f.p, &f.sk, &f.err), HEKV_OK, "%s", f.err.msg);
     return f;
 }
@@ -188,6 +186,73 @@ Test(ckks_encrypt, sk_round_trip_exact_noise) {
     teardown(&f);
 }
 
+/* The known-plaintext attack a noiseless ciphertext falls to (issue 13: a forged sigma
+ * once turned the noise off): from c = (b, a) with b = m - a s + e and m known, solve
+ * s' = (m - b) / a limb-wise in NTT form. With e = 0 s' = s exactly (the control below
+ * builds such a ciphertext by hand, so the attack itself is known to work); a genuine
+ * encryption gives s' = s + e / a, uniform mod q: almost no coefficient is ternary, none
+ * beyond chance equal to s. Run at level 0 (one 50-bit prime) and at the top. */
+static size_t attack_matches(const fixture *f, const hekv_ct *ct, const int64_t *m,
+                             size_t *ternary) {
+    const size_t n = f->p->n;
+    const int level = hekv_ckks_ct_level(ct);
+    hekv_pt *pt = small_pt(f, m, level);
+    hekv_poly sr = {0};
+    cr_assert_eq(hekv_poly_new(f->p->rq, (size_t)level + 1, &sr), HEKV_OK);
+    for (int l = 0; l <= level; l++) {
+        const hekv_modulus *md = hekv_ring_modulus(f->p->rq, l);
+        for (size_t i = 0; i < n; i++) {
+            const size_t j = (size_t)l * n + i;
+            const uint64_t a = ct->c[1].c[j], d = hekv_mod_sub(pt->m.c[j], ct->c[0].c[j], md->q);
+            sr.c[j] = a ? hekv_mod_mul(d, hekv_mod_inv_prime(a, md), md) : 0;
+        }
+    }
+    sr.ntt = 1;
+    hekv_ring_ntt_inv(f->p->rq, &sr);
+    size_t match = 0, tern = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t q = hekv_ckks_params_q(f->p, 0), v = sr.c[i];
+        const int64_t c = v > q / 2 ? -(int64_t)(q - v) : (int64_t)v;
+        tern += c >= -1 && c <= 1;
+        match += c == f->sk->coeffs[i];
+    }
+    hekv_poly_free(&sr);
+    hekv_ckks_pt_free(pt);
+    *ternary = tern;
+    return match;
+}
+
+Test(ckks_encrypt, noise_hides_the_secret) {
+    fixture f = setup();
+    const size_t n = f.p->n;
+    int64_t *m = malloc(n * sizeof *m);
+    random_msg(m, n, 12);
+    const int levels[] = {0, f.p->nq - 1};
+    for (int t = 0; t < 2; t++) {
+        hekv_pt *pt = small_pt(&f, m, levels[t]);
+        hekv_ct *ct = NULL;
+        cr_assert_eq(hekv_ckks_ct_new(f.p, &ct, &f.err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_encrypt_sk(f.sk, ct, pt, &f.err), HEKV_OK, "%s", f.err.msg);
+        size_t tern = 0, match = attack_matches(&f, ct, m, &tern);
+        cr_log_info("level %d: the attack on a genuine ciphertext finds %zu of %zu secret "
+                    "coefficients (%zu ternary)", levels[t], match, n, tern);
+        /* a uniform residue is ternary with probability 3/q < 2^-38 */
+        cr_assert_leq(tern, 2, "level %d: %zu recovered coefficients are ternary", levels[t],
+                      tern);
+        cr_assert_leq(match, 2);
+        /* the control: the same ciphertext with its noise removed, b = m - a s */
+        hekv_ring_mul(f.p->rq, &ct->c[0], &ct->c[1], &f.sk->sq);
+        hekv_ring_sub(f.p->rq, &ct->c[0], &pt->m, &ct->c[0]);
+        match = attack_matches(&f, ct, m, &tern);
+        cr_assert_eq(match, n, "level %d: the attack should break a noiseless ciphertext",
+                     levels[t]);
+        hekv_ckks_ct_free(ct);
+        hekv_ckks_pt_free(pt);
+    }
+    free(m);
+    teardown(&f);
+}
+
 Test(ckks_encrypt, pk_round_trip_noise_bound) {
     fixture f = setup();
     const size_t n = f.p->n;
@@ -276,10 +341,7 @@ Test(ckks_encrypt, copy_and_argument_checks) {
     cr_assert_leq(max_noise(&f, cp, m), ENC_SK_NOISE_BOUND);
     cr_assert_eq(hekv_ckks_ct_copy(cp, cp, &f.err), HEKV_OK);
     /* other parameters */
-    hekv_ckks_params_lit lit;
-    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &f.err), HEKV_OK);
-    hekv_ckks_params *p2 = NULL;
-    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p2, &f.err), HEKV_OK);
+    hekv_ckks_params *p2 = params_named("toy-N12");
     hekv_ct *other = NULL;
     hekv_pt *opt = NULL;
     cr_assert_eq(hekv_ckks_ct_new(p2, &other, &f.err), HEKV_OK);
@@ -416,10 +478,7 @@ Test(ckks_encrypt, evk_container_and_keys) {
         check_swk(&f, k, s, sg);
     }
     /* Keys of another parameter set's secret are refused. */
-    hekv_ckks_params_lit lit;
-    hekv_ckks_params *p2 = NULL;
-    cr_assert_eq(hekv_ckks_params_lit_named("toy-N12", &lit, &f.err), HEKV_OK);
-    cr_assert_eq(hekv_ckks_params_new(&lit, NULL, &p2, &f.err), HEKV_OK);
+    hekv_ckks_params *p2 = params_named("toy-N12");
     hekv_sk *sk2 = NULL;
     cr_assert_eq(hekv_ckks_sk_new(p2, &sk2, &f.err), HEKV_OK);
     cr_assert_eq(hekv_ckks_evk_gen_relin(evk, sk2, -1, &f.err), HEKV_ERR_PARAMS);
