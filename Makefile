@@ -102,9 +102,9 @@ test-full: deps
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT=-O1 \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    LDFLAGS="-fsanitize=address,undefined" $(BUILD)/asan/hekv_tests
+	    LDFLAGS="-fsanitize=address,undefined" $(BUILD)/asan/hekv_tests $(BUILD)/asan/hekv
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    $(BUILD)/asan/hekv_tests --jobs 2
+	    HEKV_CLI=$(BUILD)/asan/hekv $(BUILD)/asan/hekv_tests --jobs 2
 
 # libFuzzer targets of the file loaders (test/fuzz): the library is rebuilt with clang into
 # $(FUZZ_DIR) through the rules above (so the IFMA objects keep their per-object flags),
