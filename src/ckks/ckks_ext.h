@@ -64,6 +64,15 @@ HEKV_MUST_CHECK hekv_status hekv_ckks_ext_mac_acc(hekv_eval *ev, const hekv_ct *
                                                   const hekv_ct *b);
 HEKV_MUST_CHECK hekv_status hekv_ckks_ext_mac_relin(hekv_eval *ev, hekv_ct *out);
 
+/** hekv_ckks_eval_poly with every level of the circuit a unit of r >= 1 primes: each of
+ *  its rescales drops r primes (a scale near the product of r small primes, e.g. ~2^60
+ *  from two 30-bit primes, for bootstrapping's EvalMod), so it consumes
+ *  r * hekv_ckks_cheby_depth(p) primes; the result has scale target_scale (0: in's).
+ *  r = 1 is hekv_ckks_eval_poly. */
+HEKV_MUST_CHECK hekv_status hekv_ckks_ext_eval_poly(hekv_eval *ev, hekv_ct *out,
+                                                    const hekv_ct *in, const hekv_cheby *p,
+                                                    double target_scale, int r);
+
 /* ------------------------------------------------------------------ scales and levels */
 
 /** out = in at `level` (< in's level) with the scale label as close to `scale` as an
@@ -79,6 +88,11 @@ HEKV_MUST_CHECK hekv_status hekv_ckks_ext_adjust_scale(hekv_eval *ev, hekv_ct *o
  *  value is m * scale' and declares it m' * scale (e.g. bootstrapping, which reinterprets
  *  a ciphertext after ModRaise). scale finite and > 0, else HEKV_ERR_ARG. */
 HEKV_MUST_CHECK hekv_status hekv_ckks_ext_set_scale(hekv_eval *ev, hekv_ct *ct, double scale);
+/** Relabels ct's slot count without touching its polynomials: the caller knows the message
+ *  is periodic with period `slots` (any ciphertext is one of N/2 slots; one of n slots is
+ *  one of 2n slots whose halves agree), as bootstrapping's trace and sparse transforms do.
+ *  slots a power of two in [1, N/2], else HEKV_ERR_ARG. */
+HEKV_MUST_CHECK hekv_status hekv_ckks_ext_set_slots(hekv_eval *ev, hekv_ct *ct, size_t slots);
 /** ModRaise: out holds in's polynomials (in at level 0, coefficients centred mod q_0)
  *  lifted to levels 0..level, so that out decrypts to m + q_0 I for a small integer
  *  polynomial I (|I| bounded by the secret's weight). Scale and slots kept. out may alias

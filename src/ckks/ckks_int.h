@@ -171,6 +171,7 @@ struct hekv_eval {
     int npool, lent;
     hekv_pt *ptpool[HEKV__PT_POOL_MAX];
     int nptpool, ptlent;
+    hekv_ckks_eval_counts counts;
 };
 
 /* ---- shared internals (implemented in the file named) ---- */

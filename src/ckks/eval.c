@@ -138,6 +138,18 @@ int hekv_ckks_eval_threads(const hekv_eval *ev) { return ev ? ev->threads : 0; }
 
 const char *hekv_ckks_eval_last_error(const hekv_eval *ev) { return ev ? ev->err.msg : ""; }
 
+const hekv_evk *hekv_ckks_eval_evk(const hekv_eval *ev) { return ev ? ev->evk : NULL; }
+
+void hekv_ckks_eval_get_counts(const hekv_eval *ev, hekv_ckks_eval_counts *out) {
+    if (!out) return;
+    if (ev) *out = ev->counts;
+    else memset(out, 0, sizeof *out);
+}
+
+void hekv_ckks_eval_reset_counts(hekv_eval *ev) {
+    if (ev) memset(&ev->counts, 0, sizeof ev->counts);
+}
+
 const hekv_ckks_params *hekv_ckks_eval_params(const hekv_eval *ev) {
     return ev ? ev->params : NULL;
 }
@@ -631,6 +643,7 @@ hekv_status hekv_ckks_eval_rescale(hekv_eval *ev, hekv_ct *out, const hekv_ct *a
     const hekv_poly *x[2] = {&x0, &x1};
     hekv_ring_div_round_last_ntt(ev->rq, o, x, 2, qinv, ev->limb_scratch, ev->limb_scratch_limbs);
     hekv__ct_finish(out, l - 1, scale, slots, NULL);
+    ev->counts.rescales++;
     return HEKV_OK;
 }
 

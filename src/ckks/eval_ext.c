@@ -200,6 +200,17 @@ hekv_status hekv_ckks_ext_set_scale(hekv_eval *ev, hekv_ct *ct, double scale) {
     return HEKV_OK;
 }
 
+hekv_status hekv_ckks_ext_set_slots(hekv_eval *ev, hekv_ct *ct, size_t slots) {
+    if (!ev) return HEKV_ERR_ARG;
+    if (!ct || ct->params != ev->params || slots < 1 || slots > ev->params->n / 2 ||
+        (slots & (slots - 1)))
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG,
+                            "hekv_ckks_ext_set_slots: no ciphertext of the evaluator's set, or "
+                            "%zu slots is not a power of two in [1, N/2]", slots);
+    ct->slots = slots;
+    return HEKV_OK;
+}
+
 hekv_status hekv_ckks_ext_mod_raise(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, int level) {
     static const char fn[] = "hekv_ckks_ext_mod_raise";
     if (!ev) return HEKV_ERR_ARG;

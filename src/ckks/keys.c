@@ -461,6 +461,10 @@ const hekv_swk *hekv_ckks_evk_swk(const hekv_evk *evk, uint32_t tag) {
     return i < evk->nswk && evk->swk[i].tag == tag ? evk->swk[i].k : NULL;
 }
 
+const hekv_ckks_params *hekv_ckks_evk_params(const hekv_evk *evk) {
+    return evk ? evk->params : NULL;
+}
+
 int hekv_ckks_evk_has_relin(const hekv_evk *evk) { return evk && evk->relin != NULL; }
 int hekv_ckks_evk_has_galois(const hekv_evk *evk, uint64_t galois) {
     return hekv__evk_find(evk, galois) != NULL;

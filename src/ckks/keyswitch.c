@@ -329,6 +329,7 @@ static void modup_coef(hekv_eval *ev, hekv__decomp *d, const hekv__ksb *ksb, con
         hekv_bconv_apply_multi(plan, dst, cnt, np_, in, scratch, 1, ev->threads);
     }
     d->level = level;
+    ev->counts.modups++;
 }
 
 void hekv__decompose(hekv_eval *ev, hekv__decomp *d, const hekv_poly *c, int level) {
@@ -394,6 +395,8 @@ static void ks_apply(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv
     hekv_poly o0 = hekv__lv(out0, level), o1 = hekv__lv(out1, level);
     hekv_ring_ks_dot_moddown(ev->rq, &o0, &o1, &ksq, &c0, &c1, ksb->p_inv_mod_q, add, out_map);
     out0->ntt = out1->ntt = 1;
+    ev->counts.keyswitches++;
+    ev->counts.moddowns++;
 }
 
 void hekv__keyswitch_decomp(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1,

@@ -362,7 +362,7 @@ static hekv_status run(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, const hek
             tau = target;
             for (int j = nl->squarings - 1; j >= 0; j--) tau = sqrt(tau * hekv__q(ev, level - j));
         }
-        st = hekv__eval_poly(ev, out, src, nl->stage[i], tau, NULL);
+        st = hekv__eval_poly(ev, out, src, nl->stage[i], tau, 1, NULL);
         src = out;
     }
     for (int j = 0; j < nl->squarings && st == HEKV_OK; j++) {

@@ -15,10 +15,12 @@
 
 /* ------------------------------------------------------------------ named sets */
 
-/* A compact description of a named set: q = [q0bits, qbits x (nq-1)], p = [pbits x np]. */
+/* A compact description of a named set: q = [q0bits, qbits x (nq-1)], p = [pbits x np];
+ * or, when seg[0][0] != 0, q = the segments {count, bits} from q_0 up (nq their sum). */
 typedef struct {
     const char *name;
     int logn, nq, q0bits, qbits, np, pbits, dnum, log_scale, insecure;
+    short seg[6][2];
 } named_set;
 
 /* Why these shapes (log2 QP nominal, bound in brackets):
@@ -34,17 +36,23 @@ typedef struct {
  * largest digit" holds for equal nominal bit counts (40-bit primes sit relatively further
  * below 2^40 than 50-bit ones below 2^50); params_new checks it on the real primes. */
 static const named_set named_sets[] = {
-    {"toy-N12", 12, 8, 50, 40, 2, 50, 4, 40, 1},
-    {"toy-N13", 13, 12, 50, 40, 3, 50, 4, 40, 1},
-    {"toy-N14", 14, 16, 50, 40, 4, 50, 4, 40, 1},
-    {"N15-128", 15, 18, 50, 40, 3, 50, 6, 40, 0},
-    {"N16-128", 16, 36, 50, 40, 5, 50, 6, 40, 0},
-    {"bench-N16-L33", 16, 33, 50, 40, 9, 50, 3, 40, 1},
+    {"toy-N12", 12, 8, 50, 40, 2, 50, 4, 40, 1, {{0, 0}}},
+    {"toy-N13", 13, 12, 50, 40, 3, 50, 4, 40, 1, {{0, 0}}},
+    {"toy-N14", 14, 16, 50, 40, 4, 50, 4, 40, 1, {{0, 0}}},
+    {"N15-128", 15, 18, 50, 40, 3, 50, 6, 40, 0, {{0, 0}}},
+    {"N16-128", 16, 36, 50, 40, 5, 50, 6, 40, 0, {{0, 0}}},
+    {"bench-N16-L33", 16, 33, 50, 40, 9, 50, 3, 40, 1, {{0, 0}}},
+    /* bootstrapping sets (bootstrap/boot_params.c), top down: CoeffToSlot, EvalMod,
+     * SlotToCoeff, the user's levels, q_0 */
+    {"N16-boot", 16, 0, 0, 0, 6, 50, 6, 40, 0, {{1, 50}, {10, 40}, {3, 45}, {18, 30}, {4, 49}}},
+    {"toy-boot-N12", 12, 0, 0, 0, 3, 50, 9, 40, 1, {{1, 50}, {2, 40}, {3, 45}, {18, 30}, {3, 49}}},
+    {"toy-boot-N12-u1", 12, 0, 0, 0, 3, 50, 6, 40, 1, {{1, 50}, {2, 40}, {3, 45}, {9, 49}, {3, 49}}},
 };
 #define NAMED_COUNT (sizeof named_sets / sizeof named_sets[0])
 
 static const char *const named_names[NAMED_COUNT + 1] = {
-    "toy-N12", "toy-N13", "toy-N14", "N15-128", "N16-128", "bench-N16-L33", NULL};
+    "toy-N12", "toy-N13", "toy-N14", "N15-128", "N16-128", "bench-N16-L33",
+    "N16-boot", "toy-boot-N12", "toy-boot-N12-u1", NULL};
 
 const char *const *hekv_ckks_params_names(void) { return named_names; }
 
@@ -58,9 +66,16 @@ hekv_status hekv_ckks_params_lit_named(const char *name, hekv_ckks_params_lit *l
         memset(lit, 0, sizeof *lit);
         snprintf(lit->name, sizeof lit->name, "%s", s->name);
         lit->logn = s->logn;
-        lit->nq = s->nq;
-        lit->logq[0] = s->q0bits;
-        for (int j = 1; j < s->nq; j++) lit->logq[j] = s->qbits;
+        if (s->seg[0][0]) {
+            int nq = 0;
+            for (int g = 0; g < 6 && s->seg[g][0]; g++)
+                for (int j = 0; j < s->seg[g][0]; j++) lit->logq[nq++] = s->seg[g][1];
+            lit->nq = nq;
+        } else {
+            lit->nq = s->nq;
+            lit->logq[0] = s->q0bits;
+            for (int j = 1; j < s->nq; j++) lit->logq[j] = s->qbits;
+        }
         lit->np = s->np;
         for (int j = 0; j < s->np; j++) lit->logp[j] = s->pbits;
         lit->dnum = s->dnum;

@@ -36,10 +36,11 @@ hekv_status hekv__ct_prep(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, int le
 double hekv__q(const hekv_eval *ev, int level);
 
 /* polyeval.c: evaluates p on in (already at the level and scale the caller wants) and
- * writes the result at in->level - hekv_ckks_cheby_depth(p) with scale `target`; adds the
- * count of relinearised products to *mults (may be NULL). out may alias in. */
+ * writes the result at in->level - r * hekv_ckks_cheby_depth(p) with scale `target`, every
+ * level of the circuit a unit of r primes (each of its rescales drops r of them); adds
+ * the count of relinearised products to *mults (may be NULL). out may alias in. */
 hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, const hekv_cheby *p,
-                            double target, int *mults);
+                            double target, int r, int *mults);
 
 #ifdef __cplusplus
 }

@@ -124,7 +124,7 @@ static void ct_release(hekv_eval *ev, hekv_ct *ct) { hekv_ckks_ext_scratch_put(e
 typedef struct {
     hekv_eval *ev;
     int dry;
-    int L0;               /* level of T_1 */
+    int L0;               /* level (unit) of T_1 */
     int B;                /* baby bound 2^l */
     int deg;
     unsigned char *need;  /* [deg + 1] */
@@ -132,7 +132,25 @@ typedef struct {
     int splits;
     int infeasible;
     hekv_status st;
+    int r;                /* primes per level unit (1: every level one prime) */
+    int p0;               /* the prime level of unit 0 (the result's) */
 } pe;
+
+/* The prime level of unit t, the product of the r primes a rescale from unit t drops,
+ * and that rescale. */
+static int plev(const pe *E, int t) { return E->p0 + t * E->r; }
+
+static double qunit(const pe *E, int t) {
+    double q = 1;
+    for (int i = 0; i < E->r; i++) q *= hekv__q(E->ev, plev(E, t) - i);
+    return q;
+}
+
+static hekv_status rescale_unit(hekv_eval *ev, hekv_ct *ct, int r) {
+    hekv_status s = HEKV_OK;
+    for (int i = 0; i < r && s == HEKV_OK; i++) s = hekv_ckks_eval_rescale(ev, ct, ct);
+    return s;
+}
 
 /* Evaluates (or plans) c[0..d] to land at level t with scale S. On return *ct is the
  * value before the last rescale (level t+1, scale S q_{t+1}), or NULL when the node is
@@ -158,13 +176,13 @@ static void node(pe *E, const double *c, int d, int t, double S, hekv_ct **ct, d
                 if (c[i] != 0.0) E->need[i] = 1;
             return;
         }
-        const double sq = S * hekv__q(ev, t + 1);
+        const double sq = S * qunit(E, t + 1);
         hekv_ct *acc = ct_alloc(ev, &E->st);
         int first = 1;
         for (int i = d; i >= 1 && E->st == HEKV_OK; i--) {
             if (c[i] == 0.0) continue;
-            E->st = hekv__ct_mul_round(ev, acc, E->T[i], t + 1, c[i] * sq / E->T[i]->scale,
-                                       !first);
+            E->st = hekv__ct_mul_round(ev, acc, E->T[i], plev(E, t + 1),
+                                       c[i] * sq / E->T[i]->scale, !first);
             first = 0;
         }
         if (E->st == HEKV_OK) {
@@ -197,19 +215,19 @@ static void node(pe *E, const double *c, int d, int t, double S, hekv_ct **ct, d
     hekv_ct *prod = NULL;
     if (qd >= 1) E->splits++;
     if (!E->dry) {
-        const double sq = S * hekv__q(ev, t + 1);
+        const double sq = S * qunit(E, t + 1);
         const hekv_ct *Tn = E->T[n];
         prod = ct_alloc(ev, &E->st);
         if (E->st == HEKV_OK && qd == 0) {
             /* a constant quotient: c_n T_n is one more leaf-like term */
-            E->st = hekv__ct_mul_round(ev, prod, Tn, t + 1, q[0] * sq / Tn->scale, 0);
+            E->st = hekv__ct_mul_round(ev, prod, Tn, plev(E, t + 1), q[0] * sq / Tn->scale, 0);
             if (E->st == HEKV_OK) prod->scale = sq;
         } else if (E->st == HEKV_OK) {
             hekv_ct *qc;
             double qcst;
             int qis;
             node(E, q, qd, t + 1, sq / Tn->scale, &qc, &qcst, &qis);
-            if (E->st == HEKV_OK && !E->infeasible) E->st = hekv_ckks_eval_rescale(ev, qc, qc);
+            if (E->st == HEKV_OK && !E->infeasible) E->st = rescale_unit(ev, qc, E->r);
             if (E->st == HEKV_OK && !E->infeasible) E->st = hekv_ckks_eval_mul(ev, prod, qc, Tn);
             ct_release(ev, qc);
         }
@@ -263,7 +281,7 @@ static int plan(const double *c, int deg, int *best_B, unsigned char *need) {
     if (!tmp) return -1;
     for (int l = 1; l <= m; l++) {
         memset(tmp, 0, (size_t)deg + 1);
-        pe E = {NULL, 1, m, 1 << l, deg, tmp, NULL, 0, 0, HEKV_OK};
+        pe E = {NULL, 1, m, 1 << l, deg, tmp, NULL, 0, 0, HEKV_OK, 1, 0};
         hekv_ct *ct;
         double cst;
         int is_ct;
@@ -302,11 +320,13 @@ int hekv_ckks_cheby_ct_mults(const hekv_cheby *p) {
 /* ------------------------------------------------------------------ evaluation */
 
 hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, const hekv_cheby *p,
-                            double target, int *mults) {
+                            double target, int r, int *mults) {
     const int deg = hekv_ckks_cheby_degree(p);
     const double *c = hekv_ckks_cheby_coeffs(p);
     const int m = bitlen(deg), map = !is_unit_interval(p);
-    const int L = in->level, L0 = L - map;
+    /* units: the input at unit m + map, T_1 at unit m (L0), the result at unit 0 */
+    const int L = m + map, L0 = m;
+    pe U = {ev, 0, L0, 0, deg, NULL, NULL, 0, 0, HEKV_OK, r, in->level - L * r};
     hekv_status s = HEKV_OK;
     unsigned char *need = calloc((size_t)deg + 1, 1);
     hekv_ct **T = calloc((size_t)deg + 1, sizeof *T);
@@ -323,13 +343,13 @@ hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, cons
         if (map) {
             const double a = hekv_ckks_cheby_lo(p), b = hekv_ckks_cheby_hi(p);
             const double alpha = 2.0 / (b - a), beta = -(a + b) / (b - a);
-            const double sigma1 = hekv__q(ev, L0), sq = sigma1 * hekv__q(ev, L);
-            s = hekv__ct_mul_round(ev, T[1], in, L, alpha * sq / in->scale, 0);
+            const double sigma1 = qunit(&U, L0), sq = sigma1 * qunit(&U, L);
+            s = hekv__ct_mul_round(ev, T[1], in, plev(&U, L), alpha * sq / in->scale, 0);
             if (s == HEKV_OK) {
                 T[1]->scale = sq;
                 if (beta != 0.0) s = hekv_ckks_eval_add_const(ev, T[1], T[1], beta, 0.0);
             }
-            if (s == HEKV_OK) s = hekv_ckks_eval_rescale(ev, T[1], T[1]);
+            if (s == HEKV_OK) s = rescale_unit(ev, T[1], r);
         } else {
             hekv_err e;
             if ((s = hekv_ckks_ct_copy(T[1], in, &e)) != HEKV_OK)
@@ -352,12 +372,13 @@ hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, cons
                 s = hekv__ct_mul_round(ev, T[i], T[a - b], T[i]->level,
                                        -T[i]->scale / T[a - b]->scale, 1);
         }
-        if (s == HEKV_OK) s = hekv_ckks_eval_rescale(ev, T[i], T[i]);
+        if (s == HEKV_OK) s = rescale_unit(ev, T[i], r);
     }
     /* 3. the tree, 4. the last rescale */
     hekv_ct *res = NULL;
     if (s == HEKV_OK) {
-        pe E = {ev, 0, L0, B, deg, need, T, 0, 0, HEKV_OK};
+        pe E = U;
+        E.B = B, E.need = need, E.T = T;
         double cst;
         int is_ct;
         node(&E, c, deg, L0 - m, target, &res, &cst, &is_ct);
@@ -366,7 +387,7 @@ hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, cons
             s = hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
                              "hekv_ckks_eval_poly: internal plan error (degree %d, baby bound "
                              "%d)", deg, B);
-        if (s == HEKV_OK) s = hekv_ckks_eval_rescale(ev, res, res);
+        if (s == HEKV_OK) s = rescale_unit(ev, res, r);
     }
     if (s == HEKV_OK) {
         /* out may alias in, which is no longer read */
@@ -380,9 +401,9 @@ hekv_status hekv__eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in, cons
     return s;
 }
 
-hekv_status hekv_ckks_eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
-                                const hekv_cheby *p, double target_scale) {
-    static const char fn[] = "hekv_ckks_eval_poly";
+static hekv_status eval_poly_checked(hekv_eval *ev, const char *fn, hekv_ct *out,
+                                     const hekv_ct *in, const hekv_cheby *p,
+                                     double target_scale, int r) {
     if (!ev) return HEKV_ERR_ARG;
     if (!out || !in || !p)
         return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: NULL argument", fn);
@@ -392,11 +413,13 @@ hekv_status hekv_ckks_eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
                             "evaluator", fn);
     if (in->level < 0)
         return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: the input ciphertext is empty", fn);
+    if (r < 1 || r > HEKV_CKKS_MAX_Q)
+        return hekv_err_set(&ev->err, HEKV_ERR_ARG, "%s: %d primes per level", fn, r);
     const int deg = hekv_ckks_cheby_degree(p);
     if (deg < 1)
         return hekv_err_set(&ev->err, HEKV_ERR_ARG,
                             "%s: the series is a constant (degree 0): nothing to evaluate", fn);
-    const int depth = hekv_ckks_cheby_depth(p);
+    const int depth = hekv_ckks_cheby_depth(p) * r;
     if (in->level < depth)
         return hekv_err_set(&ev->err, HEKV_ERR_LEVEL,
                             "%s: degree %d on [%g, %g] needs %d levels, the input has %d "
@@ -409,5 +432,15 @@ hekv_status hekv_ckks_eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
                             target_scale);
     hekv_status s = hekv__check_relin(ev, fn, in->level);
     if (s != HEKV_OK) return s;
-    return hekv__eval_poly(ev, out, in, p, target_scale, NULL);
+    return hekv__eval_poly(ev, out, in, p, target_scale, r, NULL);
+}
+
+hekv_status hekv_ckks_eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
+                                const hekv_cheby *p, double target_scale) {
+    return eval_poly_checked(ev, "hekv_ckks_eval_poly", out, in, p, target_scale, 1);
+}
+
+hekv_status hekv_ckks_ext_eval_poly(hekv_eval *ev, hekv_ct *out, const hekv_ct *in,
+                                    const hekv_cheby *p, double target_scale, int r) {
+    return eval_poly_checked(ev, "hekv_ckks_ext_eval_poly", out, in, p, target_scale, r);
 }

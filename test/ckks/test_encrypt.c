@@ -551,3 +551,65 @@ Test(ckks_encrypt, encode_encrypt_decrypt_decode) {
     hekv_ckks_encoder_free(enc);
     teardown(&f);
 }
+
+/* Key requests: repeated asks keep the highest level; merge; the generated set passes its
+ * check, and its size is the request's; a key missing or too low is named; bad asks. */
+Test(ckks_encrypt, key_requests) {
+    fixture f = setup();
+    hekv_ckks_keyreq *r = NULL, *r2 = NULL;
+    cr_assert_eq(hekv_ckks_keyreq_new(f.p, &r, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_new(f.p, &r2, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_rotation(r, 3, 2048, 2, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_rotation(r, 3, 2048, 5, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_rotation(r, 3, 2048, 1, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_rotation(r, 2048, 2048, 1, &f.err), HEKV_OK); /* identity */
+    cr_assert_eq(hekv_ckks_keyreq_galois_count(r), 1);
+    cr_assert_eq(hekv_ckks_keyreq_galois_level(r, 0), 5);
+    cr_assert_eq(hekv_ckks_keyreq_galois_elt(r, 0), hekv_ckks_galois_rot(f.p, 3));
+    cr_assert_eq(hekv_ckks_keyreq_relin(r2, 4, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_galois(r2, hekv_ckks_galois_conj(f.p), 6, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_rotation(r2, 3, 2048, 7, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_merge(r, r2, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_galois_count(r), 2);
+    cr_assert_eq(hekv_ckks_keyreq_relin_level(r), 4);
+    for (size_t i = 0; i < 2; i++)
+        if (hekv_ckks_keyreq_galois_elt(r, i) == hekv_ckks_galois_rot(f.p, 3))
+            cr_assert_eq(hekv_ckks_keyreq_galois_level(r, i), 7);
+    hekv_evk *evk = NULL;
+    cr_assert_eq(hekv_ckks_evk_new(f.p, &evk, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_check(r, evk, &f.err), HEKV_ERR_KEY_MISSING);
+    cr_assert(strstr(f.err.msg, "relinearisation"), "%s", f.err.msg);
+    cr_assert_eq(hekv_ckks_evk_gen_request(evk, f.sk, r, &f.err), HEKV_OK, "%s", f.err.msg);
+    cr_assert_eq(hekv_ckks_keyreq_check(r, evk, &f.err), HEKV_OK, "%s", f.err.msg);
+    cr_assert_eq(hekv_ckks_keyreq_bytes(r), hekv_ckks_evk_bytes(evk));
+    cr_assert_eq(hekv_ckks_evk_galois_level(evk, hekv_ckks_galois_rot(f.p, 3)), 7);
+    /* a key present below the level asked for */
+    const long r13[] = {13};
+    cr_assert_eq(hekv_ckks_evk_gen_rotations(evk, f.sk, r13, 1, 0, 3, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_rotation(r, 13, 2048, 5, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_check(r, evk, &f.err), HEKV_ERR_KEY_MISSING);
+    cr_assert(strstr(f.err.msg, "lower"), "%s", f.err.msg);
+    /* the encapsulation pair */
+    cr_assert_eq(hekv_ckks_keyreq_encapsulation(r, 32, 7, 8, 7, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_encapsulation(r, 16, 7, 8, 7, &f.err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_keyreq_encapsulation(r, 32, 7, 7, 7, &f.err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_evk_gen_request(evk, f.sk, r, &f.err), HEKV_OK, "%s", f.err.msg);
+    cr_assert_eq(hekv_ckks_keyreq_check(r, evk, &f.err), HEKV_OK, "%s", f.err.msg);
+    cr_assert_eq(hekv_ckks_swk_max_level(hekv_ckks_evk_swk(evk, 7)), 0);
+    cr_assert_eq(hekv_ckks_swk_special(hekv_ckks_evk_swk(evk, 7)), 1);
+    cr_assert_eq(hekv_ckks_swk_max_level(hekv_ckks_evk_swk(evk, 8)), 7);
+    /* bad asks */
+    cr_assert_eq(hekv_ckks_keyreq_galois(r, 4, 1, &f.err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_keyreq_galois(r, 3, 99, &f.err), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_keyreq_rotation(r, 1, 100, 1, &f.err), HEKV_ERR_ARG);
+    hekv_ckks_params *p2 = params_named("toy-N12");
+    hekv_ckks_keyreq *r3 = NULL;
+    cr_assert_eq(hekv_ckks_keyreq_new(p2, &r3, &f.err), HEKV_OK);
+    cr_assert_eq(hekv_ckks_keyreq_merge(r, r3, &f.err), HEKV_ERR_PARAMS);
+    cr_assert_eq(hekv_ckks_keyreq_check(r3, evk, &f.err), HEKV_ERR_PARAMS);
+    hekv_ckks_keyreq_free(r3);
+    hekv_ckks_params_free(p2);
+    hekv_ckks_evk_free(evk);
+    hekv_ckks_keyreq_free(r), hekv_ckks_keyreq_free(r2);
+    teardown(&f);
+}

@@ -274,3 +274,91 @@ Test(ckks_eval_ext, scales_rotations_modraise_and_key_checks) {
     hekv_ckks_ct_free(low), hekv_ckks_ct_free(up);
     ctx_free(&c);
 }
+
+/* hekv_ckks_ext_eval_poly with two primes a level, on the EvalMod region of toy-boot-N12
+ * (30-bit primes; the label ~2^60 is the product of two): the result lands 2 x depth
+ * primes down at the target scale, within CKKS noise of the plain series; r = 1 equals
+ * hekv_ckks_eval_poly bit for bit. */
+Test(ckks_eval_ext, polynomial_with_two_primes_a_level) {
+    ctx c = ctx_new_keys("toy-boot-N12", 0, 1, NULL, 0);
+    /* the highest 30-bit pair: levels 23 and 22 (q_0, 2 x 40, 3 x 45, then 18 x 30) */
+    const int l = 1 + 2 + 3 + 18 - 1;
+    cr_assert_lt(hekv_ckks_params_q(c.p, l), 1ULL << 30);
+    cr_assert_gt(hekv_ckks_params_q(c.p, l + 1), 1ULL << 40);
+    const double s2 = (double)hekv_ckks_params_q(c.p, l) * (double)hekv_ckks_params_q(c.p, l - 1);
+    double coef[12];
+    test_rng g = test_rng_new(31);
+    for (int k = 0; k < 12; k++) coef[k] = test_uniform(&g, -1, 1) / (1 + k);
+    hekv_cheby *p = NULL;
+    hekv_err err;
+    cr_assert_eq(hekv_ckks_cheby_new(coef, 12, -1, 1, &p, &err), HEKV_OK);
+    const int depth = hekv_ckks_cheby_depth(p);
+    double *x = malloc(c.slots * sizeof *x), *want = malloc(c.slots * sizeof *want);
+    fill(&g, x, c.slots, -1, 1);
+    for (size_t j = 0; j < c.slots; j++) want[j] = hekv_ckks_cheby_eval(p, x[j]);
+    hekv_ct *a = ct_encrypt_cx(&c, x, NULL, c.slots, l, s2), *o = ct_new(&c);
+    OK(c.ev, hekv_ckks_ext_eval_poly(c.ev, o, a, p, s2, 2));
+    cr_assert_eq(hekv_ckks_ct_level(o), l - 2 * depth);
+    cr_assert(fabs(hekv_ckks_ct_scale(o) / s2 - 1) < 0x1p-40);
+    check_ct(&c, o, want, NULL, 0x1p-30, "two primes a level");
+    cr_assert_eq(hekv_ckks_ext_eval_poly(c.ev, o, a, p, s2, 0), HEKV_ERR_ARG);
+    hekv_ct *low = ct_encrypt_cx(&c, x, NULL, c.slots, 2 * depth - 1, s2);
+    cr_assert_eq(hekv_ckks_ext_eval_poly(c.ev, o, low, p, s2, 2), HEKV_ERR_LEVEL);
+    /* r = 1 is the public call */
+    hekv_ct *b = ct_encrypt_cx(&c, x, NULL, c.slots, c.top, c.scale), *o1 = ct_new(&c),
+            *o2 = ct_new(&c);
+    OK(c.ev, hekv_ckks_ext_eval_poly(c.ev, o1, b, p, 0, 1));
+    OK(c.ev, hekv_ckks_eval_poly(c.ev, o2, b, p, 0));
+    cr_assert_eq(hekv_ckks_ct_level(o1), hekv_ckks_ct_level(o2));
+    double *d1 = malloc(c.slots * sizeof *d1), *d2 = malloc(c.slots * sizeof *d2);
+    ct_decrypt(&c, d1, NULL, o1), ct_decrypt(&c, d2, NULL, o2);
+    cr_assert_eq(memcmp(d1, d2, c.slots * sizeof *d1), 0);
+    free(x), free(want), free(d1), free(d2);
+    hekv_ckks_cheby_free(p);
+    hekv_ckks_ct_free(a), hekv_ckks_ct_free(o), hekv_ckks_ct_free(low);
+    hekv_ckks_ct_free(b), hekv_ckks_ct_free(o1), hekv_ckks_ct_free(o2);
+    ctx_free(&c);
+}
+
+/* The evaluator's counters: a rotation is one ModUp and one key switch (a ModDown), k
+ * hoisted rotations one ModUp and k key switches, a relinearised product one of each,
+ * a rescale one rescale; set_slots relabels a periodic ciphertext. */
+Test(ckks_eval_ext, counters_and_slot_relabel) {
+    const long rots[] = {1, 2, 3};
+    ctx c = ctx_new_keys("toy-N12", 0, 1, rots, 3);
+    test_rng g = test_rng_new(37);
+    double *x = malloc(c.slots * sizeof *x);
+    hekv_ct *a = ct_random(&c, &g, x, NULL, c.top), *o[3] = {ct_new(&c), ct_new(&c), ct_new(&c)};
+    hekv_ckks_eval_counts k;
+    hekv_ckks_eval_reset_counts(c.ev);
+    OK(c.ev, hekv_ckks_eval_rotate(c.ev, o[0], a, 1));
+    hekv_ckks_eval_get_counts(c.ev, &k);
+    cr_assert(k.keyswitches == 1 && k.modups == 1 && k.moddowns == 1 && k.rescales == 0);
+    OK(c.ev, hekv_ckks_eval_rotate_hoisted(c.ev, o, a, rots, 3));
+    hekv_ckks_eval_get_counts(c.ev, &k);
+    cr_assert(k.keyswitches == 4 && k.modups == 2, "%llu %llu", (unsigned long long)k.keyswitches,
+              (unsigned long long)k.modups);
+    OK(c.ev, hekv_ckks_eval_mul(c.ev, o[0], a, a));
+    OK(c.ev, hekv_ckks_eval_rescale(c.ev, o[0], o[0]));
+    hekv_ckks_eval_get_counts(c.ev, &k);
+    cr_assert(k.keyswitches == 5 && k.modups == 3 && k.moddowns == 5 && k.rescales == 1);
+    hekv_ckks_eval_reset_counts(c.ev);
+    hekv_ckks_eval_get_counts(c.ev, &k);
+    cr_assert(k.keyswitches == 0 && k.rescales == 0);
+    /* a 64-slot ciphertext relabelled as 128 slots decodes to two equal halves */
+    double v[64];
+    fill(&g, v, 64, -1, 1);
+    hekv_ct *s = ct_encrypt_cx(&c, v, NULL, 64, c.top, c.scale);
+    OK(c.ev, hekv_ckks_ext_set_slots(c.ev, s, 128));
+    cr_assert_eq(hekv_ckks_ct_slots(s), 128);
+    double w[128];
+    for (int j = 0; j < 128; j++) w[j] = v[j % 64];
+    check_ct(&c, s, w, NULL, 0x1p-25, "relabelled slots");
+    cr_assert_eq(hekv_ckks_ext_set_slots(c.ev, s, 96), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_ext_set_slots(c.ev, s, c.slots * 2), HEKV_ERR_ARG);
+    cr_assert_eq(hekv_ckks_eval_evk(c.ev), c.evk);
+    free(x);
+    hekv_ckks_ct_free(a), hekv_ckks_ct_free(s);
+    for (int i = 0; i < 3; i++) hekv_ckks_ct_free(o[i]);
+    ctx_free(&c);
+}

@@ -173,6 +173,57 @@ HEKV_API size_t hekv_ckks_evk_swk_count(const hekv_evk *evk);
 HEKV_API uint32_t hekv_ckks_evk_swk_tag(const hekv_evk *evk, size_t i);
 /** Bytes every key of the set holds in memory. */
 HEKV_API size_t hekv_ckks_evk_bytes(const hekv_evk *evk);
+/** The parameter set evk belongs to (NULL for NULL). */
+HEKV_API const hekv_ckks_params *hekv_ckks_evk_params(const hekv_evk *evk);
+
+/** A key request: the evaluation keys a computation needs, each at the highest level it
+ *  is used at. Server-side planners fill it (bootstrapping: hekv_boot_keyreq; the packed
+ *  model), the client generates exactly these keys from it (hekv_ckks_evk_gen_request in
+ *  hekv/ckks_client.h), and the server checks a loaded key set against it before any
+ *  work. Asking twice for a key keeps the higher level. */
+typedef struct hekv_ckks_keyreq hekv_ckks_keyreq;
+
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_keyreq_new(const hekv_ckks_params *p,
+                                                         hekv_ckks_keyreq **out,
+                                                         hekv_err *err);
+HEKV_API void hekv_ckks_keyreq_free(hekv_ckks_keyreq *r);
+/** The relinearisation key up to `level`. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_keyreq_relin(hekv_ckks_keyreq *r, int level,
+                                                           hekv_err *err);
+/** The Galois key of element galois (odd, 1 < galois < 2N) up to `level`. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_keyreq_galois(hekv_ckks_keyreq *r,
+                                                            uint64_t galois, int level,
+                                                            hekv_err *err);
+/** The key a left rotation by k of ciphertexts of `slots` slots looks up
+ *  (hekv_ckks_galois_rot(k)) up to `level`; nothing when k = 0 mod slots. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_keyreq_rotation(hekv_ckks_keyreq *r, long k,
+                                                              size_t slots, int level,
+                                                              hekv_err *err);
+/** A sparse-secret encapsulation pair: a fresh secret s' of weight hw, a switching key
+ *  s -> s' at level 0 in q_0 p_0 only (tag_to) and s' -> s up to from_level (tag_from). */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_keyreq_encapsulation(hekv_ckks_keyreq *r,
+                                                                   int hw, uint32_t tag_to,
+                                                                   uint32_t tag_from,
+                                                                   int from_level,
+                                                                   hekv_err *err);
+/** Adds everything src asks for to dst (same parameter set). */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_keyreq_merge(hekv_ckks_keyreq *dst,
+                                                           const hekv_ckks_keyreq *src,
+                                                           hekv_err *err);
+/** The relinearisation level asked for (-1: none), the Galois keys asked for (sorted by
+ *  element) and their levels, the encapsulation weight (0: none). */
+HEKV_API int hekv_ckks_keyreq_relin_level(const hekv_ckks_keyreq *r);
+HEKV_API size_t hekv_ckks_keyreq_galois_count(const hekv_ckks_keyreq *r);
+HEKV_API uint64_t hekv_ckks_keyreq_galois_elt(const hekv_ckks_keyreq *r, size_t i);
+HEKV_API int hekv_ckks_keyreq_galois_level(const hekv_ckks_keyreq *r, size_t i);
+HEKV_API int hekv_ckks_keyreq_encaps_hw(const hekv_ckks_keyreq *r);
+/** Bytes the requested keys take in memory once generated. */
+HEKV_API size_t hekv_ckks_keyreq_bytes(const hekv_ckks_keyreq *r);
+/** HEKV_OK when evk holds every requested key at its level, else HEKV_ERR_KEY_MISSING with
+ *  a message naming the first key that is missing or too low. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_keyreq_check(const hekv_ckks_keyreq *r,
+                                                           const hekv_evk *evk,
+                                                           hekv_err *err);
 
 /* ------------------------------------------------------------------ plaintexts, ciphertexts */
 
@@ -257,9 +308,21 @@ HEKV_API int hekv_ckks_eval_threads(const hekv_eval *ev);
 HEKV_API size_t hekv_ckks_eval_scratch_bytes(const hekv_eval *ev);
 /** Frees the pooled scratch ciphertexts (they are allocated again when needed). */
 HEKV_API void hekv_ckks_eval_release_scratch(hekv_eval *ev);
+/** Counts of the costly steps ev's calls have performed since it was made (or the counts
+ *  reset): what a planner's formulas are checked against. */
+typedef struct hekv_ckks_eval_counts {
+    uint64_t keyswitches; /**< key products: rotations, relinearisations, key switches */
+    uint64_t modups;      /**< decompositions (ModUp); a set of hoisted rotations shares one */
+    uint64_t moddowns;    /**< ModDowns (of a two-polynomial result) */
+    uint64_t rescales;
+} hekv_ckks_eval_counts;
+HEKV_API void hekv_ckks_eval_get_counts(const hekv_eval *ev, hekv_ckks_eval_counts *out);
+HEKV_API void hekv_ckks_eval_reset_counts(hekv_eval *ev);
 /** The message of the last failed call on ev ("" if none). */
 HEKV_API const char *hekv_ckks_eval_last_error(const hekv_eval *ev);
 HEKV_API const hekv_ckks_params *hekv_ckks_eval_params(const hekv_eval *ev);
+/** The evaluation-key set ev was made with (NULL when none). */
+HEKV_API const hekv_evk *hekv_ckks_eval_evk(const hekv_eval *ev);
 
 /* Binary operations need equal slots; levels may differ (the higher operand is dropped to
  * the lower level first); scales must match to HEKV_CKKS_SCALE_RTOL for add/sub. Every

@@ -54,6 +54,14 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_gen_rotations(hekv_evk *evk,
                                                                 int conj, int max_level,
                                                                 hekv_err *err);
 
+/** Generates every key r asks for (hekv_ckks_keyreq in hekv/ckks.h) into evk: the
+ *  relinearisation and Galois keys up to their levels and, for an encapsulation pair, a
+ *  fresh ephemeral sparse secret (wiped before returning) with its two switching keys
+ *  under their tags. Keys evk already holds at a level high enough are kept. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_evk_gen_request(hekv_evk *evk, const hekv_sk *sk,
+                                                              const hekv_ckks_keyreq *r,
+                                                              hekv_err *err);
+
 /** A switching key from the secret `from` to the secret `to` (both keys of p) over levels
  *  0..max_level (< 0: the top), using the first `special` special primes of the set
  *  (<= 0: all). A switching key at level 0 with one special prime lives in the modulus
