@@ -89,9 +89,12 @@ static hekv_status encode_level(hekv_boot *b, const hekv__diagmat *a, int level,
         }
         pr[i] = re + i * m, pi[i] = im + i * m;
     }
+    const hekv_lintrans_opts o = {0, b->lit.double_hoist ? HEKV_LT_HOIST_DOUBLE
+                                                         : HEKV_LT_HOIST_SINGLE};
     if (s == HEKV_OK)
-        s = hekv_ckks_lintrans_new(b->enc, a->off, (const double *const *)pr,
-                                   (const double *const *)pi, nd, m, level, scale, 0, out, err);
+        s = hekv_ckks_lintrans_new_opts(b->enc, a->off, (const double *const *)pr,
+                                        (const double *const *)pi, nd, m, level, scale, &o, out,
+                                        err);
     free(re), free(im), free(pr), free(pi);
     return s;
 }
@@ -126,6 +129,7 @@ hekv_status hekv_boot_new(const hekv_ckks_params *p, const hekv_boot_lit *lit, h
     b->m = b->full ? b->n : 2 * b->n;
     b->top = hekv_ckks_params_max_level(p);
     b->k = lit->k != 0 ? lit->k : (lit->ephemeral_hw + 1) / 2.0 + 0.25;
+    b->kp = b->k + 0.25;
     b->ncts = lit->cts_levels;
     b->nstc = lit->stc_levels;
     const int u = lit->evalmod_unit;
@@ -152,11 +156,12 @@ hekv_status hekv_boot_new(const hekv_ckks_params *p, const hekv_boot_lit *lit, h
     }
     if ((s = hekv_ckks_encoder_new(p, &b->enc, err))) goto fail;
 
-    /* CoeffToSlot: x (.) s0 / (q_0 K) for the interval, / 2 for the split, / g (trace) */
+    /* CoeffToSlot: x (.) s0 / (q_0 K') for the series' variable, / 2 for the split, / g
+     * (the trace's factor) */
     const double q0 = (double)hekv_ckks_params_q(p, 0);
     const double g = (double)hekv_ckks_params_max_slots(p) / (double)b->n;
     hekv__dft_plan plan;
-    if ((s = hekv__dft_cts(b->m, b->n, b->ncts, b->s0 / (2.0 * q0 * b->k * g), &plan))) {
+    if ((s = hekv__dft_cts(b->m, b->n, b->ncts, b->s0 / (2.0 * q0 * b->kp * g), &plan))) {
         hekv_err_set(err, s, "%s: building the CoeffToSlot matrices failed", fn);
         goto fail;
     }
@@ -180,6 +185,15 @@ hekv_status hekv_boot_new(const hekv_ckks_params *p, const hekv_boot_lit *lit, h
         for (int l = 0; l < (half ? 1 : b->nstc) && s == HEKV_OK; l++) {
             const int level = b->l_stc - l;
             b->stc_scale[l] = (double)hekv_ckks_params_q(p, level) * rho;
+            if (b->stc_scale[l] < 0x1p32) {
+                s = hekv_err_set(err, HEKV_ERR_PARAMS,
+                                 "%s: SlotToCoeff's level %d (prime of %.1f bits) would encode "
+                                 "its plaintexts at scale 2^%.1f, below 2^32: the set's prime "
+                                 "layout does not fit the literal's levels", fn, level,
+                                 log2((double)hekv_ckks_params_q(p, level)),
+                                 log2(b->stc_scale[l]));
+                break;
+            }
             s = encode_level(b, &plan.mat[l], level, b->stc_scale[l],
                              half ? &b->stc_half[l] : &b->stc[l], err);
         }
@@ -269,6 +283,19 @@ void hekv_boot_expected(const hekv_boot *b, hekv_boot_stats *st) {
     for (int g = 0; g < b->nstc; g++) c += hekv_ckks_lintrans_rotations(b->stc[g], NULL, 0);
     st->keyswitches[HEKV_BOOT_STAGE_STC] = c;
     for (int i = 0; i < HEKV_BOOT_STAGES; i++) st->moddowns[i] = st->keyswitches[i];
+    if (b->lit.double_hoist) /* double hoisting: giants + 2 ModDowns per transform level */
+        for (int t = 0; t < 2; t++) {
+            hekv_lintrans *const *lv = t ? b->stc : b->cts;
+            const int n = t ? b->nstc : b->ncts;
+            uint64_t md = 0;
+            for (int g = 0; g < n; g++) {
+                size_t giants;
+                hekv_ckks_lintrans_counts(lv[g], NULL, &giants);
+                md += giants + 2;
+            }
+            hekv_boot_stage stage = t ? HEKV_BOOT_STAGE_STC : HEKV_BOOT_STAGE_CTS;
+            st->moddowns[stage] = md + (t ? 0 : 1 + !b->full); /* + conjugation, repack */
+        }
 }
 
 /* ------------------------------------------------------------------ evaluation */

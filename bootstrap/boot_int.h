@@ -74,6 +74,7 @@ struct hekv_boot {
     int l_em, l_stc, l_out; /* levels where EvalMod and SlotToCoeff start, the output */
     double s0;            /* label of the ciphertext through CoeffToSlot and EvalMod */
     double k;             /* EvalMod interval [-K, K] */
+    double kp;            /* K + 1/4: CoeffToSlot leaves x / kp, the series' variable */
     /* CoeffToSlot / SlotToCoeff: one encoded linear transform per level */
     int ncts, nstc;
     hekv_lintrans *cts[HEKV__BOOT_MAX_LEVELS], *stc[HEKV__BOOT_MAX_LEVELS];

@@ -14,17 +14,21 @@ typedef struct {
 
 static const named_boot named[] = {
     /* the 128-bit N = 2^16 sets: full slots (the comparison with the field) and 2^10 */
-    {"boot-N16", "N16-boot", 15, 4, 3, 2, 9, 32, 3},
-    {"boot-N16-s10", "N16-boot", 10, 3, 3, 2, 9, 32, 3},
+    {"boot-N16", "N16-boot", 15, 4, 3, 2, 8, 32, 2},
+    {"boot-N16-s10", "N16-boot", 10, 4, 3, 2, 9, 32, 2},
+    {"boot-N16-s7", "N16-boot", 7, 4, 3, 2, 9, 32, 2},
+    /* the same circuit on the set with the most levels left (12), for the encrypted model */
+    {"boot-N16-L12", "N16-boot-L12", 15, 4, 3, 2, 8, 32, 2},
     /* toys of the same code paths: full slots, sparse slots (trace, repack) */
-    {"toy-boot-N12", "toy-boot-N12", 11, 3, 3, 2, 9, 32, 3},
-    {"toy-boot-N12-s7", "toy-boot-N12", 7, 3, 3, 2, 9, 32, 3},
-    {"toy-boot-N12-s5", "toy-boot-N12", 5, 3, 3, 2, 9, 32, 3},
-    {"toy-boot-N12-u1", "toy-boot-N12-u1", 11, 3, 3, 1, 9, 32, 3},
+    {"toy-boot-N12", "toy-boot-N12", 11, 3, 3, 2, 9, 32, 2},
+    {"toy-boot-N12-s7", "toy-boot-N12", 7, 3, 3, 2, 9, 32, 2},
+    {"toy-boot-N12-s5", "toy-boot-N12", 5, 3, 3, 2, 9, 32, 2},
+    {"toy-boot-N12-u1", "toy-boot-N12-u1", 11, 3, 3, 1, 9, 32, 2},
 };
 #define NNAMED (sizeof named / sizeof named[0])
 
 static const char *const names[NNAMED + 1] = {"boot-N16",        "boot-N16-s10",
+                                              "boot-N16-s7",     "boot-N16-L12",
                                               "toy-boot-N12",    "toy-boot-N12-s7",
                                               "toy-boot-N12-s5", "toy-boot-N12-u1", NULL};
 

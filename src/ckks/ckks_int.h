@@ -172,6 +172,8 @@ struct hekv_eval {
     hekv_pt *ptpool[HEKV__PT_POOL_MAX];
     int nptpool, ptlent;
     hekv_ckks_eval_counts counts;
+    hekv__qp_poly *qps;        /* hekv__qp_scratch */
+    size_t nqps;
 };
 
 /* ---- shared internals (implemented in the file named) ---- */
@@ -242,6 +244,26 @@ void hekv__ksb_release(hekv__ksb *b);
 size_t hekv__ksb_scratch_words(const hekv__ksb *b);
 /* The NTT-form index map of X -> X^galois, cached in ev (recomputed when galois changes). */
 const uint32_t *hekv__galois_map(hekv_eval *ev, uint64_t galois);
+/* encoder.c: the residues over P (p's first p->limbs special primes, NTT form) of the
+ * encoding hekv_ckks_encode gives (re, im) at `scale`: the extension of a plaintext to
+ * the key-switching basis, for products in double hoisting. */
+hekv_status hekv__encode_p(hekv_encoder *enc, hekv_poly *p, const double *re, const double *im,
+                           size_t slots, double scale, hekv_err *err);
+/* keyswitch.c, double hoisting: the key product of decomposition d with k kept in the
+ * extended basis (out0, out1 over Q[0..d->level] and P, NTT form: P times the switched
+ * value, no ModDown; k must use the set's special primes); and a ModDown of one such
+ * polynomial to Q[0..level] (out distinct from in). Both count in ev->counts. */
+void hekv__ks_product(hekv_eval *ev, hekv__qp_poly *out0, hekv__qp_poly *out1,
+                      const hekv__decomp *d, const hekv_swk *k);
+void hekv__moddown(hekv_eval *ev, hekv_poly *out, const hekv__qp_poly *in, int level);
+/* eval_rot.c: the Galois element and key of a left rotation by k of a ciphertext of
+ * `slots` slots at `level` (*g = 1, *key = NULL for the identity); HEKV_ERR_KEY_MISSING
+ * with a message naming fn, the rotation and the level. */
+hekv_status hekv__rot_key(hekv_eval *ev, const char *fn, size_t slots, int level, long k,
+                          uint64_t *g, const hekv_swk **key);
+/* eval.c: `count` polynomials over Q (all limbs) and P (all special primes) owned by the
+ * evaluator (grown as needed, kept), for one call's exclusive use. NULL on failure. */
+hekv__qp_poly *hekv__qp_scratch(hekv_eval *ev, size_t count);
 /* An empty key of set prm over levels 0..level in basis ksb (the set's when NULL). */
 hekv_status hekv__swk_alloc(const hekv_ckks_params *prm, int level, const hekv__ksb *ksb,
                             hekv_swk **out);

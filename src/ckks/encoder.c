@@ -235,21 +235,11 @@ static hekv_status check_slots(const hekv_encoder *enc, size_t slots, const char
     return HEKV_OK;
 }
 
-hekv_status hekv_ckks_encode(hekv_encoder *enc, hekv_pt *pt, const double *re, const double *im,
-                             size_t slots, int level, double scale, hekv_err *err) {
-    static const char fn[] = "hekv_ckks_encode";
-    if (!enc || !pt || !re)
-        return hekv_err_set(err, HEKV_ERR_ARG, "%s: encoder, plaintext or values NULL", fn);
-    if (pt->params != enc->params)
-        return hekv_err_set(err, HEKV_ERR_PARAMS,
-                            "%s: the plaintext belongs to other parameters than the encoder; "
-                            "create it with hekv_ckks_pt_new on the encoder's parameters",
-                            fn);
-    hekv_status s = check_slots(enc, slots, fn, err);
-    if (s != HEKV_OK) return s;
-    if (level < 0 || level >= enc->nq)
-        return hekv_err_set(err, HEKV_ERR_ARG, "%s: level %d outside [0, %d]", fn, level,
-                            enc->nq - 1);
+/* The rounded coefficients of (re, im) at `scale` into enc->coef[0, 2 slots) (slot count
+ * checked by the caller): coefficient k * gap of m(X) is coef[k] (Re part, k < slots) or
+ * coef[k] of the Im part (k >= slots). Wipes what it used on failure. */
+static hekv_status encode_coeffs(hekv_encoder *enc, const double *re, const double *im,
+                                 size_t slots, double scale, const char *fn, hekv_err *err) {
     if (!isfinite(scale) || !(scale > 0))
         return hekv_err_set(err, HEKV_ERR_ARG,
                             "%s: scale %g must be finite and positive (e.g. 2^40)", fn, scale);
@@ -285,38 +275,74 @@ hekv_status hekv_ckks_encode(hekv_encoder *enc, hekv_pt *pt, const double *re, c
         }
         x[k] = llrintl(y);
     }
+    hekv_memzero(v, slots * sizeof *v);
+    return HEKV_OK;
+}
 
-    s = hekv__pt_resize(pt, level);
-    if (s != HEKV_OK) {
-        hekv_memzero(v, slots * sizeof *v);
-        hekv_memzero(x, 2 * slots * sizeof *x);
-        return hekv_err_set(err, s, "%s: cannot size the plaintext for level %d: %s", fn,
-                            level, hekv_status_str(s));
-    }
-
-    /* Lift into limbs 0..level: x mod q_i, negative x as q_i - (|x| mod q_i), selected
-     * without a data-dependent branch (plaintexts may be secret). */
-    hekv_poly m = pt->m;
-    m.limbs = (size_t)level + 1;
-    for (int i = 0; i <= level; i++) {
-        const hekv_modulus *mod = hekv_ring_modulus(enc->rq, i);
-        uint64_t *dst = m.c + (size_t)i * n;
+/* Lifts enc->coef[0, 2 slots) into the first `limbs` limbs of m over ring r (x mod q_i,
+ * negative x as q_i - (|x| mod q_i), selected without a data-dependent branch: plaintexts
+ * may be secret) and transforms them. */
+static void lift_coeffs(const hekv_encoder *enc, const hekv_ring *r, hekv_poly *m,
+                        size_t limbs, size_t slots) {
+    const size_t n = enc->n, gap = n / (2 * slots);
+    const int64_t *x = enc->coef;
+    hekv_poly v = *m;
+    v.limbs = limbs;
+    for (size_t i = 0; i < limbs; i++) {
+        const hekv_modulus *mod = hekv_ring_modulus(r, (int)i);
+        uint64_t *dst = v.c + i * n;
         if (gap > 1) memset(dst, 0, n * sizeof *dst);
         for (size_t k = 0; k < 2 * slots; k++) {
             uint64_t neg = (uint64_t)(x[k] >> 63); /* all ones when negative */
             uint64_t mag = ((uint64_t)x[k] ^ neg) - neg;
-            uint64_t r = hekv_mod_reduce128(mag, mod);
-            uint64_t rn = hekv_mod_neg(r, mod->q);
-            dst[k * gap] = (r & ~neg) | (rn & neg);
+            uint64_t rr = hekv_mod_reduce128(mag, mod);
+            uint64_t rn = hekv_mod_neg(rr, mod->q);
+            dst[k * gap] = (rr & ~neg) | (rn & neg);
         }
     }
-    m.ntt = 0;
-    hekv_ring_ntt_fwd(enc->rq, &m);
-    pt->m.ntt = 1;
+    v.ntt = 0;
+    hekv_ring_ntt_fwd(r, &v);
+    m->ntt = 1;
+}
+
+hekv_status hekv__encode_p(hekv_encoder *enc, hekv_poly *p, const double *re, const double *im,
+                           size_t slots, double scale, hekv_err *err) {
+    static const char fn[] = "hekv_ckks_encode";
+    hekv_status s = check_slots(enc, slots, fn, err);
+    if (s == HEKV_OK) s = encode_coeffs(enc, re, im, slots, scale, fn, err);
+    if (s != HEKV_OK) return s;
+    lift_coeffs(enc, enc->params->rp, p, p->limbs, slots);
+    hekv_memzero(enc->coef, 2 * slots * sizeof *enc->coef);
+    return HEKV_OK;
+}
+
+hekv_status hekv_ckks_encode(hekv_encoder *enc, hekv_pt *pt, const double *re, const double *im,
+                             size_t slots, int level, double scale, hekv_err *err) {
+    static const char fn[] = "hekv_ckks_encode";
+    if (!enc || !pt || !re)
+        return hekv_err_set(err, HEKV_ERR_ARG, "%s: encoder, plaintext or values NULL", fn);
+    if (pt->params != enc->params)
+        return hekv_err_set(err, HEKV_ERR_PARAMS,
+                            "%s: the plaintext belongs to other parameters than the encoder; "
+                            "create it with hekv_ckks_pt_new on the encoder's parameters",
+                            fn);
+    hekv_status s = check_slots(enc, slots, fn, err);
+    if (s != HEKV_OK) return s;
+    if (level < 0 || level >= enc->nq)
+        return hekv_err_set(err, HEKV_ERR_ARG, "%s: level %d outside [0, %d]", fn, level,
+                            enc->nq - 1);
+    if ((s = encode_coeffs(enc, re, im, slots, scale, fn, err))) return s;
+    int64_t *x = enc->coef;
+    s = hekv__pt_resize(pt, level);
+    if (s != HEKV_OK) {
+        hekv_memzero(x, 2 * slots * sizeof *x);
+        return hekv_err_set(err, s, "%s: cannot size the plaintext for level %d: %s", fn,
+                            level, hekv_status_str(s));
+    }
+    lift_coeffs(enc, enc->rq, &pt->m, (size_t)level + 1, slots);
     pt->level = level;
     pt->scale = scale;
     pt->slots = slots;
-    hekv_memzero(v, slots * sizeof *v);
     hekv_memzero(x, 2 * slots * sizeof *x);
     return HEKV_OK;
 }

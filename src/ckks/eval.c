@@ -15,6 +15,24 @@
 
 /* ------------------------------------------------------------------ object */
 
+static void qp_release(hekv_eval *ev) {
+    for (size_t i = 0; i < ev->nqps; i++) hekv__qp_free(&ev->qps[i]);
+    free(ev->qps);
+    ev->qps = NULL;
+    ev->nqps = 0;
+}
+
+hekv__qp_poly *hekv__qp_scratch(hekv_eval *ev, size_t count) {
+    if (count <= ev->nqps) return ev->qps;
+    hekv__qp_poly *q = realloc(ev->qps, count * sizeof *q);
+    if (!q) return NULL;
+    ev->qps = q;
+    for (; ev->nqps < count; ev->nqps++)
+        if (hekv__qp_new(ev->params, ev->params->nq - 1, 0, &ev->qps[ev->nqps]) != HEKV_OK)
+            return NULL;
+    return ev->qps;
+}
+
 static void pool_release(hekv_eval *ev) {
     HEKV_CHECK_INTERNAL(ev->lent == 0 && ev->ptlent == 0);
     for (int i = 0; i < ev->npool; i++) hekv_ckks_ct_free(ev->pool[i]);
@@ -24,6 +42,7 @@ static void pool_release(hekv_eval *ev) {
 
 static void eval_release(hekv_eval *ev) {
     pool_release(ev);
+    qp_release(ev);
     hekv__decomp_free(&ev->dec);
     hekv__qp_free(&ev->acc0);
     hekv__qp_free(&ev->acc1);
@@ -209,11 +228,15 @@ size_t hekv_ckks_eval_scratch_bytes(const hekv_eval *ev) {
     b += (size_t)ev->dec.ndigits * (size_t)(p->nq + p->np) * limb;
     b += 2 * (size_t)(p->nq + p->np) * limb + 4 * (size_t)p->nq * limb;
     b += ev->limb_scratch_limbs * limb;
+    b += ev->nqps * (size_t)(p->nq + p->np) * limb;
     return b;
 }
 
 void hekv_ckks_eval_release_scratch(hekv_eval *ev) {
-    if (ev && ev->lent == 0 && ev->ptlent == 0) pool_release(ev);
+    if (ev && ev->lent == 0 && ev->ptlent == 0) {
+        pool_release(ev);
+        qp_release(ev);
+    }
 }
 
 /* ------------------------------------------------------------------ validation */

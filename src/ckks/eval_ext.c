@@ -70,14 +70,29 @@ hekv_status hekv_ckks_ext_inner_pt(hekv_eval *ev, hekv_ct *out, const hekv_ct *c
     if ((s = hekv__check_product_scale(ev, fn, scale, level))) return s;
     if (hekv__ct_resize(out, level) != HEKV_OK)
         return hekv_err_set(&ev->err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
-    for (size_t j = 0; j < n; j++) {
-        hekv_poly m = hekv__lv(&pt[j]->m, level);
-        for (int k = 0; k < 2; k++) {
-            hekv_poly o = hekv__lv(&out->c[k], level), x = hekv__lv(&a[j]->c[k], level);
-            if (j == 0)
-                hekv_ring_mul(ev->rq, &o, &x, &m);
-            else
-                hekv_ring_mul_acc(ev->rq, &o, &x, &m);
+    /* one fused pass: per limb and block, out_k = sum_j pt_j (.) a_j[k], up to
+     * HEKV_RING_KS_MAX_DIGITS operands at a time (the key-switch dot product's kernel) */
+    for (size_t j0 = 0; j0 < n; j0 += HEKV_RING_KS_MAX_DIGITS) {
+        const size_t g = n - j0 < HEKV_RING_KS_MAX_DIGITS ? n - j0 : HEKV_RING_KS_MAX_DIGITS;
+        hekv_poly m[HEKV_RING_KS_MAX_DIGITS], x0[HEKV_RING_KS_MAX_DIGITS],
+            x1[HEKV_RING_KS_MAX_DIGITS];
+        hekv_poly *mp[HEKV_RING_KS_MAX_DIGITS];
+        const hekv_poly *x0p[HEKV_RING_KS_MAX_DIGITS], *x1p[HEKV_RING_KS_MAX_DIGITS];
+        for (size_t j = 0; j < g; j++) {
+            m[j] = hekv__lv(&pt[j0 + j]->m, level);
+            x0[j] = hekv__lv(&a[j0 + j]->c[0], level);
+            x1[j] = hekv__lv(&a[j0 + j]->c[1], level);
+            mp[j] = &m[j], x0p[j] = &x0[j], x1p[j] = &x1[j];
+        }
+        const hekv_ring_ks_args ks = {(int)g, mp, 0, NULL, NULL, NULL, NULL, x0p, x1p};
+        hekv_poly o0 = hekv__lv(&out->c[0], level), o1 = hekv__lv(&out->c[1], level);
+        if (j0 == 0) {
+            hekv_ring_ks_dot(ev->rq, &o0, &o1, &ks);
+        } else {
+            hekv_poly t0 = hekv__lv(&ev->tmp[0], level), t1 = hekv__lv(&ev->tmp[1], level);
+            hekv_ring_ks_dot(ev->rq, &t0, &t1, &ks);
+            hekv_ring_add(ev->rq, &o0, &o0, &t0);
+            hekv_ring_add(ev->rq, &o1, &o1, &t1);
         }
     }
     hekv__ct_finish(out, level, scale, a[0]->slots, NULL);

@@ -28,8 +28,8 @@ static hekv_status check_in(hekv_eval *ev, const char *fn, const hekv_ct *a) {
 
 /* The Galois element and key of a left rotation by k of a ciphertext with `slots` slots;
  * *g = 1 and *key = NULL when the rotation is the identity. */
-static hekv_status rot_key(hekv_eval *ev, const char *fn, size_t slots, int level, long k,
-                           uint64_t *g, const hekv_swk **key) {
+hekv_status hekv__rot_key(hekv_eval *ev, const char *fn, size_t slots, int level, long k,
+                          uint64_t *g, const hekv_swk **key) {
     const hekv_ckks_params *prm = ev->params;
     long r = k % (long)slots;
     if (r < 0) r += (long)slots;
@@ -135,7 +135,7 @@ hekv_status hekv_ckks_eval_rotate(hekv_eval *ev, hekv_ct *out, const hekv_ct *a,
         return s;
     uint64_t g;
     const hekv_swk *key;
-    if ((s = rot_key(ev, fn, a->slots, a->level, k, &g, &key)) != HEKV_OK) return s;
+    if ((s = hekv__rot_key(ev, fn, a->slots, a->level, k, &g, &key)) != HEKV_OK) return s;
     return galois_apply(ev, fn, out, a, g, key);
 }
 
@@ -151,7 +151,7 @@ hekv_status hekv_ckks_eval_rotate_add(hekv_eval *ev, hekv_ct *out, const hekv_ct
         return s;
     uint64_t g;
     const hekv_swk *key;
-    if ((s = rot_key(ev, fn, a->slots, a->level, k, &g, &key)) != HEKV_OK) return s;
+    if ((s = hekv__rot_key(ev, fn, a->slots, a->level, k, &g, &key)) != HEKV_OK) return s;
     if (g == 1) return hekv_ckks_eval_add(ev, out, acc, a);
     const int level = acc->level < a->level ? acc->level : a->level;
     const double scale = acc->scale;
@@ -238,7 +238,7 @@ hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev, hekv_ct *const *outs, c
                                     "%s: outputs %zu and %zu are the same ciphertext", fn, j, i);
         uint64_t g;
         const hekv_swk *key;
-        if ((s = rot_key(ev, fn, a->slots, a->level, ks[i], &g, &key)) != HEKV_OK) return s;
+        if ((s = hekv__rot_key(ev, fn, a->slots, a->level, ks[i], &g, &key)) != HEKV_OK) return s;
         any |= g != 1;
     }
     for (size_t i = 0; i < n; i++)
@@ -250,7 +250,7 @@ hekv_status hekv_ckks_eval_rotate_hoisted(hekv_eval *ev, hekv_ct *const *outs, c
     for (size_t i = 0; i < n; i++) {
         uint64_t g;
         const hekv_swk *key;
-        s = rot_key(ev, fn, a->slots, a->level, ks[i], &g, &key);
+        s = hekv__rot_key(ev, fn, a->slots, a->level, ks[i], &g, &key);
         HEKV_CHECK_INTERNAL(s == HEKV_OK);
         if (g == 1) {
             if ((s = hekv_ckks_ct_copy(outs[i], a, &ev->err)) != HEKV_OK) return s;
@@ -281,7 +281,7 @@ static hekv_status rot_sum(hekv_eval *ev, const char *fn, hekv_ct *out, const he
     for (int i = 0; i < steps; i++) {
         uint64_t g;
         const hekv_swk *key;
-        if ((s = rot_key(ev, fn, a->slots, a->level, st * (1L << i), &g, &key)) != HEKV_OK) return s;
+        if ((s = hekv__rot_key(ev, fn, a->slots, a->level, st * (1L << i), &g, &key)) != HEKV_OK) return s;
     }
     if (out != a && (s = hekv_ckks_ct_copy(out, a, &ev->err)) != HEKV_OK) return s;
     const hekv_ring *rq = ev->rq;
@@ -290,7 +290,7 @@ static hekv_status rot_sum(hekv_eval *ev, const char *fn, hekv_ct *out, const he
     for (int i = 0; i < steps; i++) {
         uint64_t g;
         const hekv_swk *key;
-        s = rot_key(ev, fn, a->slots, a->level, st * (1L << i), &g, &key);
+        s = hekv__rot_key(ev, fn, a->slots, a->level, st * (1L << i), &g, &key);
         HEKV_CHECK_INTERNAL(s == HEKV_OK);
         if (g == 1) { /* the rotation is the identity on these slots: out += out */
             hekv_ring_add(rq, &o0, &o0, &o0);

@@ -428,3 +428,48 @@ void hekv__keyswitch(hekv_eval *ev, hekv_poly *out0, hekv_poly *out1, const hekv
                      int level, const hekv_swk *k) {
     hekv__keyswitch_add(ev, out0, out1, c, NULL, level, k, NULL, NULL);
 }
+
+/* ------------------------------------------------------------------ double hoisting */
+
+void hekv__ks_product(hekv_eval *ev, hekv__qp_poly *out0, hekv__qp_poly *out1,
+                      const hekv__decomp *d, const hekv_swk *k) {
+    const hekv_ckks_params *prm = ev->params;
+    const hekv__ksb *ksb = k->ksb;
+    const int level = d->level, alpha = prm->alpha, ndig = level / alpha + 1, np = ksb->np;
+    HEKV_DASSERT(level >= 0 && level <= k->level && ndig <= k->ndigits && k->ksb == &prm->ksb);
+    hekv_poly dq[HEKV_RING_KS_MAX_DIGITS], dp[HEKV_RING_KS_MAX_DIGITS];
+    hekv_poly *dqp[HEKV_RING_KS_MAX_DIGITS], *dpp[HEKV_RING_KS_MAX_DIGITS];
+    const hekv_poly *bq[HEKV_RING_KS_MAX_DIGITS], *bp[HEKV_RING_KS_MAX_DIGITS];
+    const hekv_poly *aq[HEKV_RING_KS_MAX_DIGITS], *ap[HEKV_RING_KS_MAX_DIGITS];
+    for (int j = 0; j < ndig; j++) {
+        dq[j] = hekv__lv(&d->d[j].q, level);
+        dp[j] = hekv__view(&d->d[j].p, np);
+        dqp[j] = &dq[j], dpp[j] = &dp[j];
+        bq[j] = &k->b[j].q, bp[j] = &k->b[j].p;
+        aq[j] = &k->a[j].q, ap[j] = &k->a[j].p;
+    }
+    const hekv_ring_ks_args ksq = {ndig, dqp, 0, NULL, NULL, NULL, NULL, bq, aq};
+    const hekv_ring_ks_args ksp = {ndig, dpp, 0, NULL, NULL, NULL, NULL, bp, ap};
+    hekv_poly o0 = hekv__lv(&out0->q, level), o1 = hekv__lv(&out1->q, level);
+    hekv_poly p0 = hekv__view(&out0->p, np), p1 = hekv__view(&out1->p, np);
+    hekv_ring_ks_dot(ev->rq, &o0, &o1, &ksq);
+    hekv_ring_ks_dot(ev->rp, &p0, &p1, &ksp);
+    out0->q.ntt = out1->q.ntt = out0->p.ntt = out1->p.ntt = 1;
+    ev->counts.keyswitches++;
+}
+
+void hekv__moddown(hekv_eval *ev, hekv_poly *out, const hekv__qp_poly *in, int level) {
+    const hekv__ksb *ksb = &ev->params->ksb;
+    hekv_poly p = hekv__view(&ev->acc0.p, ksb->np), pin = hekv__view(&in->p, ksb->np);
+    hekv_ring_ntt_inv_from(ev->rp, &p, &pin, NULL);
+    hekv_poly conv = hekv__lv(&ev->acc0.q, level);
+    const int cnt = level + 1;
+    hekv_bconv_apply_multi((const hekv_bconv *const *)&ksb->moddown, &conv.c, &cnt, 1, p.c,
+                           ev->bconv_scratch, 1, ev->threads);
+    conv.ntt = 0;
+    hekv_ring_ntt_fwd(ev->rq, &conv);
+    hekv_poly iq = hekv__lv(&in->q, level), o = hekv__lv(out, level);
+    hekv_ring_sub_mul_scalar(ev->rq, &o, &iq, &conv, ksb->p_inv_mod_q);
+    out->ntt = 1;
+    ev->counts.moddowns++;
+}

@@ -44,15 +44,16 @@ static const named_set named_sets[] = {
     {"bench-N16-L33", 16, 33, 50, 40, 9, 50, 3, 40, 1, {{0, 0}}},
     /* bootstrapping sets (bootstrap/boot_params.c), top down: CoeffToSlot, EvalMod,
      * SlotToCoeff, the user's levels, q_0 */
-    {"N16-boot", 16, 0, 0, 0, 6, 50, 6, 40, 0, {{1, 50}, {10, 40}, {3, 45}, {18, 30}, {4, 49}}},
-    {"toy-boot-N12", 12, 0, 0, 0, 3, 50, 9, 40, 1, {{1, 50}, {2, 40}, {3, 45}, {18, 30}, {3, 49}}},
-    {"toy-boot-N12-u1", 12, 0, 0, 0, 3, 50, 6, 40, 1, {{1, 50}, {2, 40}, {3, 45}, {9, 49}, {3, 49}}},
+    {"N16-boot", 16, 0, 0, 0, 9, 50, 4, 40, 0, {{1, 50}, {9, 40}, {3, 45}, {16, 31}, {4, 49}}},
+    {"N16-boot-L12", 16, 0, 0, 0, 6, 50, 6, 40, 0, {{1, 50}, {12, 40}, {3, 45}, {16, 31}, {4, 49}}},
+    {"toy-boot-N12", 12, 0, 0, 0, 3, 50, 9, 40, 1, {{1, 50}, {4, 40}, {3, 45}, {16, 30}, {3, 49}}},
+    {"toy-boot-N12-u1", 12, 0, 0, 0, 3, 50, 6, 40, 1, {{1, 50}, {2, 40}, {3, 45}, {8, 49}, {3, 49}}},
 };
 #define NAMED_COUNT (sizeof named_sets / sizeof named_sets[0])
 
 static const char *const named_names[NAMED_COUNT + 1] = {
     "toy-N12", "toy-N13", "toy-N14", "N15-128", "N16-128", "bench-N16-L33",
-    "N16-boot", "toy-boot-N12", "toy-boot-N12-u1", NULL};
+    "N16-boot", "N16-boot-L12", "toy-boot-N12", "toy-boot-N12-u1", NULL};
 
 const char *const *hekv_ckks_params_names(void) { return named_names; }
 

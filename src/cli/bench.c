@@ -38,6 +38,7 @@ static const struct {
     {"matvec", hekv_cli_bench_matvec, "IRP vector-matrix product against the diagonal BSGS"},
     {"attention", hekv_cli_bench_attention, "packed K/V cache: append, QK^T, scores x V"},
     {"poly", hekv_cli_bench_poly, "nonlinearities: exp, 1/x, 1/sqrt, SiLU, GELU, sign, softmax"},
+    {"boot", hekv_cli_bench_boot, "bootstrapping: precision, key switches, keys, time"},
 };
 
 static void bench_usage(FILE *f) {

@@ -19,6 +19,7 @@ int hekv_cli_bench_ckks(int argc, char **argv); /* cmd_bench_ckks.c: hekv bench 
 int hekv_cli_bench_matvec(int argc, char **argv);
 int hekv_cli_bench_attention(int argc, char **argv);
 int hekv_cli_bench_poly(int argc, char **argv); /* cmd_bench_poly.c: hekv bench poly */
+int hekv_cli_bench_boot(int argc, char **argv); /* cmd_bench_boot.c: hekv bench boot */
 int hekv_cli_model(int argc, char **argv); /* run, calibrate, eval (cmd_model.c) */
 int hekv_cli_params(int argc, char **argv); /* cmd_params.c */
 int hekv_cli_approx(int argc, char **argv); /* cmd_approx.c: hekv approx */

@@ -98,6 +98,22 @@ void hekv_ring_ks_dot_inv(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
     out0->ntt = out1->ntt = 0;
 }
 
+void hekv_ring_ks_dot(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+                      const hekv_ring_ks_args *ks) {
+    const size_t n = r->n, bs = n < FUSED_BLOCK ? n : FUSED_BLOCK;
+    HEKV_DASSERT(ks->k >= 1 && ks->k <= HEKV_RING_KS_MAX_DIGITS);
+    FOR_LIMBS(r, out0->limbs) {
+        const hekv_kern_ops *ops = r->p[i].ops;
+        ks_blocks w;
+        ks_limb xs;
+        ks_limbs(r, ks, (size_t)i, &xs);
+        for (size_t x = 0; x < n; x += bs)
+            ks_dot_block(ops, &r->p[i].mod, &xs, ks->b, ks->a, ks->k, (size_t)i, x, bs, n,
+                         LIMB(out0, i) + x, LIMB(out1, i) + x, &w);
+    }
+    out0->ntt = out1->ntt = 1;
+}
+
 void hekv_ring_ks_dot_moddown(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
                               const hekv_ring_ks_args *ks, hekv_poly *conv0, hekv_poly *conv1,
                               const uint64_t *s, const hekv_ring_ks_add *add,

@@ -67,6 +67,12 @@ typedef struct hekv_ring_ks_args {
     const hekv_poly *const *a;    /**< [k] key parts, NTT form */
 } hekv_ring_ks_args;
 
+/** The product of a key switch without a ModDown (double hoisting keeps it in the
+ *  extended basis): (out0, out1) = (dot0, dot1) on the first out0->limbs limbs, NTT form.
+ *  out0, out1 alias nothing else. */
+void hekv_ring_ks_dot(const hekv_ring *r, hekv_poly *out0, hekv_poly *out1,
+                      const hekv_ring_ks_args *ks);
+
 /** The P side of a key switch: (out0, out1) = INTT(dot0, dot1) on the first out0->limbs
  *  limbs, in coefficient form (ready for the P -> Q conversion of ModDown). out0, out1
  *  alias nothing else. */

@@ -42,8 +42,9 @@ static size_t formula(const long *off, size_t nd, long n1) {
  * (generalised diagonal k: diag_k[i] = M[i][(i + k) mod d]), generates its rotation keys,
  * evaluates it on an encryption of x at level `level`, rescales and compares with the
  * plain product. Returns the transform's rotation count. */
-static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, const long *off,
-                     size_t nd, long n1, int lt_level, int ct_level, test_rng *g) {
+static size_t run_lt_hoist(ctx *c, size_t d, const double *mre, const double *mim,
+                           const long *off, size_t nd, long n1, int lt_level, int ct_level,
+                           hekv_lt_hoist hoist, test_rng *g) {
     double **dre = malloc(nd * sizeof *dre), **dim = malloc(nd * sizeof *dim);
     for (size_t t = 0; t < nd; t++) {
         dre[t] = calloc(d, sizeof **dre);
@@ -56,11 +57,21 @@ static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, con
     }
     hekv_lintrans *lt = NULL;
     hekv_err err;
-    cr_assert_eq(hekv_ckks_lintrans_new(c->enc, off, (const double *const *)dre,
-                                        mim ? (const double *const *)dim : NULL, nd, d, lt_level,
-                                        c->scale, n1, &lt, &err),
-                 HEKV_OK, "%s", err.msg);
-    cr_assert_eq(hekv_ckks_lintrans_bytes(lt), nd * (size_t)(lt_level + 1) * c->p->n * 8);
+    if (hoist == HEKV_LT_HOIST_SINGLE) {
+        cr_assert_eq(hekv_ckks_lintrans_new(c->enc, off, (const double *const *)dre,
+                                            mim ? (const double *const *)dim : NULL, nd, d,
+                                            lt_level, c->scale, n1, &lt, &err),
+                     HEKV_OK, "%s", err.msg);
+        cr_assert_eq(hekv_ckks_lintrans_bytes(lt), nd * (size_t)(lt_level + 1) * c->p->n * 8);
+    } else {
+        const hekv_lintrans_opts o = {n1, hoist};
+        cr_assert_eq(hekv_ckks_lintrans_new_opts(c->enc, off, (const double *const *)dre,
+                                                 mim ? (const double *const *)dim : NULL, nd,
+                                                 d, lt_level, c->scale, &o, &lt, &err),
+                     HEKV_OK, "%s", err.msg);
+        cr_assert_eq(hekv_ckks_lintrans_bytes(lt),
+                     nd * (size_t)(lt_level + 1 + hekv_ckks_params_np(c->p)) * c->p->n * 8);
+    }
 
     long rots[4096];
     size_t nr = hekv_ckks_lintrans_rotations(lt, rots, 4096);
@@ -80,8 +91,18 @@ static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, con
             yi[i] += ar * xi[j] + ai * x[j];
         }
     hekv_ct *a = ct_encrypt_cx(c, x, xi, d, ct_level, c->scale), *o = ct_new(c);
+    hekv_ckks_eval_reset_counts(c->ev);
     hekv_status s = hekv_ckks_eval_lintrans(c->ev, o, a, lt);
     cr_assert_eq(s, HEKV_OK, "lintrans: %s", hekv_ckks_eval_last_error(c->ev));
+    hekv_ckks_eval_counts k;
+    hekv_ckks_eval_get_counts(c->ev, &k);
+    cr_assert_eq(k.keyswitches, nr, "%llu key switches for %zu rotations",
+                 (unsigned long long)k.keyswitches, nr);
+    if (hoist == HEKV_LT_HOIST_DOUBLE) /* ModUps 1 + giants, ModDowns giants + 2 */
+        cr_assert_eq(k.moddowns, k.modups + 1, "ModDowns %llu, ModUps %llu",
+                     (unsigned long long)k.moddowns, (unsigned long long)k.modups);
+    else
+        cr_assert_eq(k.moddowns, nr);
     int l = ct_level < lt_level ? ct_level : lt_level;
     cr_assert_eq(hekv_ckks_ct_level(o), l);
     cr_assert_eq(hekv_ckks_ct_scale(o), c->scale * c->scale);
@@ -90,8 +111,9 @@ static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, con
     ct_decrypt(c, rr, ri, o);
     double m = 0;
     for (size_t i = 0; i < d; i++) m = fmax(m, hypot(rr[i] - yr[i], ri[i] - yi[i]));
-    cr_log_info("lintrans d=%zu ndiag=%zu n1=%ld: %zu rotations, max error 2^%.2f (bound "
-                "2^%.2f)", d, nd, n1, nr, log2(m), log2(TOL_LT(d)));
+    cr_log_info("lintrans d=%zu ndiag=%zu n1=%ld%s: %zu rotations, max error 2^%.2f (bound "
+                "2^%.2f)", d, nd, n1, hoist == HEKV_LT_HOIST_DOUBLE ? " (double hoisting)" : "",
+                nr, log2(m), log2(TOL_LT(d)));
     cr_assert(m <= TOL_LT(d), "d=%zu: max error 2^%.2f exceeds 2^%.2f", d, log2(m),
               log2(TOL_LT(d)));
 
@@ -101,6 +123,12 @@ static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, con
     hekv_ckks_ct_free(o);
     hekv_ckks_lintrans_free(lt);
     return nr;
+}
+
+static size_t run_lt(ctx *c, size_t d, const double *mre, const double *mim, const long *off,
+                     size_t nd, long n1, int lt_level, int ct_level, test_rng *g) {
+    return run_lt_hoist(c, d, mre, mim, off, nd, n1, lt_level, ct_level, HEKV_LT_HOIST_SINGLE,
+                        g);
 }
 
 static double *random_matrix(test_rng *g, size_t d) {
@@ -260,5 +288,32 @@ Test(ckks_lintrans, errors) {
     hekv_ckks_ct_free(z);
     hekv_ckks_ct_free(o);
     hekv_ckks_lintrans_free(lt);
+    ctx_free(&c);
+}
+
+/* Double hoisting: the same products as single hoisting (to CKKS noise), dense and sparse
+ * diagonal sets, complex, every baby step and the cost-chosen one, the input above the
+ * transform's level; ModDowns = giants + 2 and key switches = rotations (counted). */
+Test(ckks_lintrans, double_hoisting) {
+    ctx c = ctx_new();
+    test_rng g = test_rng_new(41);
+    double *m = random_matrix(&g, 64), *mi = random_matrix(&g, 64);
+    long *off = all_offsets(64);
+    for (long n1 = 1; n1 <= 64; n1 *= 4)
+        run_lt_hoist(&c, 64, m, mi, off, 64, n1, c.top, c.top, HEKV_LT_HOIST_DOUBLE, &g);
+    run_lt_hoist(&c, 64, m, NULL, off, 64, 0, c.top - 1, c.top, HEKV_LT_HOIST_DOUBLE, &g);
+    const long sparse[] = {0, 1, 3, 8, 9, 31, 40, 63};
+    run_lt_hoist(&c, 64, m, mi, sparse, 8, 0, c.top, c.top - 2, HEKV_LT_HOIST_DOUBLE, &g);
+    run_lt_hoist(&c, 64, m, mi, sparse, 8, 0, c.top, c.top, HEKV_LT_HOIST_SINGLE, &g);
+    const long one[] = {5};
+    run_lt_hoist(&c, 64, m, NULL, one, 1, 0, c.top, c.top, HEKV_LT_HOIST_DOUBLE, &g);
+    hekv_lintrans *lt = NULL;
+    hekv_err err;
+    const hekv_lintrans_opts bad = {0, (hekv_lt_hoist)7};
+    const double *dr[1] = {m};
+    cr_assert_eq(hekv_ckks_lintrans_new_opts(c.enc, one, dr, NULL, 1, 64, c.top, c.scale, &bad,
+                                             &lt, &err), HEKV_ERR_ARG);
+    cr_assert_null(lt);
+    free(m), free(mi), free(off);
     ctx_free(&c);
 }

@@ -55,6 +55,8 @@ typedef struct hekv_boot_lit {
     int double_angles; /**< double-angle steps r, 0 .. 6 */
     int cos_degree;    /**< degree of the cosine series; 0: the least depth that reaches
                             2^-log_cos_tol on [-K, K] (the largest degree of that depth) */
+    int double_hoist;  /**< 1: the transforms with double hoisting (HEKV_LT_HOIST_DOUBLE);
+                            0: single hoisting, measured faster here (DESIGN.md) */
     int log_cos_tol;   /**< 0: 44 (the double coefficients, amplified 4^r by the double
                             angles, allow little more) */
 } hekv_boot_lit;

@@ -434,12 +434,45 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_lintrans_new(hekv_encoder *enc,
                                                            size_t ndiag, size_t slots,
                                                            int level, double scale, long n1,
                                                            hekv_lintrans **out, hekv_err *err);
+/** How a linear transform evaluates its baby-step giant-step split. */
+typedef enum {
+    /** Baby rotations hoisted (one decomposition of the input), each a full ciphertext. */
+    HEKV_LT_HOIST_SINGLE = 0,
+    /** Double hoisting (Bossuat et al., Eurocrypt 2021): the baby rotations stay in the
+     *  key-switching basis Q*P with no ModDown, the plaintext products accumulate there
+     *  (the diagonals are encoded over P too), and each giant step costs one ModDown of
+     *  half its sum, one key switch and no ModDown; one final ModDown. ModDowns per
+     *  evaluation: giants + 2 instead of babies + giants. */
+    HEKV_LT_HOIST_DOUBLE = 1
+} hekv_lt_hoist;
+
+/** Options of hekv_ckks_lintrans_new_opts; zero fields take the defaults. */
+typedef struct hekv_lintrans_opts {
+    long n1;            /**< baby step (0: chosen: the least estimated cost, see
+                             hekv_ckks_lintrans_new_opts) */
+    hekv_lt_hoist hoist;
+} hekv_lintrans_opts;
+
+/** hekv_ckks_lintrans_new with options. With n1 = 0 the baby step is the power of two of
+ *  least estimated cost: single hoisting counts a hoisted baby rotation at 0.6 of a full
+ *  one (HEKV_PACK_HOIST_COST's measurement), double hoisting one at 0.3 and a giant step
+ *  at 1.1; ties go to fewer rotations (fewer keys). The diagonals take
+ *  (level + 1 + np) limbs each with double hoisting instead of level + 1. */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_lintrans_new_opts(
+    hekv_encoder *enc, const long *offsets, const double *const *diags_re,
+    const double *const *diags_im, size_t ndiag, size_t slots, int level, double scale,
+    const hekv_lintrans_opts *opts, hekv_lintrans **out, hekv_err *err);
 HEKV_API void hekv_ckks_lintrans_free(hekv_lintrans *lt);
 /** The rotations hekv_ckks_eval_lintrans needs (for key generation), each in [1, slots):
  *  the non-zero baby offsets b, then the non-zero giant steps g*n1. Writes up to cap of
  *  them to rots (rots may be NULL) and returns how many there are, which is also the
  *  number of rotations one evaluation performs. */
 HEKV_API size_t hekv_ckks_lintrans_rotations(const hekv_lintrans *lt, long *rots, size_t cap);
+/** The rotations of one evaluation split into the baby ones (hoisted) and the giant ones
+ *  (either may be NULL); the key switches an evaluation performs are their sum, its
+ *  ModDowns the same sum with single hoisting and giants + 2 with double hoisting. */
+HEKV_API void hekv_ckks_lintrans_counts(const hekv_lintrans *lt, size_t *babies,
+                                        size_t *giants);
 /** Bytes held by the encoded diagonals. */
 HEKV_API size_t hekv_ckks_lintrans_bytes(const hekv_lintrans *lt);
 /** out = LT(a): scale a.scale * lt scale, level min(a, lt level); no rescale. out must not
