@@ -15,7 +15,8 @@
  * sit in bit-reversed order between the two. Consecutive stages are merged into one level
  * (a product of r stages has at most 2^(r+1) - 1 diagonals), CoeffToSlot front-loaded and
  * SlotToCoeff back-loaded (the large levels run where the ciphertext has the most limbs
- * in CoeffToSlot, and where it has the fewest in SlotToCoeff).
+ * in CoeffToSlot, and where it has the fewest in SlotToCoeff). With more levels than stages
+ * (few slots on a set laid out for more) the spare levels are constant (one diagonal).
  *
  * Sparse messages (n < N/2) are transformed on m = 2n slots: the n-slot input is a 2n-slot
  * vector of two equal halves, each stage acts on both halves alike, CoeffToSlot's last
@@ -207,8 +208,7 @@ static hekv_status merge(size_t m, size_t n, const size_t *lens, const int *inve
 hekv_status hekv__dft_cts(size_t m, size_t n, int nlev, long double complex c,
                           hekv__dft_plan *out) {
     const int ns = ilog2(n);
-    if (nlev < 1 || nlev > HEKV__BOOT_MAX_LEVELS || nlev > (ns > 0 ? ns : 1))
-        return HEKV_ERR_ARG;
+    if (nlev < 1 || nlev > HEKV__BOOT_MAX_LEVELS) return HEKV_ERR_ARG;
     size_t lens[64];
     int inv[64], sizes[HEKV__BOOT_MAX_LEVELS];
     for (int k = 0; k < ns; k++) lens[k] = n >> k, inv[k] = 1; /* S_n^-1 first */
@@ -236,8 +236,7 @@ hekv_status hekv__dft_cts(size_t m, size_t n, int nlev, long double complex c,
 hekv_status hekv__dft_stc(size_t m, size_t n, int nlev, long double complex c,
                           hekv__dft_plan *out) {
     const int ns = ilog2(n);
-    if (nlev < 1 || nlev > HEKV__BOOT_MAX_LEVELS || nlev > (ns > 0 ? ns : 1))
-        return HEKV_ERR_ARG;
+    if (nlev < 1 || nlev > HEKV__BOOT_MAX_LEVELS) return HEKV_ERR_ARG;
     size_t lens[64];
     int inv[64], sizes[HEKV__BOOT_MAX_LEVELS];
     for (int k = 0; k < ns; k++) lens[k] = (size_t)2 << k, inv[k] = 0; /* S_2 first */

@@ -41,14 +41,11 @@ static hekv_status check_lit(const hekv_ckks_params *p, const hekv_boot_lit *l, 
     if (l->log_slots < 1 || l->log_slots > logn - 1)
         return hekv_err_set(err, HEKV_ERR_ARG, "%s: log_slots %d outside [1, %d]", fn,
                             l->log_slots, logn - 1);
-    const int stages = l->log_slots;
-    if (l->cts_levels < 1 || l->cts_levels > stages || l->cts_levels > HEKV__BOOT_MAX_LEVELS ||
-        l->stc_levels < 1 || l->stc_levels > stages || l->stc_levels > HEKV__BOOT_MAX_LEVELS)
+    if (l->cts_levels < 1 || l->cts_levels > HEKV__BOOT_MAX_LEVELS || l->stc_levels < 1 ||
+        l->stc_levels > HEKV__BOOT_MAX_LEVELS)
         return hekv_err_set(err, HEKV_ERR_ARG,
-                            "%s: CoeffToSlot / SlotToCoeff levels %d / %d outside [1, %d] "
-                            "(one level per radix-2 stage at most)", fn, l->cts_levels,
-                            l->stc_levels, stages < HEKV__BOOT_MAX_LEVELS ? stages
-                                                                          : HEKV__BOOT_MAX_LEVELS);
+                            "%s: CoeffToSlot / SlotToCoeff levels %d / %d outside [1, %d]", fn,
+                            l->cts_levels, l->stc_levels, HEKV__BOOT_MAX_LEVELS);
     if (l->evalmod_unit < 1 || l->evalmod_unit > 2)
         return hekv_err_set(err, HEKV_ERR_ARG, "%s: evalmod_unit %d is not 1 or 2", fn,
                             l->evalmod_unit);

@@ -53,8 +53,9 @@ typedef struct {
 void hekv__dft_plan_free(hekv__dft_plan *p);
 /* CoeffToSlot on m slots for n-slot messages (m = n: full, m = 2n: sparse): the inverse
  * stages S_n^-1 ... S_2^-1 (no bit reversal: the slots come out bit-reversed, as
- * SlotToCoeff takes them) merged onto nlev levels front-loaded, times c; for m = 2n the
- * output is masked to the first n slots (merged into the last level). */
+ * SlotToCoeff takes them) merged onto nlev levels front-loaded (levels beyond the stage
+ * count are constant), times c; for m = 2n the output is masked to the first n slots
+ * (merged into the last level). */
 hekv_status hekv__dft_cts(size_t m, size_t n, int nlev, long double complex c,
                           hekv__dft_plan *out);
 /* SlotToCoeff: the forward stages S_2 ... S_n on bit-reversed input merged onto nlev

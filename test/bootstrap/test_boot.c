@@ -227,6 +227,60 @@ Test(boot, double_hoisted_transforms, .timeout = 600) {
     bctx_free(&x);
 }
 
+/* Every sparse slot count 2^1 .. 2^(logN - 2) on the one toy set (its three CoeffToSlot and
+ * SlotToCoeff levels constant where there are fewer stages), one ciphertext each. */
+Test(boot, every_slot_count, .timeout = 600) {
+    hekv_boot_lit bl;
+    hekv_err err;
+    cr_assert_eq(hekv_boot_lit_named("toy-boot-N12-s5", &bl, &err), HEKV_OK);
+    hekv_ckks_params *p = params_named("toy-boot-N12");
+    hekv_sk *sk = NULL;
+    cr_assert_eq(hekv_ckks_sk_new(p, &sk, &err), HEKV_OK);
+    hekv_encoder *enc = NULL;
+    cr_assert_eq(hekv_ckks_encoder_new(p, &enc, &err), HEKV_OK);
+    for (int k = 1; k <= hekv_ckks_params_logn(p) - 2; k++) {
+        bl.log_slots = k;
+        hekv_boot *b = NULL;
+        cr_assert_eq(hekv_boot_new(p, &bl, &b, &err), HEKV_OK, "2^%d slots: %s", k, err.msg);
+        hekv_ckks_keyreq *r = NULL;
+        hekv_evk *evk = NULL;
+        hekv_eval *ev = NULL;
+        cr_assert_eq(hekv_ckks_keyreq_new(p, &r, &err), HEKV_OK);
+        cr_assert_eq(hekv_boot_keyreq(b, r, &err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_evk_new(p, &evk, &err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_evk_gen_request(evk, sk, r, &err), HEKV_OK, "%s", err.msg);
+        cr_assert_eq(hekv_ckks_eval_new(p, evk, &ev, &err), HEKV_OK);
+        const size_t n = (size_t)1 << k;
+        double re[1024], im[1024], dr[1024], di[1024];
+        test_rng g = test_rng_new(200 + (uint64_t)k);
+        fill(&g, re, n, -1, 1), fill(&g, im, n, -1, 1);
+        hekv_pt *pt = NULL;
+        hekv_ct *ct = NULL, *o = NULL;
+        cr_assert_eq(hekv_ckks_pt_new(p, &pt, &err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_encode(enc, pt, re, im, n, hekv_boot_level_out(b),
+                                      hekv_ckks_params_default_scale(p), &err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_ct_new(p, &ct, &err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_ct_new(p, &o, &err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_encrypt_sk(sk, ct, pt, &err), HEKV_OK);
+        cr_assert_eq(hekv_boot_eval(b, ev, o, ct, NULL), HEKV_OK, "2^%d slots: %s", k,
+                     hekv_ckks_eval_last_error(ev));
+        cr_assert_eq(hekv_ckks_ct_slots(o), n);
+        cr_assert_eq(hekv_ckks_decrypt(sk, pt, o, &err), HEKV_OK);
+        cr_assert_eq(hekv_ckks_decode(enc, dr, di, pt, &err), HEKV_OK);
+        double mx = 0;
+        for (size_t j = 0; j < n; j++) mx = fmax(mx, fmax(fabs(dr[j] - re[j]), fabs(di[j] - im[j])));
+        cr_log_info("2^%d slots: max error 2^%.2f", k, log2(mx));
+        /* fewer slots, larger coefficients: the sine's cubic term grows (~1 bit per halving) */
+        cr_assert(mx < 0x1p-15, "2^%d slots: max error 2^%.2f", k, log2(mx));
+        hekv_ckks_pt_free(pt), hekv_ckks_ct_free(ct), hekv_ckks_ct_free(o);
+        hekv_ckks_eval_free(ev), hekv_ckks_evk_free(evk), hekv_ckks_keyreq_free(r);
+        hekv_boot_free(b);
+    }
+    hekv_ckks_encoder_free(enc);
+    hekv_ckks_sk_free(sk);
+    hekv_ckks_params_free(p);
+}
+
 Test(boot, one_prime_evalmod_levels, .timeout = 600) {
     bctx x = bctx_new("toy-boot-N12-u1");
     cr_assert_eq(hekv_boot_levels_evalmod(x.b), 8);
@@ -530,6 +584,9 @@ Test(boot, input_levels_and_bad_arguments, .timeout = 600) {
     cr_log_info("%s", err.msg);
     bl.log_slots = 12;
     cr_assert_eq(hekv_boot_new(x.c.p, &bl, &bad, &err), HEKV_ERR_ARG);
+    bl.log_slots = 11, bl.cts_levels = 17;
+    cr_assert_eq(hekv_boot_new(x.c.p, &bl, &bad, &err), HEKV_ERR_ARG);
+    bl.cts_levels = 3;
     bl.log_slots = 11, bl.k = 10;
     cr_assert_eq(hekv_boot_new(x.c.p, &bl, &bad, &err), HEKV_ERR_ARG);
     cr_assert(strstr(err.msg, "(h + 1) / 2"), "%s", err.msg);

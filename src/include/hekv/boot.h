@@ -45,7 +45,9 @@ typedef struct hekv_boot_lit {
     char name[32];     /**< the bootstrapping set's name */
     char params[32];   /**< the CKKS set it runs on (hekv_ckks_params_lit_named) */
     int log_slots;     /**< n = 2^log_slots complex slots, 1 .. logN - 1 */
-    int cts_levels;    /**< CoeffToSlot levels, 1 .. log_slots (+1 when n < N/2) */
+    int cts_levels;    /**< CoeffToSlot levels, 1 .. 16 (levels beyond the log_slots
+                            radix-2 stages are constant: a set laid out for many slots
+                            serves few) */
     int stc_levels;    /**< SlotToCoeff levels, as cts_levels */
     int evalmod_unit;  /**< primes per EvalMod level (1, or 2: a ~2^60 scale from two
                             ~30-bit primes) */
