@@ -38,7 +38,7 @@ static double exact_silu(double x, int layer, void *ctx) {
 }
 
 static const hekv_llama_approx exact_hook = {exact_exp, exact_recip, exact_invsqrt,
-                                             exact_silu, NULL};
+                                             exact_silu, NULL, NULL};
 
 const hekv_llama_approx *hekv_llama_approx_exact(void) { return &exact_hook; }
 
@@ -128,14 +128,18 @@ void hekv_llama_attention_fwd(double *out, double *att, const double *q,
             }
             range_add(&rec->softmax_sum_unshifted, sum_unshifted);
         }
-        /* softmax: exp(s - max) * (1 / sum) */
-        double sum = 0.0;
-        for (int t = 0; t < n_pos; t++) {
-            a[t] = ap_exp(ap, layer, a[t] - mx);
-            sum += a[t];
+        /* softmax: exp(s - max) * (1 / sum), or the hook's whole softmax */
+        double sum = 0.0, r = 1.0;
+        if (ap && ap->softmax) {
+            ap->softmax(a, n_pos, layer, h, ap->ctx);
+        } else {
+            for (int t = 0; t < n_pos; t++) {
+                a[t] = ap_exp(ap, layer, a[t] - mx);
+                sum += a[t];
+            }
+            if (rec) range_add(&rec->softmax_sum_shifted, sum);
+            r = ap_recip(ap, layer, sum);
         }
-        if (rec) range_add(&rec->softmax_sum_shifted, sum);
-        double r = ap_recip(ap, layer, sum);
         /* weighted sum of the values */
         double *oh = out + h * head_size;
         for (int i = 0; i < head_size; i++) oh[i] = 0.0;
@@ -217,6 +221,16 @@ void hekv_llama_attention_fwd_f32(float *out, float *att, const float *q, const 
             score /= sqrtf(head_size);
             a[t] = score;
         }
+        if (ap && ap->softmax) { /* the hook's whole softmax, in double */
+            double *d = malloc((size_t)n_pos * sizeof *d);
+            if (d) {
+                for (int t = 0; t < n_pos; t++) d[t] = a[t];
+                ap->softmax(d, n_pos, layer, h, ap->ctx);
+                for (int t = 0; t < n_pos; t++) a[t] = (float)d[t];
+                free(d);
+                goto weighted;
+            }
+        }
         /* softmax as run.c: max, exp(x - max), x /= sum */
         float max_val = a[0];
         for (int t = 1; t < n_pos; t++)
@@ -235,6 +249,7 @@ void hekv_llama_attention_fwd_f32(float *out, float *att, const float *q, const 
         } else {
             for (int t = 0; t < n_pos; t++) a[t] /= sum;
         }
+    weighted:;
         float *oh = out + h * head_size;
         memset(oh, 0, (size_t)head_size * sizeof *oh);
         for (int t = 0; t < n_pos; t++) {

@@ -586,10 +586,157 @@ out:
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
+static void softmax_usage(FILE *f) {
+    fprintf(f,
+            "usage: hekv softmax --model FILE --calib FILE --data TEXTFILE [--tokenizer FILE]\n"
+            "                    [--calib-data FILE] [--max-tokens N] [--steps LIST] [--crude-tol X]\n"
+            "                    [--final-tol X] [--margin X] [--csv]\n\n"
+            "The softmax the encrypted attention can compute without a plaintext max\n"
+            "(normalize-and-square, models/softmax_ns.c): designed per layer from the\n"
+            "calibration for each number of squarings k in LIST, then the model with it\n"
+            "against the exact model, teacher-forced on the text (windows of seq_len from\n"
+            "fresh caches, as eval): argmax agreement, token perplexity of both, the largest\n"
+            "logit error, the levels the softmax costs per layer (max over the layers), and\n"
+            "the inputs that left their designed intervals. With --calib-data every\n"
+            "normalization gets its own reciprocal on the range its sum took on that text\n"
+            "(calibration text: not the one compared on).\n\n"
+            "options:\n"
+            "  --model FILE      llama2.c checkpoint\n"
+            "  --calib FILE      hekv-calib 1 file of the model (hekv calibrate)\n"
+            "  --data TEXTFILE   text to compare on\n"
+            "  --calib-data FILE text to record the normalizations' sums on (its first\n"
+            "                    --max-tokens tokens)\n"
+            "  --tokenizer FILE  tokenizer (default as for run)\n"
+            "  --max-tokens N    the first N tokens of the text (default 4096; 0 = all)\n"
+            "  --steps LIST      comma-separated k, 1..12 (default 2,3,4,5)\n"
+            "  --crude-tol X     relative error of the intermediate reciprocals (0.3)\n"
+            "  --final-tol X     relative error of the last reciprocal (0.001)\n"
+            "  --margin X        widening of every calibrated interval (0.5)\n"
+            "  --csv             CSV: k,depth_max,depths,agree,tokens,ppl_exact,ppl,"
+            "ppl_change_pct,max_logit_err,outside\n");
+}
+
+static int cmd_softmax(int argc, char **argv) {
+    const char *model = NULL, *tok = NULL, *calib = NULL, *data = NULL, *steps = "2,3,4,5";
+    const char *cdata = NULL;
+    long max_tokens = 4096;
+    double crude = 0.3, final_tol = 1e-3, margin = 0.5;
+    int csv = 0;
+    const hekv_cli_opt opts[] = {
+        HEKV_CLI_OPT_STR("--model", &model),       HEKV_CLI_OPT_STR("--tokenizer", &tok),
+        HEKV_CLI_OPT_STR("--calib", &calib),       HEKV_CLI_OPT_STR("--data", &data),
+        HEKV_CLI_OPT_STR("--calib-data", &cdata),
+        HEKV_CLI_OPT_INT("--max-tokens", &max_tokens, 0, 1L << 40),
+        HEKV_CLI_OPT_STR("--steps", &steps),
+        HEKV_CLI_OPT_DOUBLE("--crude-tol", &crude, 1e-6, 0.8),
+        HEKV_CLI_OPT_DOUBLE("--final-tol", &final_tol, 1e-9, 0.5),
+        HEKV_CLI_OPT_DOUBLE("--margin", &margin, 1e-6, 10),
+        HEKV_CLI_OPT_FLAG("--csv", &csv),
+    };
+    int parsed = hekv_cli_opts_parse("softmax", argc, argv, opts, sizeof opts / sizeof opts[0],
+                                     softmax_usage);
+    if (parsed != HEKV_CLI_CONTINUE) return parsed;
+    if (!model || !calib || !data) {
+        hekv_cli_error("softmax: --model, --calib and --data are required");
+        softmax_usage(stderr);
+        return 2;
+    }
+    int ks[16], nk = 0;
+    for (const char *p = steps; *p && nk < 16;) {
+        char *end;
+        long k = strtol(p, &end, 10);
+        if (end == p || k < 1 || k > 12 || (*end && *end != ',')) {
+            hekv_cli_error("softmax: --steps '%s' is not a comma-separated list of 1..12",
+                           steps);
+            return 2;
+        }
+        ks[nk++] = (int)k;
+        p = *end ? end + 1 : end;
+    }
+    loaded L;
+    if (!load_all(&L, model, tok, NULL, 0, 1)) return 1;
+    hekv_err err;
+    hekv_llama_calib *cal = NULL;
+    hekv_buf text = {0};
+    int rc = 0;
+    if (hekv_llama_calib_load(calib, hekv_llama_model_config(L.model), &cal, &err) != HEKV_OK) {
+        hekv_cli_error("%s", err.msg);
+        rc = 1;
+    }
+    if (!rc && !read_text(data, &text)) rc = 1;
+    hekv_buf ctext = {0};
+    if (!rc && cdata && !read_text(cdata, &ctext)) rc = 1;
+    const int nl = hekv_llama_model_config(L.model)->n_layers;
+    if (!rc && csv)
+        printf("k,depth_max,depths,agree,tokens,ppl_exact,ppl,ppl_change_pct,max_logit_err,"
+               "outside\n");
+    for (int i = 0; i < nk && !rc; i++) {
+        const hekv_llama_nsoftmax_opts o = {ks[i], margin, crude, final_tol, 0, 0};
+        hekv_llama_nsoftmax *sm = NULL;
+        if ((cdata ? hekv_llama_nsoftmax_design_text(L.model, L.tok, (const char *)ctext.data,
+                                                     ctext.len, max_tokens, cal, &o, &sm, &err)
+                   : hekv_llama_nsoftmax_design(cal, &o, &sm, &err)) != HEKV_OK) {
+            if (err.status != HEKV_ERR_UNSUPPORTED) {
+                hekv_cli_error("softmax: k = %d: %s", ks[i], err.msg);
+                rc = 1;
+                break;
+            }
+            if (csv) printf("%d,,,,,,,,,\n", ks[i]);
+            else printf("k = %d: no design (%s)\n", ks[i], err.msg);
+            continue;
+        }
+        hekv_llama_approx hook;
+        hekv_llama_nsoftmax_hook(sm, &hook);
+        hekv_llama_compare_result r;
+        if (hekv_llama_compare(L.model, L.tok, (const char *)text.data, text.len, max_tokens,
+                               &hook, &r, &err) != HEKV_OK) {
+            hekv_cli_error("softmax: %s", err.msg);
+            hekv_llama_nsoftmax_free(sm);
+            rc = 1;
+            break;
+        }
+        int dmax = 0;
+        int64_t outside = 0;
+        char depths[256] = "";
+        for (int l = 0; l < nl; l++) {
+            const int d = hekv_llama_nsoftmax_depth(sm, l);
+            dmax = d > dmax ? d : dmax;
+            outside += hekv_llama_nsoftmax_outside(sm, l);
+            snprintf(depths + strlen(depths), sizeof depths - strlen(depths), "%s%d",
+                     l ? ";" : "", d);
+        }
+        const double agree = r.tokens ? 100.0 * (double)r.agree / (double)r.tokens : 0;
+        const double dppl = 100.0 * (r.ppl_hook / r.ppl_ref - 1);
+        if (csv) {
+            printf("%d,%d,%s,%.4f,%lld,%.4f,%.4f,%.4f,%.3g,%lld\n", ks[i], dmax, depths, agree,
+                   (long long)r.tokens, r.ppl_ref, r.ppl_hook, dppl, r.max_logit_err,
+                   (long long)outside);
+        } else {
+            printf("k = %d: softmax depth %d (per layer %s), argmax agreement %.2f%% of %lld, "
+                   "perplexity %.4f -> %.4f (%+.3f%%), max logit error %.3g, %lld inputs "
+                   "outside\n", ks[i], dmax, depths, agree, (long long)r.tokens, r.ppl_ref,
+                   r.ppl_hook, dppl, r.max_logit_err, (long long)outside);
+            for (int l = 0; l < nl; l++) {
+                char d[512];
+                hekv_llama_nsoftmax_describe(sm, l, d, sizeof d);
+                printf("  layer %d: %s\n", l, d);
+            }
+        }
+        fflush(stdout);
+        hekv_llama_nsoftmax_free(sm);
+    }
+    hekv_buf_free(&text);
+    hekv_buf_free(&ctext);
+    hekv_llama_calib_free(cal);
+    unload(&L);
+    return rc;
+}
+
 int hekv_cli_model(int argc, char **argv) {
     if (!strcmp(argv[0], "run")) return cmd_run(argc, argv);
     if (!strcmp(argv[0], "calibrate")) return cmd_calibrate(argc, argv);
     if (!strcmp(argv[0], "eval")) return cmd_eval(argc, argv);
+    if (!strcmp(argv[0], "softmax")) return cmd_softmax(argc, argv);
     hekv_cli_error("model: unknown subcommand '%s'", argv[0]);
     return 2;
 }

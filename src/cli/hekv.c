@@ -19,6 +19,7 @@ static const struct {
     {"eval", hekv_cli_model, "perplexity and LAMBADA accuracy of a model"},
     {"params", hekv_cli_params, "list the CKKS parameter sets and their security"},
     {"approx", hekv_cli_approx, "design the nonlinearities' polynomials from a calibration"},
+    {"softmax", hekv_cli_model, "the softmax without a plaintext max against the exact model"},
 };
 
 static void usage(FILE *f) {

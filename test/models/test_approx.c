@@ -219,7 +219,7 @@ Test(models, forward_passes_the_layer_to_the_hook) {
         layer_log lg;
         memset(&lg, 0, sizeof lg);
         lg.L = L;
-        const hekv_llama_approx hook = {log_exp, log_recip, log_invsqrt, log_silu, &lg};
+        const hekv_llama_approx hook = {log_exp, log_recip, log_invsqrt, log_silu, &lg, NULL};
         hekv_llama_state *st;
         hekv_err err = {0};
         cr_assert_eq(hekv_llama_state_new(m, precs[pi], &st, &err), HEKV_OK);

@@ -305,8 +305,8 @@ Test(models, approx_hook_exact_is_bit_identical) {
     int toks[24];
     test_rng r = test_rng_new(21);
     for (int i = 0; i < n; i++) toks[i] = (int)test_below(&r, V);
-    const hekv_llama_approx mine = {my_exp, my_recip, my_invsqrt, my_silu, NULL};
-    const hekv_llama_approx only_exp = {my_exp, NULL, NULL, NULL, NULL};
+    const hekv_llama_approx mine = {my_exp, my_recip, my_invsqrt, my_silu, NULL, NULL};
+    const hekv_llama_approx only_exp = {my_exp, NULL, NULL, NULL, NULL, NULL};
     double *a = malloc((size_t)n * V * sizeof *a), *b = malloc((size_t)n * V * sizeof *b);
     const hekv_llama_precision precs[2] = {HEKV_LLAMA_F64, HEKV_LLAMA_F32};
     for (int p = 0; p < 2; p++) {

@@ -454,9 +454,10 @@ typedef struct hekv_lintrans_opts {
 } hekv_lintrans_opts;
 
 /** hekv_ckks_lintrans_new with options. With n1 = 0 the baby step is the power of two of
- *  least estimated cost: single hoisting counts a hoisted baby rotation at 0.6 of a full
- *  one (HEKV_PACK_HOIST_COST's measurement), double hoisting one at 0.3 and a giant step
- *  at 1.1; ties go to fewer rotations (fewer keys). The diagonals take
+ *  least estimated cost among the splits within two rotations (keys) of the fewest: single
+ *  hoisting counts a hoisted baby rotation at 0.56 of a full one, double hoisting a baby at
+ *  0.42 and a giant step at 1.24 (measured at N = 2^16, lintrans.c); ties go to fewer
+ *  rotations. The diagonals take
  *  (level + 1 + np) limbs each with double hoisting instead of level + 1. */
 HEKV_API HEKV_MUST_CHECK hekv_status hekv_ckks_lintrans_new_opts(
     hekv_encoder *enc, const long *offsets, const double *const *diags_re,

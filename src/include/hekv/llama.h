@@ -161,6 +161,11 @@ typedef struct hekv_llama_approx {
     double (*invsqrt)(double x, int layer, void *ctx);
     double (*silu)(double x, int layer, void *ctx);
     void *ctx;
+    /** A whole softmax in place of max, exp and the reciprocal (NULL: those): the scores
+     *  a[0..n) of query head `head` over the n cached positions (q.k / sqrt(head size))
+     *  become its probabilities, as an engine that cannot subtract a plaintext max computes
+     *  them (hekv_llama_nsoftmax in hekv/llama_approx.h). */
+    void (*softmax)(double *a, int n, int layer, int head, void *ctx);
 } hekv_llama_approx;
 
 /** A hook whose four functions are the exact formulas above (for tests and comparisons). */

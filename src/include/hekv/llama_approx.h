@@ -188,6 +188,77 @@ HEKV_API int64_t hekv_llama_sim_excursion(const hekv_llama_sim *sim, hekv_nonlin
 /** Inputs outside their intervals, over every function and layer. */
 HEKV_API int64_t hekv_llama_sim_outside(const hekv_llama_sim *sim);
 
+/* ------------------------------------------------------------------ softmax without a max
+ * (softmax_ns.c) */
+
+/** A softmax that never subtracts a plaintext max (normalize-and-square; softmax_ns.c
+ *  explains it), designed per layer from a calibration, simulated exactly as its circuit
+ *  runs. */
+typedef struct hekv_llama_nsoftmax hekv_llama_nsoftmax;
+
+/** Design options; zero fields take the defaults. */
+typedef struct hekv_llama_nsoftmax_opts {
+    int steps;        /**< squarings k, 0..12 (0: 3; a literal 0 is not expressible: use the
+                           simulation of a constant shift for k = 0) */
+    double margin;    /**< widening of every calibrated interval (0: 0.5; 0.1 let test
+                           text fall outside them: scripts/softmax_study.sh) */
+    double crude_tol; /**< relative error of the k intermediate reciprocals (0: 0.3) */
+    double final_tol; /**< relative error of the last reciprocal (0: 1e-3) */
+    double exp_tol;   /**< error of e^u relative to its range (0: 2^-20) */
+    int n_max;        /**< longest row (0: the model's seq_len) */
+} hekv_llama_nsoftmax_opts;
+
+/** Designs every layer's circuit: per head a shift B above its calibrated scores, e^u on
+ *  the layer's u = (s - B)/2^k, the crude and final reciprocals on the ranges their sums
+ *  take for rows of up to n_max positions.
+ *  @return HEKV_ERR_ARG (no calibrated scores, options), the designer's errors */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_nsoftmax_design(
+    hekv_llama_calib *cal, const hekv_llama_nsoftmax_opts *opts, hekv_llama_nsoftmax **out,
+    hekv_err *err);
+/** As hekv_llama_nsoftmax_design, then the exact model runs over text (calibration text:
+ *  training or validation) recording the sum each normalization sees, and every
+ *  normalization gets its own reciprocal on its recorded range (widened by the margin and
+ *  by the crude steps' (1 +- crude_tol)^2): early steps see flat rows (sums near 1), late
+ *  ones peaked rows, so each covers a far smaller range than the bound [c^2, n c^2].
+ *  @return as hekv_llama_nsoftmax_design, hekv_llama_compare */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_nsoftmax_design_text(
+    const hekv_llama_model *m, const hekv_llama_tokenizer *tok, const char *text, size_t len,
+    int64_t max_tokens, hekv_llama_calib *cal, const hekv_llama_nsoftmax_opts *opts,
+    hekv_llama_nsoftmax **out, hekv_err *err);
+HEKV_API void hekv_llama_nsoftmax_free(hekv_llama_nsoftmax *s);
+/** The softmax of one row in place (thread-safe; inputs outside the designed intervals are
+ *  evaluated as the circuit would and counted). */
+HEKV_API void hekv_llama_nsoftmax_apply(const hekv_llama_nsoftmax *s, double *a, int n,
+                                        int layer, int head);
+/** Fills hook with s as its softmax (every other function exact); s must outlive it. */
+HEKV_API void hekv_llama_nsoftmax_hook(const hekv_llama_nsoftmax *s, hekv_llama_approx *hook);
+/** Levels one layer's softmax consumes; inputs that left their intervals at that layer;
+ *  a one-line description of the layer's design. */
+HEKV_API int hekv_llama_nsoftmax_depth(const hekv_llama_nsoftmax *s, int layer);
+HEKV_API int64_t hekv_llama_nsoftmax_outside(const hekv_llama_nsoftmax *s, int layer);
+HEKV_API void hekv_llama_nsoftmax_describe(const hekv_llama_nsoftmax *s, int layer,
+                                           char *buf, size_t len);
+
+/* ------------------------------------------------------------------ comparison (compare.c) */
+
+/** A hooked model against the exact one, teacher-forced on a text. */
+typedef struct hekv_llama_compare_result {
+    int64_t tokens;       /**< predictions compared */
+    int64_t agree;        /**< of them, the same argmax */
+    double nll_ref, nll_hook; /**< total negative log-likelihood of the text, nats */
+    double ppl_ref, ppl_hook; /**< token perplexities */
+    double max_logit_err; /**< max |logit_hook - logit_ref| over every position and token */
+} hekv_llama_compare_result;
+
+/** Runs text[0..len) (its first max_tokens tokens; <= 0: all) through the exact model and
+ *  through the model with hook, in windows of seq_len tokens from fresh caches (BOS at
+ *  position 0, as hekv_llama_eval_text's plain mode), and compares every prediction.
+ *  @return HEKV_ERR_ARG, the tokenizer's and the forward's errors, HEKV_ERR_NOMEM */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_compare(
+    const hekv_llama_model *m, const hekv_llama_tokenizer *tok, const char *text, size_t len,
+    int64_t max_tokens, const hekv_llama_approx *hook, hekv_llama_compare_result *res,
+    hekv_err *err);
+
 #ifdef __cplusplus
 }
 #endif
