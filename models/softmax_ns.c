@@ -35,6 +35,7 @@ struct hekv_llama_nsoftmax {
     hekv_nonlin **final;  /* [L] 1/t, relative final_tol */
     hekv_nonlin **rstep;  /* [L][k + 1] with sums recorded on text: normalization i's own
                              reciprocal on the recorded range of its sum (else NULL) */
+    const hekv_nonlin **plan_recip; /* [L][k + 1]: the reciprocal each normalization uses */
     _Atomic int64_t *outside; /* [L][NS_STAGES] inputs outside the designed intervals */
 };
 
@@ -48,8 +49,21 @@ void hekv_llama_nsoftmax_free(hekv_llama_nsoftmax *s) {
     if (s->rstep)
         for (int i = 0; i < s->n_layers * (s->steps + 1); i++) hekv_ckks_nonlin_free(s->rstep[i]);
     free(s->rstep);
+    free((void *)s->plan_recip);
     free(s->exp), free(s->crude), free(s->final), free(s->shift), free((void *)s->outside);
     free(s);
+}
+
+/* The table of the reciprocal each normalization uses (hekv_llama_nsoftmax_plan). */
+static hekv_status build_plan(hekv_llama_nsoftmax *s) {
+    const int k = s->steps;
+    s->plan_recip = calloc((size_t)s->n_layers * (size_t)(k + 1), sizeof *s->plan_recip);
+    if (!s->plan_recip) return HEKV_ERR_NOMEM;
+    for (int l = 0; l < s->n_layers; l++)
+        for (int i = 0; i <= k; i++)
+            s->plan_recip[l * (k + 1) + i] =
+                s->rstep ? s->rstep[l * (k + 1) + i] : i == k ? s->final[l] : s->crude[l];
+    return HEKV_OK;
 }
 
 /* The shifts, e^u and (recips) the reciprocals on the calibration's bounds. */
@@ -126,6 +140,8 @@ static hekv_status design_core(hekv_llama_calib *cal, const hekv_llama_nsoftmax_
             st = hekv_llama_nonlin_design(HEKV_NONLIN_RECIP, f_lo, t_hi, &of, &s->final[l],
                                           err);
     }
+    if (st == HEKV_OK && recips && build_plan(s) != HEKV_OK)
+        st = hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
     if (st != HEKV_OK) {
         hekv_llama_nsoftmax_free(s);
         return st;
@@ -307,9 +323,24 @@ hekv_status hekv_llama_nsoftmax_design_text(const hekv_llama_model *m,
         st = hekv_llama_nonlin_design(HEKV_NONLIN_RECIP, lo, hi, &o, &s->rstep[i], err);
     }
     free(r.lo), free(r.hi);
+    if (st == HEKV_OK && build_plan(s) != HEKV_OK)
+        st = hekv_err_set(err, HEKV_ERR_NOMEM, "%s: out of memory", fn);
     if (st != HEKV_OK) {
         hekv_llama_nsoftmax_free(s);
         *out = NULL;
     }
     return st;
+}
+
+hekv_status hekv_llama_nsoftmax_plan(const hekv_llama_nsoftmax *s, int layer,
+                                     hekv_pack_softmax *out, hekv_err *err) {
+    if (!s || !out || layer < 0 || layer >= s->n_layers)
+        return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_nsoftmax_plan: no design or layer %d "
+                            "out of range", layer);
+    const int k = s->steps;
+    out->steps = k;
+    out->shift = s->shift + (size_t)layer * (size_t)s->n_heads;
+    out->exp = s->exp[layer];
+    out->recip = s->plan_recip + (size_t)layer * (size_t)(k + 1);
+    return HEKV_OK;
 }

@@ -42,6 +42,8 @@ static const named_set named_sets[] = {
     {"N15-128", 15, 18, 50, 40, 3, 50, 6, 40, 0, {{0, 0}}},
     {"N16-128", 16, 36, 50, 40, 5, 50, 6, 40, 0, {{0, 0}}},
     {"bench-N16-L33", 16, 33, 50, 40, 9, 50, 3, 40, 1, {{0, 0}}},
+    /* a deep toy for circuits of many levels (the attention softmax) */
+    {"toy-N12-L44", 12, 44, 50, 40, 4, 50, 11, 40, 1, {{0, 0}}},
     /* bootstrapping sets (bootstrap/boot_params.c), top down: CoeffToSlot, EvalMod,
      * SlotToCoeff, the user's levels, q_0 */
     {"N16-boot", 16, 0, 0, 0, 9, 50, 4, 40, 0, {{1, 50}, {9, 40}, {3, 45}, {16, 31}, {4, 49}}},
@@ -52,7 +54,7 @@ static const named_set named_sets[] = {
 #define NAMED_COUNT (sizeof named_sets / sizeof named_sets[0])
 
 static const char *const named_names[NAMED_COUNT + 1] = {
-    "toy-N12", "toy-N13", "toy-N14", "N15-128", "N16-128", "bench-N16-L33",
+    "toy-N12", "toy-N13", "toy-N14", "N15-128", "N16-128", "bench-N16-L33", "toy-N12-L44",
     "N16-boot", "N16-boot-L12", "toy-boot-N12", "toy-boot-N12-u1", NULL};
 
 const char *const *hekv_ckks_params_names(void) { return named_names; }

@@ -11,6 +11,7 @@
 
 #include "hekv/ckks.h"
 #include "hekv/llama.h"
+#include "hekv/pack.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -238,6 +239,12 @@ HEKV_API int hekv_llama_nsoftmax_depth(const hekv_llama_nsoftmax *s, int layer);
 HEKV_API int64_t hekv_llama_nsoftmax_outside(const hekv_llama_nsoftmax *s, int layer);
 HEKV_API void hekv_llama_nsoftmax_describe(const hekv_llama_nsoftmax *s, int layer,
                                            char *buf, size_t len);
+/** Layer `layer`'s design as the encrypted circuit takes it (hekv_pack_kv_softmax): out's
+ *  pointers borrow from s (and from a [steps + 1] table inside s).
+ *  @return HEKV_ERR_ARG (layer out of range) */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_llama_nsoftmax_plan(const hekv_llama_nsoftmax *s,
+                                                             int layer, hekv_pack_softmax *out,
+                                                             hekv_err *err);
 
 /* ------------------------------------------------------------------ comparison (compare.c) */
 

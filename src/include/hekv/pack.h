@@ -341,6 +341,36 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_attn_v(hekv_eval *ev, hekv_pac
 HEKV_API int hekv_pack_kv_attn_v_out_level(const hekv_pack_kv *kv, int scores_level,
                                            unsigned flags);
 
+/** The attention softmax without a plaintext max (normalize-and-square, packing/softmax.c),
+ *  as designed and simulated by the model layer (hekv_llama_nsoftmax_plan): per query head
+ *  a shift B_h above its scores, e^u on u = (s - B_h)/2^k, and k + 1 reciprocals, the i-th
+ *  on n * (the head's sum of sigma^2) (i > 0) or on the sum of e^u (i = 0). */
+typedef struct hekv_pack_softmax {
+    int steps;                       /**< k >= 0 */
+    const double *shift;             /**< [n_heads] B_h */
+    const hekv_nonlin *exp;          /**< e^u */
+    const hekv_nonlin *const *recip; /**< [steps + 1] */
+} hekv_pack_softmax;
+
+/** Levels hekv_pack_kv_softmax consumes: d_exp + 1 + sum_i (d_recip_i + 2) + steps (-1 for
+ *  an incomplete design); the output level for scores at scores_level (-1: too low). */
+HEKV_API int hekv_pack_kv_softmax_depth(const hekv_pack_kv *kv, const hekv_pack_softmax *sm);
+HEKV_API int hekv_pack_kv_softmax_out_level(const hekv_pack_kv *kv, const hekv_pack_softmax *sm,
+                                            int scores_level);
+/** The left rotations the softmax needs keys for (plus the relinearisation key). */
+HEKV_API size_t hekv_pack_kv_softmax_rotations(const hekv_pack_kv *kv, long *rots, size_t cap);
+/** In place: the score ciphertexts of hekv_pack_kv_qkt (one level and scale) become the
+ *  attention probabilities of every query head over the n cached tokens, in the same
+ *  layout, 0 at the slots of tokens not in the cache: what hekv_pack_kv_attn_v takes.
+ *  Per group offset and normalization: log2 d_h + 2 log2 t_kv rotations, one mask.
+ *  @return HEKV_ERR_ARG (count, design), HEKV_ERR_LEVEL (fewer levels than the depth),
+ *          HEKV_ERR_SCALE, HEKV_ERR_KEY_MISSING, the evaluator's */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_kv_softmax(hekv_eval *ev, hekv_pack_kv *kv,
+                                                         hekv_ct *const *scores,
+                                                         size_t nscores,
+                                                         const hekv_pack_softmax *sm,
+                                                         hekv_pack_stats *st);
+
 /** Serializes both caches (shape, counts, every ciphertext in the CKKS format) into out
  *  (free with hekv_buf_free), a HEKV_OBJ_KVCACHE container; the body is described in
  *  kvcache_serial.c. */
