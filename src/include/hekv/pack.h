@@ -84,6 +84,35 @@ HEKV_API void hekv_pack_heads_permute_rows(double *out, const double *w, size_t 
 HEKV_API void hekv_pack_heads_permute_cols(double *out, const double *w, size_t rows,
                                            size_t n_heads, size_t d_head);
 
+/* ------------------------------------------------------------------ RMSNorm, RoPE
+ * (rmsnorm.c, rope.c) */
+
+/** RMSNorm's normalization of a clean interleaved d-vector (stride S/d, zero elsewhere):
+ *  out = in / sqrt(mean(in^2) + eps) at the vector's slots, 0 elsewhere (the norm weight is
+ *  folded into the next products). invsqrt: a 1/sqrt design (hekv_nonlin) on the layer's
+ *  calibrated range of mean(x^2) + eps. log2 d rotations, 2 relinearised products; level
+ *  in - hekv_pack_rmsnorm_depth, scale of in. out must not alias in.
+ *  @return HEKV_ERR_ARG, HEKV_ERR_LEVEL, HEKV_ERR_KEY_MISSING, the evaluator's */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_rmsnorm(hekv_eval *ev, hekv_encoder *enc,
+                                                      hekv_ct *out, const hekv_ct *in,
+                                                      size_t d, double eps,
+                                                      const hekv_nonlin *invsqrt,
+                                                      hekv_pack_stats *st);
+/** Levels hekv_pack_rmsnorm consumes with this design: 2 + its depth (-1 for NULL). */
+HEKV_API int hekv_pack_rmsnorm_depth(const hekv_nonlin *invsqrt);
+
+/** Rotary position embedding at position pos (rotation base theta, 10000 for LLaMA) of a
+ *  head-interleaved vector of n_heads heads x d_head dims at stride S/(n_heads d_head) and
+ *  slot offset off (queries: 0; keys in their own layout: n_kv_heads heads, the append
+ *  position): 2 rotations (by +-n_heads S/(n_heads d_head)), 3 plaintext products, one
+ *  level; out is clean (0 outside the vector's slots) whatever in holds there. out must
+ *  not alias in. @return HEKV_ERR_ARG, HEKV_ERR_LEVEL, HEKV_ERR_KEY_MISSING */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_rope(hekv_eval *ev, hekv_encoder *enc,
+                                                   hekv_ct *out, const hekv_ct *in,
+                                                   size_t n_heads, size_t d_head, size_t off,
+                                                   long pos, double theta,
+                                                   hekv_pack_stats *st);
+
 /* ------------------------------------------------------------------ IRP (irp.c) */
 
 /** y = W x for one encrypted interleaved vector by interleaved replicated packing, with
