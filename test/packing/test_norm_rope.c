@@ -1,4 +1,5 @@
-/* test_norm_rope.c: RMSNorm (packing/rmsnorm.c) and RoPE (packing/rope.c) on the packed
+/* test_norm_rope.c: RMSNorm (packing/rmsnorm.c), RoPE (packing/rope.c) and the SwiGLU gate
+ * (packing/swiglu.c) on the packed
  * layouts at toy-N12 against the plaintext reference (models/llama_ref.c): RoPE for the
  * queries (offset 0) and for keys in their layout at an append offset, with junk in the
  * other slots (the output must be clean), at two positions; RMSNorm with a designed
@@ -93,5 +94,38 @@ Test(packing_rmsnorm, against_the_reference) {
     hekv_ckks_ct_free(low), hekv_ckks_ct_free(out);
     free(v);
     hekv_ckks_nonlin_free(inv);
+    ctx_free(&c);
+}
+
+/* SwiGLU's gate against x / (1 + e^-x) * y on clean hidden vectors (empty slots stay 0). */
+Test(packing_swiglu, against_the_reference) {
+    ctx c = ctx_new_keys("toy-N14", 0, 1, NULL, 0);
+    const size_t hd = 256, S = c.slots, t = S / hd;
+    hekv_nonlin *silu = NULL;
+    hekv_err err;
+    const hekv_nonlin_opts o = {0x1p-14, 0, 0, 0, 0, 0};
+    cr_assert_eq(hekv_llama_nonlin_design(HEKV_NONLIN_SILU, -8, 8, &o, &silu, &err), HEKV_OK,
+                 "%s", err.msg);
+    test_rng g = test_rng_new(13);
+    double a[256], b[256], *v = malloc(S * sizeof *v);
+    for (size_t i = 0; i < hd; i++) a[i] = test_uniform(&g, -7, 7), b[i] = test_uniform(&g, -1, 1);
+    hekv_ct *h1 = ct_encrypt_vec(&c, a, hd, hd, 0, 0.0, c.top);
+    hekv_ct *h3 = ct_encrypt_vec(&c, b, hd, hd, 0, 0.0, c.top - 2), *o2 = ct_new(&c);
+    OK(c.ev, hekv_pack_swiglu(c.ev, o2, h1, h3, silu, NULL));
+    const int lg = c.top - hekv_ckks_nonlin_depth(silu), lp = lg < c.top - 2 ? lg : c.top - 2;
+    cr_assert_eq(hekv_ckks_ct_level(o2), lp - 1);
+    cr_assert(hekv_ckks_scale_eq(hekv_ckks_ct_scale(o2), hekv_ckks_ct_scale(h3)));
+    ct_decrypt(&c, v, NULL, o2);
+    double e = 0, junk = 0;
+    for (size_t i = 0; i < hd; i++) e = fmax(e, fabs(v[i * t] - a[i] / (1 + exp(-a[i])) * b[i]));
+    for (size_t s2 = 0; s2 < S; s2++)
+        if (s2 % t) junk = fmax(junk, fabs(v[s2]));
+    cr_log_info("swiglu: error %.3g, empty slots %.3g (SiLU depth %d)", e, junk,
+                hekv_ckks_nonlin_depth(silu));
+    cr_assert(e <= 1e-3 && junk <= 1e-6, "error %.3g, junk %.3g", e, junk);
+    cr_assert_eq(hekv_pack_swiglu(c.ev, h3, h1, h3, silu, NULL), HEKV_ERR_ARG);
+    hekv_ckks_ct_free(h1), hekv_ckks_ct_free(h3), hekv_ckks_ct_free(o2);
+    hekv_ckks_nonlin_free(silu);
+    free(v);
     ctx_free(&c);
 }

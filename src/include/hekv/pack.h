@@ -113,6 +113,17 @@ HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_rope(hekv_eval *ev, hekv_encoder 
                                                    long pos, double theta,
                                                    hekv_pack_stats *st);
 
+/** SwiGLU's gate: out = SiLU(h1) (.) h3 for clean h1 = W1 x and h3 = W3 x (same layout);
+ *  silu a design on the layer's calibrated range of W1 x. Level min(h1 - design depth,
+ *  h3) - 1, scale of h3 (when h3 is at or below the gate's level). out may alias h1.
+ *  @return HEKV_ERR_ARG, HEKV_ERR_LEVEL, HEKV_ERR_KEY_MISSING */
+HEKV_API HEKV_MUST_CHECK hekv_status hekv_pack_swiglu(hekv_eval *ev, hekv_ct *out,
+                                                     const hekv_ct *h1, const hekv_ct *h3,
+                                                     const hekv_nonlin *silu,
+                                                     hekv_pack_stats *st);
+/** Levels the gate takes from h1: the design's depth + 1 (-1 for NULL). */
+HEKV_API int hekv_pack_swiglu_depth(const hekv_nonlin *silu);
+
 /* ------------------------------------------------------------------ IRP (irp.c) */
 
 /** y = W x for one encrypted interleaved vector by interleaved replicated packing, with
