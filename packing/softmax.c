@@ -25,7 +25,8 @@
 #include "pack_int.h"
 
 int hekv_pack_kv_softmax_depth(const hekv_pack_kv *kv, const hekv_pack_softmax *sm) {
-    if (!kv || !sm || !sm->exp || !sm->recip || sm->steps < 0) return -1;
+    (void)kv; /* the depth does not depend on the cache's shape */
+    if (!sm || !sm->exp || !sm->recip || sm->steps < 0) return -1;
     int d = hekv_ckks_nonlin_depth(sm->exp) + 1 + sm->steps;
     for (int i = 0; i <= sm->steps; i++) {
         if (!sm->recip[i]) return -1;

@@ -393,7 +393,8 @@ typedef struct hekv_pack_softmax {
 } hekv_pack_softmax;
 
 /** Levels hekv_pack_kv_softmax consumes: d_exp + 1 + sum_i (d_recip_i + 2) + steps (-1 for
- *  an incomplete design); the output level for scores at scores_level (-1: too low). */
+ *  an incomplete design; kv may be NULL); the output level for scores at scores_level (-1:
+ *  too low). */
 HEKV_API int hekv_pack_kv_softmax_depth(const hekv_pack_kv *kv, const hekv_pack_softmax *sm);
 HEKV_API int hekv_pack_kv_softmax_out_level(const hekv_pack_kv *kv, const hekv_pack_softmax *sm,
                                             int scores_level);
