@@ -106,23 +106,40 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    HEKV_CLI=$(BUILD)/asan/hekv $(BUILD)/asan/hekv_tests --jobs 2
 
-# libFuzzer targets of the file loaders (test/fuzz): the library is rebuilt with clang into
+# libFuzzer targets of every file loader (test/fuzz): the library is rebuilt with clang into
 # $(FUZZ_DIR) through the rules above (so the IFMA objects keep their per-object flags),
-# with coverage instrumentation and ASan + UBSan. fuzz-run generates a seed corpus of valid
-# files and runs each target FUZZ_SECONDS seconds; crashes land in $(FUZZ_DIR)/artifacts.
+# with coverage instrumentation and ASan + UBSan; the arithmetic kernels, the ring layer and
+# the per-coefficient limb codec are left out of the coverage feedback
+# (test/fuzz/coverage.ignore: their value-dependent branches say nothing about parsing and
+# cost most of the time) but keep the sanitizers. The objects are rebuilt when those flags
+# change. fuzz-run generates a seed corpus of valid files (test/fuzz/corpus_gen.c) into
+# $(FUZZ_DIR)/seeds/NAME for target fuzz_load_NAME and runs each target FUZZ_SECONDS
+# seconds (with test/fuzz/fuzz_load_NAME.dict where there is one; FUZZ_FLAGS adds libFuzzer
+# options, FUZZ_TARGETS=... runs a subset); the corpus grows in $(FUZZ_DIR)/corpus/NAME and
+# crashes land in $(FUZZ_DIR)/artifacts.
 FUZZ_CC      ?= clang-14
 FUZZ_DIR     ?= build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_load_ct fuzz_load_keys fuzz_load_params
+FUZZ_FLAGS   ?=
+FUZZ_TARGETS := fuzz_load_params fuzz_load_keys fuzz_load_ct fuzz_load_kv fuzz_load_model \
+                fuzz_load_tokenizer fuzz_load_calib fuzz_load_approx fuzz_load_golden \
+                fuzz_load_lambada
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(INCLUDES) -fopenmp $(FUZZ_SAN)
+FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+                  -fsanitize-coverage-ignorelist=test/fuzz/coverage.ignore
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -Wall -Wextra $(INCLUDES) -fopenmp $(FUZZ_SAN)
 FUZZ_LIBS    := $(FUZZ_DIR)/libhekv.a -fopenmp -lsodium -lm
 
 fuzz:
 	@bash scripts/install-deps.sh fuzz
+	@mkdir -p $(FUZZ_DIR)
+	@{ echo '$(FUZZ_CC) $(FUZZ_LIB_FLAGS)'; cat test/fuzz/coverage.ignore; } | \
+	    cmp -s - $(FUZZ_DIR)/lib.flags || { rm -rf $(FUZZ_DIR)/obj $(FUZZ_DIR)/libhekv.a; \
+	    { echo '$(FUZZ_CC) $(FUZZ_LIB_FLAGS)'; cat test/fuzz/coverage.ignore; } \
+	        > $(FUZZ_DIR)/lib.flags; }
 	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_DIR) OPT=-O1 \
-	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/libhekv.a
+	    EXTRA_CFLAGS="$(FUZZ_LIB_FLAGS)" $(FUZZ_DIR)/libhekv.a
 	@$(MAKE) --no-print-directory fuzz-link
 
 fuzz-link: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%) $(FUZZ_DIR)/corpus_gen
@@ -137,11 +154,15 @@ fuzz-run: fuzz
 	rm -rf $(FUZZ_DIR)/seeds && $(FUZZ_DIR)/corpus_gen $(FUZZ_DIR)/seeds
 	@mkdir -p $(FUZZ_DIR)/artifacts
 	@for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    name=$${t#fuzz_load_}; \
+	    test -d $(FUZZ_DIR)/seeds/$$name || { echo "fuzz-run: no seeds for $$t" >&2; exit 1; }; \
+	    dict=; test -f test/fuzz/$$t.dict && dict=-dict=test/fuzz/$$t.dict; \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$name; \
 	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
-	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 \
+	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=60 \
+	        -print_final_stats=1 $$dict $(FUZZ_FLAGS) \
 	        -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
-	        $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$${t#fuzz_load_} || exit 1; \
+	        $(FUZZ_DIR)/corpus/$$name $(FUZZ_DIR)/seeds/$$name || exit 1; \
 	done
 
 bench: deps cli

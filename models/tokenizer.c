@@ -82,10 +82,13 @@ hekv_status hekv_llama_tokenizer_parse(const uint8_t *data, size_t size, int voc
     *out = NULL;
     if (!data && size)
         return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_parse: NULL data");
-    if (vocab_size < 1 || vocab_size > HEKV_LLAMA_MAX_VOCAB)
+    /* at least <unk>, <s>, </s>: the encoder emits BOS (1) and EOS (2) and merges BOS with
+     * the pieces after it, reading its piece (a smaller vocabulary read past its tables) */
+    if (vocab_size < HEKV_LLAMA_TOKEN_EOS + 1 || vocab_size > HEKV_LLAMA_MAX_VOCAB)
         return hekv_err_set(err, HEKV_ERR_ARG,
-                            "hekv_llama_tokenizer_parse: vocab_size %d is not in [1, %d]",
-                            vocab_size, HEKV_LLAMA_MAX_VOCAB);
+                            "hekv_llama_tokenizer_parse: vocab_size %d is not in [%d, %d] (a "
+                            "llama2.c vocabulary starts with <unk>, <s>, </s>)",
+                            vocab_size, HEKV_LLAMA_TOKEN_EOS + 1, HEKV_LLAMA_MAX_VOCAB);
     if (size < 4)
         return hekv_err_set(err, HEKV_ERR_FORMAT,
                             "tokenizer is %zu bytes, shorter than its 4-byte header "
@@ -205,10 +208,10 @@ hekv_status hekv_llama_tokenizer_load(const char *path, int vocab_size,
     if (!out) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_load: out is NULL");
     *out = NULL;
     if (!path) return hekv_err_set(err, HEKV_ERR_ARG, "hekv_llama_tokenizer_load: path is NULL");
-    if (vocab_size < 1 || vocab_size > HEKV_LLAMA_MAX_VOCAB)
+    if (vocab_size < HEKV_LLAMA_TOKEN_EOS + 1 || vocab_size > HEKV_LLAMA_MAX_VOCAB)
         return hekv_err_set(err, HEKV_ERR_ARG,
-                            "hekv_llama_tokenizer_load: vocab_size %d is not in [1, %d]",
-                            vocab_size, HEKV_LLAMA_MAX_VOCAB);
+                            "hekv_llama_tokenizer_load: vocab_size %d is not in [%d, %d]",
+                            vocab_size, HEKV_LLAMA_TOKEN_EOS + 1, HEKV_LLAMA_MAX_VOCAB);
     hekv_buf b = {0};
     hekv_status st = hekv_file_read(path, HEKV_LLAMA_TOKENIZER_MAX_BYTES, &b, err);
     const int read = st == HEKV_OK;

@@ -298,3 +298,39 @@ Test(models, tokenizer_parse_from_memory_and_non_files) {
     free(good);
     tm_rmtree(dir);
 }
+
+/* Fuzzing (fuzz_load_tokenizer): a vocabulary of fewer than 3 pieces used to load, and
+ * encoding " " with BOS then read the piece table at id 1 (BOS) past its end (ASan:
+ * heap-buffer-overflow in push_pair). The encoder emits BOS = 1 and EOS = 2, so a
+ * tokenizer needs <unk>, <s>, </s>: smaller vocabularies are refused. */
+Test(models, tokenizer_refuses_vocab_without_bos_eos) {
+    /* max_token_length 1, then pieces of score 0: " ", "a", "b" */
+    unsigned char buf[4 + 3 * 9];
+    const int32_t mtl = 1, one = 1;
+    const float score = 0;
+    memcpy(buf, &mtl, 4);
+    for (int i = 0; i < 3; i++) {
+        memcpy(buf + 4 + 9 * i, &score, 4);
+        memcpy(buf + 8 + 9 * i, &one, 4);
+        buf[12 + 9 * i] = (unsigned char)(i ? 'a' + i - 1 : ' ');
+    }
+    hekv_err err = {0};
+    for (int V = 1; V <= 2; V++) {
+        hekv_llama_tokenizer *t = (hekv_llama_tokenizer *)1;
+        cr_assert_eq(hekv_llama_tokenizer_parse(buf, 4 + 9 * (size_t)V, V, &t, &err),
+                     HEKV_ERR_ARG, "vocab_size %d", V);
+        cr_assert_null(t);
+        cr_assert(strstr(err.msg, "<s>") != NULL, "%s", err.msg);
+    }
+    hekv_llama_tokenizer *t = NULL;
+    cr_assert_eq(hekv_llama_tokenizer_parse(buf, sizeof buf, 3, &t, &err), HEKV_OK, "%s",
+                 err.msg);
+    int ids[8];
+    size_t n = 0;
+    cr_assert_eq(hekv_llama_tokenizer_encode(t, ids, sizeof ids / sizeof *ids, &n, "  ", 2, 1, 1,
+                                             &err),
+                 HEKV_OK, "%s", err.msg);
+    cr_assert(n >= 2 && ids[n - 1] == HEKV_LLAMA_TOKEN_EOS, "%zu tokens", n);
+    for (size_t i = 0; i + 1 < n; i++) cr_assert(ids[i] >= 0 && ids[i] < 3, "id %d", ids[i]);
+    hekv_llama_tokenizer_free(t);
+}

@@ -339,7 +339,8 @@ typedef struct hekv_llama_tokenizer hekv_llama_tokenizer;
 /** Parses a tokenizer file held in data[0..len) with exactly vocab_size entries (the
  *  model's V); the pieces are copied (data is not kept). The buffer entry point of
  *  hekv_llama_tokenizer_load.
- *  @return HEKV_OK; HEKV_ERR_ARG (NULL, vocab_size outside [1, HEKV_LLAMA_MAX_VOCAB]);
+ *  @return HEKV_OK; HEKV_ERR_ARG (NULL, vocab_size outside [3, HEKV_LLAMA_MAX_VOCAB]: a
+ *          vocabulary starts with <unk>, <s>, </s>);
  *          HEKV_ERR_FORMAT (bad max_token_length, a token length out of
  *          [0, max_token_length], a NUL byte or non-finite score, truncated or trailing
  *          bytes, with the token index); HEKV_ERR_NOMEM. */
