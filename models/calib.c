@@ -399,8 +399,17 @@ hekv_status hekv_llama_calib_parse(const char *text, size_t len,
                                   expect->vocab_size, expect->seq_len);
                 goto done;
             }
-            if ((st = hekv_llama_calib_new(&cfg, &c, err)) != HEKV_OK) goto done;
             per_layer = (size_t)N_LAYER_ENTRIES + (size_t)cfg.n_heads;
+            /* every entry is a line of at least 8 bytes: refuse a header whose model needs
+             * more entries than the file could hold before allocating for them */
+            const size_t need = (size_t)cfg.n_layers * per_layer + N_FINAL_ENTRIES;
+            if (need > len / 8) {
+                st = hekv_err_set(err, HEKV_ERR_FORMAT,
+                                  "calibration line %d: its model needs %zu entries, more than "
+                                  "a %zu-byte file can hold (truncated file?)", line, need, len);
+                goto done;
+            }
+            if ((st = hekv_llama_calib_new(&cfg, &c, err)) != HEKV_OK) goto done;
             seen = calloc((size_t)cfg.n_layers * per_layer + N_FINAL_ENTRIES, 1);
             if (!seen) {
                 st = hekv_err_set(err, HEKV_ERR_NOMEM, "hekv_llama_calib_parse: out of memory");

@@ -193,6 +193,9 @@ Test(models, calib_corrupted_files_are_rejected) {
     VARIANT(replace1(t, "end\n", "end\nlayer 0 silu 0 1\n"), "after 'end'");
     VARIANT(replace1(t, "model dim", "layer 0 silu 0 1\nmodel dim"), "before the 'model'");
 #undef VARIANT
+    /* a short file declaring a huge model is refused before the allocation it would need */
+    expect_calib_error("hekv-calib 1\nmodel dim 8192 hidden_dim 8 n_layers 1024 n_heads 4096 "
+                       "n_kv_heads 1 vocab_size 3 seq_len 1\n", NULL, "more than");
     /* another model's calibration */
     hekv_llama_config other = *cfg;
     other.seq_len = 16;
